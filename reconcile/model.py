@@ -1,0 +1,292 @@
+"""The data that flows between the stages of a run.
+
+    Config ──fetch──▶ [Record] ──build_desired──▶ DesiredState
+    Notion ──read_state──▶ ActualState
+    DesiredState + ActualState + now ──compute_plan──▶ Plan ──apply──▶ RunRecord
+
+Every value here is immutable and, where it crosses a process boundary (the plan file, the run
+log), has a JSON form built by the module that owns that boundary.
+
+Canonical property values (what plan compares and renders), one per Notion type family:
+
+    title, rich_text          str ("" when empty)
+    url, email, phone_number  str | None
+    number                    int | float | None (integral floats become int: 3 == 3.0)
+    checkbox                  bool
+    date                      str | None (ISO date, or ISO datetime in UTC "YYYY-MM-DDTHH:MM:SS.fffZ")
+    select, status            str | None (the option name)
+    multi_select              tuple[str, ...] sorted
+    relation                  tuple[str, ...] sorted page ids (dashed, lower case); a page this run
+                              will create is written "new:<resource>:<key>" until apply resolves it
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Mode = Literal["upsert", "update-only", "create-only"]
+MissingAction = Literal["archive", "mark", "ignore"]
+ActionKind = Literal["create", "update", "archive", "restore", "touch"]
+
+ACTION_KINDS: tuple[ActionKind, ...] = ("create", "update", "archive", "restore", "touch")
+NEW_PAGE_PREFIX = "new:"
+
+Record = dict[str, Any]
+
+
+# ── configuration ────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class PropertyMapping:
+    """One Notion property the tool owns, and how its value is computed from a record."""
+
+    name: str
+    expression: str | None = None  # JMESPath over the record
+    relation: str | None = None  # target resource; the expression then yields its key(s)
+    optional: bool = False  # missing from the live schema is a warning, not an error
+
+
+@dataclass(frozen=True)
+class MatchKey:
+    property: str  # Notion property holding the key
+    expression: str  # JMESPath over the record yielding the key
+
+
+@dataclass(frozen=True)
+class OnMissing:
+    """What happens to a managed page whose key is no longer in the source."""
+
+    action: MissingAction = "archive"
+    set: tuple[PropertyMapping, ...] = ()  # for "mark": expressions over {"run": {...}}
+
+
+@dataclass(frozen=True)
+class TouchRule:
+    """Set `property` to the run's time on pages related to a changed page of `related`."""
+
+    property: str
+    related: str
+
+
+@dataclass(frozen=True)
+class Computation:
+    """A value that needs the whole record set, added to each record under `name`."""
+
+    name: str
+    kind: Literal["rank"]
+    group_by: str | None  # JMESPath; None ranks over all records
+    order_by: str  # JMESPath
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class Guards:
+    max_archive_ratio: float = 0.2
+    max_archive_count: int = 5
+    min_records: int = 1
+    allow_large_changes: bool = False
+
+
+@dataclass(frozen=True)
+class ResourceConfig:
+    name: str
+    database: str
+    data_source: str | None
+    mode: Mode
+    match: MatchKey
+    properties: tuple[PropertyMapping, ...] = ()
+    on_missing: OnMissing = field(default_factory=OnMissing)
+    touch: tuple[TouchRule, ...] = ()
+    records: str | None = None  # JMESPath projecting the job's records to this resource's rows
+
+    @property
+    def managed_properties(self) -> tuple[str, ...]:
+        """Every property this resource may write, in declaration order."""
+        names = [self.match.property, *(p.name for p in self.properties)]
+        names += [p.name for p in self.on_missing.set]
+        names += [t.property for t in self.touch]
+        return tuple(dict.fromkeys(names))
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    kind: Literal["graphql", "http", "lookup"]
+    endpoint: str
+    records: str  # JMESPath to the list of records in the (combined) response
+    key: str  # JMESPath giving a record's key
+    query: str | None = None
+    variables: dict[str, Any] = field(default_factory=dict)
+    allowlist: tuple[str, ...] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    pagination: dict[str, Any] = field(default_factory=dict)
+    timeout_s: float = 30.0
+    computed: tuple[Computation, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    source: SourceConfig
+    resources: tuple[ResourceConfig, ...]
+    guards: Guards = field(default_factory=Guards)
+
+    def resource(self, name: str) -> ResourceConfig:
+        for r in self.resources:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class NotionSettings:
+    base_url: str = "https://api.notion.com"
+    rate_limit: float = 3.0  # requests per second, shared by every request of a run
+    burst: int = 3
+    max_attempts: int = 6
+    max_retry_seconds: float = 120.0
+    timeout_s: float = 60.0
+    workers: int = 4
+
+
+@dataclass(frozen=True)
+class Config:
+    path: str
+    digest: str  # sha256 of the interpolated, validated document
+    jobs: tuple[Job, ...]
+    notion: NotionSettings = field(default_factory=NotionSettings)
+    run_log: str = ".reconcile/runs.jsonl"
+    max_plan_age_s: float = 24 * 3600.0
+
+    def job(self, name: str) -> Job:
+        for j in self.jobs:
+            if j.name == name:
+                return j
+        raise KeyError(name)
+
+
+# ── desired and actual state ─────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class DesiredPage:
+    resource: str
+    key: str
+    values: dict[str, Any]  # property name -> canonical value; relations hold target keys
+    record_index: int = 0
+
+
+@dataclass(frozen=True)
+class DesiredResource:
+    resource: str
+    pages: tuple[DesiredPage, ...]
+    duplicate_keys: tuple[str, ...] = ()  # keys produced by more than one record
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    job: str
+    record_count: int
+    resources: dict[str, DesiredResource]
+
+
+@dataclass(frozen=True)
+class PageState:
+    page_id: str
+    url: str
+    key: str | None  # stripped key, None when the page has no key
+    raw_key: str | None  # the key exactly as stored
+    values: dict[str, Any]  # canonical values of the managed properties
+    in_trash: bool = False
+    last_edited_time: str = ""
+
+
+@dataclass(frozen=True)
+class ResourceState:
+    resource: str
+    database_id: str
+    data_source_id: str
+    schema: dict[str, str]  # property name -> Notion type, for the properties of this data source
+    pages: tuple[PageState, ...]  # live pages
+    trashed: tuple[PageState, ...] = ()  # trashed pages that carry a key we may need to restore
+
+
+@dataclass(frozen=True)
+class ActualState:
+    resources: dict[str, ResourceState]
+
+
+# ── the plan ─────────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class PropertyChange:
+    name: str
+    type: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class Action:
+    """One write. `reason` explains the plan to people and must never influence apply."""
+
+    action: ActionKind
+    resource: str
+    key: str
+    page_id: str | None  # None for create
+    url: str | None
+    changes: tuple[PropertyChange, ...]
+    reason: str
+    digest: str | None = None  # digest of the page's managed values when planned (stale check)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    severity: Literal["warning", "error"]
+    code: str  # stable, e.g. "unlinked", "duplicate_page_key", "guard_archive_limit"
+    message: str
+    resource: str | None = None
+    key: str | None = None
+    urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ResourceInfo:
+    name: str
+    database_id: str
+    data_source_id: str
+    managed: int  # live pages carrying a key
+    unchanged: int
+    mode: Mode
+
+
+@dataclass(frozen=True)
+class Plan:
+    created_at: str
+    config_digest: str
+    jobs: tuple[str, ...]
+    resources: tuple[ResourceInfo, ...]
+    actions: tuple[Action, ...]
+    diagnostics: tuple[Diagnostic, ...] = ()
+    record_counts: dict[str, int] = field(default_factory=dict)
+    guard_overrides: tuple[str, ...] = ()
+    format_version: int = 1
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = {kind: 0 for kind in ACTION_KINDS}
+        for a in self.actions:
+            counts[a.action] += 1
+        return counts
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.actions)
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity == "error")
