@@ -1,17 +1,367 @@
-"""Command-line interface (placeholder wiring; commands are added as stages land)."""
+"""Command-line interface. Each command parses options, calls the library, and maps errors to exit codes.
+
+Exit codes (public contract):
+    0   success; for `plan --detailed-exitcode`: no changes
+    1   an error: bad config, source or Notion failure, refused or stale plan, failed writes
+    2   `plan --detailed-exitcode` only: the plan has changes
+    3   reconcile itself crashed (a bug); the traceback is in .reconcile/crash.log
+    130 interrupted (Ctrl-C)
+"""
 
 from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sys
+import traceback
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import click
 
 from reconcile import __version__
+from reconcile.config import load_config
+from reconcile.errors import ConfigError, LockError, ReconcileError
+from reconcile.model import Config, NotionSettings, Plan
+from reconcile.pipeline import (
+    assert_fresh,
+    check_guards,
+    check_saved_plan,
+    execute,
+    make_plan,
+    plan_fingerprint,
+    saved_plan_targets,
+)
+from reconcile.planfile import plan_to_dict, read_plan, write_plan
+from reconcile.render import render_json, render_markdown, render_text
+from reconcile.runlog import append_run, applied_plan_ids, run_record
 from reconcile.sandbox.cli import sandbox
 
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+EXIT_CRASH = 3
+EXIT_INTERRUPTED = 130
 
-@click.group()
+CONFIG_OPTION = click.option(
+    "-c",
+    "--config",
+    "config_path",
+    default="mappings.yaml",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The mappings file.",
+)
+JOB_OPTION = click.option("--job", "jobs", multiple=True, metavar="NAME", help="Only this job (repeatable).")
+FORMAT_OPTION = click.option(
+    "--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True
+)
+
+
+class Abort(Exception):
+    """A clean stop with an exit code (after the message was printed)."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+# ── helpers ──────────────────────────────────────────────────────────────────────────────────────
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def use_color(stream: Any = None) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    stream = stream or sys.stdout
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def notion_token() -> str:
+    token = os.environ.get("NOTION_TOKEN", "").strip()
+    if not token:
+        raise ConfigError(
+            "NOTION_TOKEN is not set",
+            hint="create an internal integration in Notion, share both databases with it, and export its secret",
+        )
+    return token
+
+
+def notion_settings(config: Config) -> NotionSettings:
+    base = os.environ.get("NOTION_BASE_URL", "").strip()
+    if base:
+        return NotionSettings(**{**config.notion.__dict__, "base_url": base.rstrip("/")})
+    return config.notion
+
+
+def open_gateway(config: Config) -> Any:
+    from reconcile.notion.gateway import NotionGateway
+
+    return NotionGateway(notion_token(), notion_settings(config))
+
+
+def render(plan: Plan, fmt: str, *, redact: bool = False, color: bool = False) -> str:
+    data = plan_to_dict(plan)
+    if fmt == "json":
+        return render_json(data)
+    if fmt == "markdown":
+        return render_markdown(data, redact=redact)
+    return render_text(data, color=color, redact=redact)
+
+
+def lock_path(config: Config) -> Path:
+    return Path(config.run_log).parent / "apply.lock"
+
+
+@contextlib.contextmanager
+def apply_lock(config: Config) -> Iterator[None]:
+    """One apply at a time on this machine (CI serialises across machines with a concurrency group)."""
+    path = lock_path(config)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise LockError(
+                f"another reconcile apply is running (lock {path})", hint="wait for it to finish, then plan again"
+            ) from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+# ── the command group ────────────────────────────────────────────────────────────────────────────
+
+
+class ReconcileGroup(click.Group):
+    """A click group whose commands share one error handler: one line per known error."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        return handle_errors(super().invoke, ctx)
+
+
+@click.group(cls=ReconcileGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconcile")
-def main() -> None:
-    """Keep Notion databases in sync with GraphQL and HTTP sources: plan, then apply."""
+def cli() -> None:
+    """Keep Notion databases in sync with GraphQL and HTTP sources: plan, then apply.
+
+    \b
+    Example:
+      reconcile plan            # preview what would change
+      reconcile apply           # show the plan again and apply it after you type yes
+    """
 
 
-main.add_command(sandbox)
+@cli.command()
+@CONFIG_OPTION
+def validate(config_path: str) -> None:
+    """Check the config, its environment and (with NOTION_TOKEN set) the live Notion schemas.
+
+    \b
+    Example:
+      reconcile validate -c mappings.yaml
+    """
+    config = load_config(config_path, os.environ)
+    resources = sum(len(j.resources) for j in config.jobs)
+    click.echo(f"{config_path}: valid ({len(config.jobs)} job(s), {resources} resource(s)).")
+    if not os.environ.get("NOTION_TOKEN"):
+        click.echo("Notion not checked: NOTION_TOKEN is not set.")
+        return
+    from reconcile.notion.schema import check_schema
+
+    gateway = open_gateway(config)
+    warnings = 0
+    for job in config.jobs:
+        related = {r.name: r for r in job.resources}
+        for r in job.resources:
+            _, schema = gateway.resolve(r.database, r.data_source)
+            for diag in check_schema(r, schema, related=related):
+                warnings += 1
+                click.echo(f"warning: {diag.message}")
+    click.echo(f"Notion: every mapped property exists with a compatible type ({warnings} warning(s)).")
+
+
+@cli.command()
+@CONFIG_OPTION
+@click.option("-o", "--out", "out_path", type=click.Path(dir_okay=False), help="Save the plan to apply it later.")
+@FORMAT_OPTION
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 for no changes, 2 for changes, 1 for an error.")
+@JOB_OPTION
+@click.option("--allow-large-changes", is_flag=True, help="Override the blast-radius guards (the plan says so).")
+@click.option("--redact", is_flag=True, help="Hide property values (for public CI logs).")
+def plan(
+    config_path: str,
+    out_path: str | None,
+    fmt: str,
+    detailed_exitcode: bool,
+    jobs: tuple[str, ...],
+    allow_large_changes: bool,
+    redact: bool,
+) -> None:
+    """Read the source and Notion, and show what apply would change.
+
+    \b
+    Example:
+      reconcile plan --detailed-exitcode -o planx.plan.json
+    """
+    config = load_config(config_path, os.environ)
+    gateway = open_gateway(config)
+    run = make_plan(config, gateway, now=now_utc(), job_names=jobs, allow_large_changes=allow_large_changes)
+    if out_path:
+        write_plan(run.plan, out_path)
+    click.echo(render(run.plan, fmt, redact=redact, color=use_color()), nl=False)
+    if out_path and fmt == "text":
+        click.echo(f"\nSaved the plan to {out_path}. Apply exactly this plan with: reconcile apply {out_path}")
+    if detailed_exitcode and run.plan.has_changes:
+        raise Abort(EXIT_CHANGES)
+
+
+@cli.command()
+@click.argument("planfile", required=False, type=click.Path(dir_okay=False))
+@CONFIG_OPTION
+@click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
+@JOB_OPTION
+@click.option("--allow-large-changes", is_flag=True, help="Override the blast-radius guards.")
+@click.option("--redact", is_flag=True, help="Hide property values in the plan shown.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the summary and errors.")
+def apply(
+    planfile: str | None,
+    config_path: str,
+    auto_approve: bool,
+    jobs: tuple[str, ...],
+    allow_large_changes: bool,
+    redact: bool,
+    quiet: bool,
+) -> None:
+    """Apply the changes: plan now and ask for `yes`, or apply a saved PLANFILE exactly.
+
+    \b
+    Example:
+      reconcile apply --auto-approve          # nightly in CI
+      reconcile apply planx.plan.json         # exactly the plan you reviewed
+    """
+    config = load_config(config_path, os.environ)
+    gateway = open_gateway(config)
+    started = now_utc()
+    with apply_lock(config):
+        if planfile:
+            plan_obj, targets = load_saved_plan(config, planfile, gateway, started)
+        else:
+            run = make_plan(config, gateway, now=started, job_names=jobs, allow_large_changes=allow_large_changes)
+            plan_obj, targets = run.plan, run.targets
+            if not quiet or plan_obj.has_changes:
+                click.echo(render(plan_obj, "text", redact=redact, color=use_color()), nl=False)
+        check_guards(plan_obj, allow_large_changes=allow_large_changes)
+        if not plan_obj.has_changes:
+            record_and_report(config, plan_obj, None, gateway, started, saved=bool(planfile), quiet=quiet)
+            return
+        if not planfile and not auto_approve:
+            confirm_or_abort()
+        result = execute(plan_obj, gateway, targets, workers=config.notion.workers)
+        record_and_report(config, plan_obj, result, gateway, started, saved=bool(planfile), quiet=quiet)
+
+
+def load_saved_plan(config: Config, planfile: str, gateway: Any, now: datetime) -> tuple[Plan, dict[str, Any]]:
+    plan_obj = read_plan(planfile)
+    check_saved_plan(plan_obj, config, now=now, applied_ids=applied_plan_ids(config.run_log))
+    targets, states = saved_plan_targets(config, plan_obj, gateway)
+    assert_fresh(plan_obj, states, gateway)
+    return plan_obj, targets
+
+
+def confirm_or_abort() -> None:
+    if not sys.stdin.isatty():
+        raise ReconcileError(
+            "refusing to apply without confirmation: standard input is not a terminal",
+            hint="review the plan and pass --auto-approve, or apply a saved plan file",
+        )
+    answer = click.prompt(
+        "\nDo you want to apply these changes? Only 'yes' will be accepted", default="", show_default=False
+    )
+    if answer.strip() != "yes":
+        click.echo("Apply cancelled; nothing was written.")
+        raise Abort(EXIT_ERROR)
+
+
+def record_and_report(
+    config: Config, plan_obj: Plan, result: Any, gateway: Any, started: datetime, *, saved: bool, quiet: bool
+) -> None:
+    from reconcile.apply import ApplyResult
+
+    result = result or ApplyResult()
+    record = run_record(
+        plan=plan_obj,
+        plan_id=plan_fingerprint(plan_obj),
+        result=result,
+        started=started,
+        finished=now_utc(),
+        api_calls=gateway.counter.snapshot(),
+        config_path=config.path,
+    )
+    record["from_saved_plan"] = saved
+    append_run(config.run_log, record)
+    ok = sum(c["ok"] for c in result.counts().values())
+    failed = len(result.failed)
+    for o in result.failed:
+        click.echo(f"error: {o.action} {o.resource} {o.key!r} failed: {o.message}", err=True)
+    errors = [d for d in plan_obj.diagnostics if d.severity == "error"]
+    click.echo(f"Apply complete: {ok} written, {failed} failed. Run recorded in {config.run_log}.")
+    if failed or errors:
+        if errors:
+            click.echo(f"{len(errors)} key(s) were left alone because of errors shown in the plan.", err=True)
+        raise Abort(EXIT_ERROR)
+
+
+@cli.command()
+@click.argument("planfile", type=click.Path(dir_okay=False))
+@FORMAT_OPTION
+@click.option("--redact", is_flag=True, help="Hide property values.")
+def show(planfile: str, fmt: str, redact: bool) -> None:
+    """Show a saved plan.
+
+    \b
+    Example:
+      reconcile show planx.plan.json --format markdown
+    """
+    click.echo(render(read_plan(planfile), fmt, redact=redact, color=use_color()), nl=False)
+
+
+cli.add_command(sandbox)
+
+
+# ── entry point with the one top-level error handler ─────────────────────────────────────────────
+
+
+def scrub(text: str) -> str:
+    """The text with the Notion token blanked out, whatever path it took to get there."""
+    token = os.environ.get("NOTION_TOKEN", "").strip()
+    return text.replace(token, "[redacted]") if token and len(token) >= 4 else text
+
+
+def handle_errors(invoke: Any, ctx: click.Context) -> Any:
+    try:
+        return invoke(ctx)
+    except Abort as stop:
+        ctx.exit(stop.code)
+    except ReconcileError as exc:
+        click.echo(f"Error: {scrub(str(exc))}", err=True)
+        ctx.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("\nInterrupted.", err=True)
+        ctx.exit(EXIT_INTERRUPTED)
+    except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+        raise
+    except Exception:
+        log = Path(".reconcile") / "crash.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(scrub(traceback.format_exc()), encoding="utf-8")
+        click.echo(f"reconcile crashed (this is a bug); the traceback is in {log}", err=True)
+        ctx.exit(EXIT_CRASH)
+
+
+main = cli

@@ -1,0 +1,204 @@
+"""The stages wired together: config → source → desired → Notion read → plan → apply → run record.
+
+Each function here only sequences the stages; the work is in the stage modules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from reconcile.apply import ApplyResult, Executor, Progress, Target
+from reconcile.desired import build_desired
+from reconcile.errors import ConfigError, GuardError, PlanFileError, StalePlanError
+from reconcile.model import (
+    ActualState,
+    Config,
+    DesiredState,
+    Diagnostic,
+    Job,
+    Plan,
+    Record,
+    ResourceState,
+)
+from reconcile.notion.schema import check_schema
+from reconcile.plan import JobInput, compute_plan, page_digest
+from reconcile.planfile import plan_to_dict
+from reconcile.source import fetch_records
+
+Fetch = Callable[[Job], list[Record]]
+
+
+@dataclass
+class PlanRun:
+    """A plan and what apply needs to execute it."""
+
+    plan: Plan
+    targets: dict[str, Target]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def selected_jobs(config: Config, names: Sequence[str] | None) -> list[Job]:
+    if not names:
+        return list(config.jobs)
+    known = {j.name for j in config.jobs}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ConfigError(
+            f"{config.path}: no job named {unknown[0]!r}", hint=f"jobs in this file: {', '.join(sorted(known))}"
+        )
+    return [config.job(n) for n in names]
+
+
+def make_plan(
+    config: Config,
+    gateway: Any,
+    *,
+    now: datetime,
+    job_names: Sequence[str] | None = None,
+    allow_large_changes: bool = False,
+    fetch: Fetch | None = None,
+) -> PlanRun:
+    """Fetch every selected job's source, read Notion, and compute the plan."""
+    fetch = fetch or (lambda job: fetch_records(job, gateway=gateway))
+    inputs = []
+    targets: dict[str, Target] = {}
+    extra: list[Diagnostic] = []
+    for job in selected_jobs(config, job_names):
+        records = fetch(job)
+        desired = build_desired(job, records)
+        actual, job_targets, diags = read_job_state(gateway, job, desired)
+        targets.update(job_targets)
+        extra += diags
+        inputs.append(JobInput(job=job, desired=desired, actual=actual))
+    plan = compute_plan(inputs, now=now, config_digest=config.digest, allow_large_changes=allow_large_changes)
+    if extra:
+        plan = Plan(**{**plan.__dict__, "diagnostics": (*extra, *plan.diagnostics)})
+    return PlanRun(plan=plan, targets=targets, diagnostics=extra)
+
+
+def read_job_state(
+    gateway: Any, job: Job, desired: DesiredState
+) -> tuple[ActualState, dict[str, Target], list[Diagnostic]]:
+    """Each resource's schema (checked against the mapping) and pages, in as few calls as possible."""
+    states: dict[str, ResourceState] = {}
+    targets: dict[str, Target] = {}
+    diags: list[Diagnostic] = []
+    for r in job.resources:
+        data_source_id, schema = gateway.resolve(r.database, r.data_source)
+        diags += check_schema(r, schema, related={x.name: x for x in job.resources})
+        state = gateway.read_resource(r, data_source_id=data_source_id, schema=schema, database_id=r.database)
+        wanted = {p.key for p in desired.resources[r.name].pages}
+        live = {p.key for p in state.pages}
+        if r.mode != "update-only" and wanted - live:
+            # Only when something would be created: a trashed page with that key is restored instead.
+            trashed = gateway.read_trashed(r, data_source_id=data_source_id, schema=schema)
+            state = ResourceState(**{**state.__dict__, "trashed": tuple(p for p in trashed if p.key in wanted)})
+        states[r.name] = state
+        match_type = schema[r.match.property]["type"]
+        targets[r.name] = Target(data_source_id=data_source_id, match_property=r.match.property, match_type=match_type)
+    return ActualState(resources=states), targets, diags
+
+
+def plan_fingerprint(plan: Plan) -> str:
+    body = json.dumps(plan_to_dict(plan), sort_keys=True, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()[:24]
+
+
+def blocking_diagnostics(plan: Plan) -> list[Diagnostic]:
+    return [d for d in plan.diagnostics if d.severity == "error" and d.code.startswith("guard_")]
+
+
+def check_guards(plan: Plan, *, allow_large_changes: bool) -> None:
+    blocking = blocking_diagnostics(plan)
+    if blocking and not allow_large_changes:
+        raise GuardError(blocking[0].message)
+
+
+def execute(
+    plan: Plan, gateway: Any, targets: dict[str, Target], *, workers: int, progress: Progress | None = None
+) -> ApplyResult:
+    return Executor(gateway, targets, workers=workers, progress=progress).run(plan)
+
+
+# ── saved plans ──────────────────────────────────────────────────────────────────────────────────
+
+
+def check_saved_plan(
+    plan: Plan, config: Config, *, now: datetime, applied_ids: set[str], max_age_s: float | None = None
+) -> None:
+    """Refuse a saved plan made from another config, too old, or already applied."""
+    if plan.config_digest != config.digest:
+        raise PlanFileError(
+            "the saved plan was made from a different config",
+            hint=f"{config.path} changed since; run `reconcile plan` again",
+        )
+    created = datetime.fromisoformat(plan.created_at.replace("Z", "+00:00"))
+    age = (now.astimezone(UTC) - created).total_seconds()
+    limit = config.max_plan_age_s if max_age_s is None else max_age_s
+    if age > limit:
+        raise StalePlanError(
+            f"the saved plan is {age / 3600:.1f} h old, older than the maximum of {limit / 3600:.1f} h",
+            hint="run `reconcile plan -o FILE` again",
+        )
+    if plan_fingerprint(plan) in applied_ids:
+        raise PlanFileError("this plan was already applied", hint="run `reconcile plan` for a new one")
+
+
+def saved_plan_targets(config: Config, plan: Plan, gateway: Any) -> tuple[dict[str, Target], dict[str, ResourceState]]:
+    """Re-resolve the plan's resources and re-read their live pages (the stale check's evidence)."""
+    targets: dict[str, Target] = {}
+    states: dict[str, ResourceState] = {}
+    by_name = {r.name: r for job in config.jobs for r in job.resources}
+    for info in plan.resources:
+        if info.name not in by_name:
+            raise PlanFileError(f"the saved plan names resource {info.name!r}, which the config does not have")
+        r = by_name[info.name]
+        data_source_id, schema = gateway.resolve(r.database, r.data_source)
+        if data_source_id != info.data_source_id:
+            raise StalePlanError(f"{r.name}: the database now resolves to another data source")
+        if not any(a.resource == r.name for a in plan.actions):
+            continue
+        states[r.name] = gateway.read_resource(r, data_source_id=data_source_id, schema=schema, database_id=r.database)
+        targets[r.name] = Target(
+            data_source_id=data_source_id, match_property=r.match.property, match_type=schema[r.match.property]["type"]
+        )
+    return targets, states
+
+
+def stale_actions(plan: Plan, states: dict[str, ResourceState], gateway: Any) -> list[str]:
+    """Why each action of the plan no longer fits Notion (empty when the plan is still good)."""
+    problems = []
+    live_by_id = {p.page_id: p for s in states.values() for p in s.pages}
+    keys = {name: {p.key for p in s.pages} for name, s in states.items()}
+    for a in plan.actions:
+        if a.resource not in states:
+            continue
+        live_keys = keys[a.resource]
+        if a.action == "create":
+            if a.key in live_keys:
+                problems.append(f"{a.resource} {a.key!r}: a page with this key exists now")
+            continue
+        if a.action == "restore":
+            if a.key in live_keys:
+                problems.append(f"{a.resource} {a.key!r}: a live page with this key exists now")
+            elif not gateway.retrieve_page(a.page_id).get("in_trash"):
+                problems.append(f"{a.resource} {a.key!r}: page {a.page_id} left the trash since the plan was made")
+            continue
+        page = live_by_id.get(a.page_id or "")
+        if page is None:
+            problems.append(f"{a.resource} {a.key!r}: page {a.page_id} is gone or was moved to the trash")
+        elif a.digest and page_digest(page) != a.digest:
+            problems.append(f"{a.resource} {a.key!r}: the page changed in Notion since the plan was made")
+    return problems
+
+
+def assert_fresh(plan: Plan, states: dict[str, ResourceState], gateway: Any) -> None:
+    problems = stale_actions(plan, states, gateway)
+    if problems:
+        more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise StalePlanError(f"saved plan is stale: {problems[0]}{more}", hint="run `reconcile plan` again")
