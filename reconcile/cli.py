@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import sys
 import traceback
@@ -23,7 +24,15 @@ from typing import Any
 import click
 
 from reconcile import __version__
+from reconcile.commands.bootstrap import bootstrap
+from reconcile.commands.common import apply_progress
+from reconcile.commands.demo import demo
+from reconcile.commands.history import history
+from reconcile.commands.report import report
+from reconcile.commands.split_markdown import split_markdown_command
+from reconcile.commands.suggest_links import suggest_links
 from reconcile.config import load_config
+from reconcile.csvout import plan_rows, write_csv
 from reconcile.errors import ConfigError, LockError, ReconcileError
 from reconcile.model import Config, NotionSettings, Plan
 from reconcile.pipeline import (
@@ -37,7 +46,7 @@ from reconcile.pipeline import (
 )
 from reconcile.planfile import plan_to_dict, read_plan, write_plan
 from reconcile.render import render_json, render_markdown, render_text
-from reconcile.runlog import append_run, applied_plan_ids, run_record
+from reconcile.runlog import append_run, applied_plan_ids, resource_jobs, run_record
 from reconcile.sandbox.cli import sandbox
 
 EXIT_ERROR = 1
@@ -101,7 +110,60 @@ def notion_settings(config: Config) -> NotionSettings:
 def open_gateway(config: Config) -> Any:
     from reconcile.notion.gateway import NotionGateway
 
-    return NotionGateway(notion_token(), notion_settings(config))
+    return NotionGateway(notion_token(), notion_settings(config), logger=http_logger())
+
+
+# ── verbosity: -v logs every HTTP call (never the token) ─────────────────────────────────────────
+
+HTTP_LOGGER = "reconcile.http"
+
+
+class RedactingEchoHandler(logging.Handler):
+    """Log lines to the current stderr (click's, under a test runner), the token scrubbed."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(scrub(f"http: {self.format(record)}"), err=True)
+
+
+def http_logger() -> logging.Logger:
+    logger = logging.getLogger(HTTP_LOGGER)
+    if not any(isinstance(h, RedactingEchoHandler) for h in logger.handlers):
+        logger.addHandler(RedactingEchoHandler())
+        logger.propagate = False
+    return logger
+
+
+def set_verbose(enabled: bool) -> None:
+    http_logger().setLevel(logging.INFO if enabled else logging.WARNING)
+
+
+def group_verbose(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    set_verbose(value)  # reset on every run, so one -v never leaks into the next
+
+
+def command_verbose(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        set_verbose(True)
+
+
+def verbose_option(callback: Any) -> Any:
+    return click.option(
+        "-v",
+        "--verbose",
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=callback,
+        help="Log every HTTP call to Notion (method, URL, status, time; never the token).",
+    )
+
+
+CSV_OPTION = click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False),
+    help="Also write the per-page summary (job, resource, key, action, page, properties, status) as CSV.",
+)
 
 
 def render(plan: Plan, fmt: str, *, redact: bool = False, color: bool = False) -> str:
@@ -147,6 +209,7 @@ class ReconcileGroup(click.Group):
 
 @click.group(cls=ReconcileGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconcile")
+@verbose_option(group_verbose)
 def cli() -> None:
     """Keep Notion databases in sync with GraphQL and HTTP sources: plan, then apply.
 
@@ -154,11 +217,16 @@ def cli() -> None:
     Example:
       reconcile plan            # preview what would change
       reconcile apply           # show the plan again and apply it after you type yes
+
+    \b
+    Shell completion (bash; zsh and fish likewise):
+      eval "$(_RECONCILE_COMPLETE=bash_source reconcile)"
     """
 
 
 @cli.command()
 @CONFIG_OPTION
+@verbose_option(command_verbose)
 def validate(config_path: str) -> None:
     """Check the config, its environment and (with NOTION_TOKEN set) the live Notion schemas.
 
@@ -177,10 +245,10 @@ def validate(config_path: str) -> None:
     gateway = open_gateway(config)
     warnings = 0
     for job in config.jobs:
-        related = {r.name: r for r in job.resources}
+        related = {r.name: gateway.resolve(r.database, r.data_source)[0] for r in job.resources}
         for r in job.resources:
             _, schema = gateway.resolve(r.database, r.data_source)
-            for diag in check_schema(r, schema, related=related):
+            for diag in check_schema(r, schema, related_data_sources=related):
                 warnings += 1
                 click.echo(f"warning: {diag.message}")
     click.echo(f"Notion: every mapped property exists with a compatible type ({warnings} warning(s)).")
@@ -194,6 +262,8 @@ def validate(config_path: str) -> None:
 @JOB_OPTION
 @click.option("--allow-large-changes", is_flag=True, help="Override the blast-radius guards (the plan says so).")
 @click.option("--redact", is_flag=True, help="Hide property values (for public CI logs).")
+@CSV_OPTION
+@verbose_option(command_verbose)
 def plan(
     config_path: str,
     out_path: str | None,
@@ -202,6 +272,7 @@ def plan(
     jobs: tuple[str, ...],
     allow_large_changes: bool,
     redact: bool,
+    csv_path: str | None,
 ) -> None:
     """Read the source and Notion, and show what apply would change.
 
@@ -214,6 +285,8 @@ def plan(
     run = make_plan(config, gateway, now=now_utc(), job_names=jobs, allow_large_changes=allow_large_changes)
     if out_path:
         write_plan(run.plan, out_path)
+    if csv_path:
+        write_csv(csv_path, plan_rows(run.plan, resource_jobs(config.jobs)))
     click.echo(render(run.plan, fmt, redact=redact, color=use_color()), nl=False)
     if out_path and fmt == "text":
         click.echo(f"\nSaved the plan to {out_path}. Apply exactly this plan with: reconcile apply {out_path}")
@@ -228,7 +301,9 @@ def plan(
 @JOB_OPTION
 @click.option("--allow-large-changes", is_flag=True, help="Override the blast-radius guards.")
 @click.option("--redact", is_flag=True, help="Hide property values in the plan shown.")
-@click.option("-q", "--quiet", is_flag=True, help="Print only the summary and errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the summary and errors (and no progress bar).")
+@CSV_OPTION
+@verbose_option(command_verbose)
 def apply(
     planfile: str | None,
     config_path: str,
@@ -237,6 +312,7 @@ def apply(
     allow_large_changes: bool,
     redact: bool,
     quiet: bool,
+    csv_path: str | None,
 ) -> None:
     """Apply the changes: plan now and ask for `yes`, or apply a saved PLANFILE exactly.
 
@@ -258,12 +334,17 @@ def apply(
                 click.echo(render(plan_obj, "text", redact=redact, color=use_color()), nl=False)
         check_guards(plan_obj, allow_large_changes=allow_large_changes)
         if not plan_obj.has_changes:
-            record_and_report(config, plan_obj, None, gateway, started, saved=bool(planfile), quiet=quiet)
+            record_and_report(
+                config, plan_obj, None, gateway, started, saved=bool(planfile), quiet=quiet, csv_path=csv_path
+            )
             return
         if not planfile and not auto_approve:
             confirm_or_abort()
-        result = execute(plan_obj, gateway, targets, workers=config.notion.workers)
-        record_and_report(config, plan_obj, result, gateway, started, saved=bool(planfile), quiet=quiet)
+        with apply_progress(len(plan_obj.actions), quiet=quiet) as progress:
+            result = execute(plan_obj, gateway, targets, workers=config.notion.workers, progress=progress)
+        record_and_report(
+            config, plan_obj, result, gateway, started, saved=bool(planfile), quiet=quiet, csv_path=csv_path
+        )
 
 
 def load_saved_plan(config: Config, planfile: str, gateway: Any, now: datetime) -> tuple[Plan, dict[str, Any]]:
@@ -289,7 +370,15 @@ def confirm_or_abort() -> None:
 
 
 def record_and_report(
-    config: Config, plan_obj: Plan, result: Any, gateway: Any, started: datetime, *, saved: bool, quiet: bool
+    config: Config,
+    plan_obj: Plan,
+    result: Any,
+    gateway: Any,
+    started: datetime,
+    *,
+    saved: bool,
+    quiet: bool,
+    csv_path: str | None = None,
 ) -> None:
     from reconcile.apply import ApplyResult
 
@@ -304,7 +393,10 @@ def record_and_report(
         config_path=config.path,
     )
     record["from_saved_plan"] = saved
+    record["resource_jobs"] = resource_jobs(config.jobs)
     append_run(config.run_log, record)
+    if csv_path:
+        write_csv(csv_path, plan_rows(plan_obj, record["resource_jobs"], result))
     ok = sum(c["ok"] for c in result.counts().values())
     failed = len(result.failed)
     for o in result.failed:
@@ -332,6 +424,12 @@ def show(planfile: str, fmt: str, redact: bool) -> None:
 
 
 cli.add_command(sandbox)
+cli.add_command(demo)
+cli.add_command(bootstrap)
+cli.add_command(suggest_links)
+cli.add_command(history)
+cli.add_command(report)
+cli.add_command(split_markdown_command)
 
 
 # ── entry point with the one top-level error handler ─────────────────────────────────────────────
@@ -357,6 +455,8 @@ def handle_errors(invoke: Any, ctx: click.Context) -> Any:
     except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
         raise
     except Exception:
+        if os.environ.get("RECONCILE_DEBUG"):
+            raise
         log = Path(".reconcile") / "crash.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(scrub(traceback.format_exc()), encoding="utf-8")

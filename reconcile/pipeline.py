@@ -28,7 +28,7 @@ from reconcile.model import (
 from reconcile.notion.schema import check_schema
 from reconcile.plan import JobInput, compute_plan, page_digest
 from reconcile.planfile import plan_to_dict
-from reconcile.source import fetch_records
+from reconcile.source import SourceRun, fetch_records
 
 Fetch = Callable[[Job], list[Record]]
 
@@ -64,14 +64,17 @@ def make_plan(
     fetch: Fetch | None = None,
 ) -> PlanRun:
     """Fetch every selected job's source, read Notion, and compute the plan."""
-    fetch = fetch or (lambda job: fetch_records(job, gateway=gateway))
+    sources = SourceRun()  # a lookup's page read, reused by the state read; per-key lookup errors
+    fetch = fetch or (lambda job: fetch_records(job, gateway=gateway, run=sources))
     inputs = []
     targets: dict[str, Target] = {}
     extra: list[Diagnostic] = []
     for job in selected_jobs(config, job_names):
         records = fetch(job)
+        extra += sources.diagnostics
+        sources.diagnostics.clear()
         desired = build_desired(job, records)
-        actual, job_targets, diags = read_job_state(gateway, job, desired)
+        actual, job_targets, diags = read_job_state(gateway, job, desired, sources)
         targets.update(job_targets)
         extra += diags
         inputs.append(JobInput(job=job, desired=desired, actual=actual))
@@ -82,7 +85,7 @@ def make_plan(
 
 
 def read_job_state(
-    gateway: Any, job: Job, desired: DesiredState
+    gateway: Any, job: Job, desired: DesiredState, sources: SourceRun | None = None
 ) -> tuple[ActualState, dict[str, Target], list[Diagnostic]]:
     """Each resource's schema (checked against the mapping) and pages, in as few calls as possible."""
     states: dict[str, ResourceState] = {}
@@ -90,18 +93,35 @@ def read_job_state(
     diags: list[Diagnostic] = []
     for r in job.resources:
         data_source_id, schema = gateway.resolve(r.database, r.data_source)
-        diags += check_schema(r, schema, related={x.name: x for x in job.resources})
-        state = gateway.read_resource(r, data_source_id=data_source_id, schema=schema, database_id=r.database)
+        diags += check_schema(r, schema, related_data_sources=related_data_sources(gateway, job))
+        state = sources.take_state(r.name) if sources else None
+        if state is None:
+            state = gateway.read_resource(
+                r, data_source_id=data_source_id, schema=schema, include_trash=False, strip_warnings=[]
+            )
         wanted = {p.key for p in desired.resources[r.name].pages}
         live = {p.key for p in state.pages}
         if r.mode != "update-only" and wanted - live:
             # Only when something would be created: a trashed page with that key is restored instead.
-            trashed = gateway.read_trashed(r, data_source_id=data_source_id, schema=schema)
+            trashed = read_trashed(gateway, r, data_source_id, schema)
             state = ResourceState(**{**state.__dict__, "trashed": tuple(p for p in trashed if p.key in wanted)})
         states[r.name] = state
         match_type = schema[r.match.property]["type"]
         targets[r.name] = Target(data_source_id=data_source_id, match_property=r.match.property, match_type=match_type)
     return ActualState(resources=states), targets, diags
+
+
+def read_trashed(gateway: Any, r: Any, data_source_id: str, schema: dict[str, dict]) -> tuple[Any, ...]:
+    if hasattr(gateway, "read_trashed"):
+        return gateway.read_trashed(r, data_source_id=data_source_id, schema=schema)
+    return gateway.read_resource(
+        r, data_source_id=data_source_id, schema=schema, include_trash=True, strip_warnings=[]
+    ).trashed
+
+
+def related_data_sources(gateway: Any, job: Job) -> dict[str, str]:
+    """Data source id of every resource of the job (resolve is cached: no extra calls)."""
+    return {r.name: gateway.resolve(r.database, r.data_source)[0] for r in job.resources}
 
 
 def plan_fingerprint(plan: Plan) -> str:
@@ -163,7 +183,9 @@ def saved_plan_targets(config: Config, plan: Plan, gateway: Any) -> tuple[dict[s
             raise StalePlanError(f"{r.name}: the database now resolves to another data source")
         if not any(a.resource == r.name for a in plan.actions):
             continue
-        states[r.name] = gateway.read_resource(r, data_source_id=data_source_id, schema=schema, database_id=r.database)
+        states[r.name] = gateway.read_resource(
+            r, data_source_id=data_source_id, schema=schema, include_trash=False, strip_warnings=[]
+        )
         targets[r.name] = Target(
             data_source_id=data_source_id, match_property=r.match.property, match_type=schema[r.match.property]["type"]
         )

@@ -79,8 +79,8 @@ def compute_plan(
         job_plan = plan_job(item, now=now)
         guard = guard_diagnostics(item, job_plan.removals, job_plan.infos)
         if guard and (allow_large_changes or item.job.guards.allow_large_changes):
+            guard = [overridden(d) for d in guard]
             overrides += [d.message for d in guard]
-            guard = [replace(d, severity="warning", code=d.code + "_overridden") for d in guard]
         actions += job_plan.actions
         diagnostics += job_plan.diagnostics + guard
         infos += job_plan.infos
@@ -248,13 +248,18 @@ def desired_values(
                 Diagnostic(
                     severity="error",
                     code="invalid_value",
-                    message=f"{name}: {exc}; nothing is written for this key",
+                    message=f"{name}: {value_problem(exc)}; nothing is written for this key",
                     resource=r.name,
                     key=page.key,
                 )
             )
             return None
     return values
+
+
+def value_problem(exc: ValueError) -> str:
+    """The codec's complaint without the offending value, so a redacted plan leaks nothing."""
+    return str(exc).split(", got ")[0]
 
 
 def relation_targets(
@@ -286,9 +291,8 @@ def relation_targets(
                 Diagnostic(
                     severity="warning",
                     code="relation_target_missing",
-                    message=f"no {target} page carries {target_cfg.match.property} {k!r}, so {r.name} "
-                    f"{key!r} stays unlinked ({prop}); set {target_cfg.match.property} to {k!r} on the "
-                    "right page and the next run links it",
+                    message=f"no {target} page carries {target_cfg.match.property} {k!r}; {r.name} {key!r} stays "
+                    f"unlinked ({prop}) until one does",
                     resource=r.name,
                     key=key,
                 )
@@ -606,6 +610,12 @@ def guard_diagnostics(item: JobInput, removals: dict[str, int], infos: list[Reso
                 )
             )
     return out
+
+
+def overridden(d: Diagnostic) -> Diagnostic:
+    """A guard error turned into a warning by an explicit override; the plan says so."""
+    message = d.message.split("; refusing to apply")[0] + "; allowed by --allow-large-changes / allow_large_changes"
+    return replace(d, severity="warning", code=d.code + "_overridden", message=message)
 
 
 # ── digests and time ─────────────────────────────────────────────────────────────────────────────

@@ -1,0 +1,127 @@
+"""Check a resource's managed properties against the live data source schema.
+
+Each property the tool may write has a role, and each role accepts some Notion types:
+
+    match     the key: title, rich_text, number, url, email, phone_number, select
+    mapped    any writable type; a relation mapping needs a relation to the related resource
+    mark      (on_missing: mark, set:) any writable type
+    touch     date
+
+A missing property or an incompatible type is an error (SchemaMismatchError, every problem on one
+line each); a missing optional mapping is a warning Diagnostic and is simply not synced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reconcile.errors import SchemaMismatchError
+from reconcile.model import Diagnostic, ResourceConfig
+from reconcile.notion.values import READ_ONLY_TYPES, WRITABLE_TYPES
+
+MATCH_TYPES = frozenset({"title", "rich_text", "number", "url", "email", "phone_number", "select"})
+
+
+@dataclass(frozen=True)
+class _Use:
+    name: str
+    role: str  # "match", "mapped", "mark" or "touch"
+    relation: str | None = None  # the related resource of a relation mapping
+    optional: bool = False
+
+
+def check_schema(
+    resource: ResourceConfig,
+    schema: dict[str, dict],
+    *,
+    writable: bool = True,
+    data_source_name: str | None = None,
+    related_data_sources: dict[str, str] | None = None,
+) -> list[Diagnostic]:
+    """Warnings for `resource` against `schema`; raises SchemaMismatchError on any error.
+
+    `writable=False` checks only existence and the match type (a read-only use, e.g. validate
+    without write access). `related_data_sources` maps resource names to their data source ids,
+    to check that a relation property points at the related resource.
+    """
+    source = data_source_name or resource.data_source or resource.name
+    warnings: list[Diagnostic] = []
+    errors: list[str] = []
+    for use in _uses(resource):
+        prop = schema.get(use.name)
+        if prop is None:
+            if use.optional:
+                warnings.append(_missing_optional(resource.name, use.name, source))
+            else:
+                errors.append(_missing(resource.name, use.name, source, schema))
+            continue
+        problem = _type_problem(use, prop, writable, related_data_sources or {})
+        if problem:
+            errors.append(f"{resource.name}: property {use.name!r} {problem}")
+    if errors:
+        error = SchemaMismatchError("; ".join(errors), hint="fix the config or the Notion schema")
+        error.problems = errors  # type: ignore[attr-defined]
+        raise error
+    return warnings
+
+
+def _uses(resource: ResourceConfig) -> list[_Use]:
+    uses = [_Use(resource.match.property, "match")]
+    uses += [_Use(p.name, "mapped", p.relation, p.optional) for p in resource.properties]
+    uses += [_Use(p.name, "mark", p.relation, p.optional) for p in resource.on_missing.set]
+    uses += [_Use(t.property, "touch") for t in resource.touch]
+    return uses
+
+
+def _type_problem(use: _Use, prop: dict, writable: bool, related_data_sources: dict[str, str]) -> str | None:
+    prop_type = prop.get("type", "")
+    if use.role == "match" and prop_type not in MATCH_TYPES:
+        return f"is {_a(prop_type)}; a match key must be one of {', '.join(sorted(MATCH_TYPES))}"
+    if not writable:
+        return None
+    if prop_type in READ_ONLY_TYPES:
+        return f"is {_a(prop_type)}, which Notion computes; it cannot be written"
+    if prop_type not in WRITABLE_TYPES:
+        return f"is {_a(prop_type)}, which reconcile does not write"
+    if use.role == "touch" and prop_type != "date":
+        return f"is {_a(prop_type)}; a touch property must be a date"
+    if use.relation is not None:
+        return _relation_problem(use.relation, prop, related_data_sources)
+    if prop_type == "relation" and use.role != "match":
+        return "is a relation; map it with relation: <resource> so that keys resolve to pages"
+    return None
+
+
+def _relation_problem(related: str, prop: dict, related_data_sources: dict[str, str]) -> str | None:
+    if prop.get("type") != "relation":
+        return f"is {_a(prop.get('type', ''))}; a relation mapping needs a relation property"
+    expected = related_data_sources.get(related)
+    actual = (prop.get("relation") or {}).get("data_source_id")
+    if expected and actual and _compact(actual) != _compact(expected):
+        return (
+            f"relates to data source {actual}, not to {related!r} ({expected}); "
+            "point the relation at the related resource's data source"
+        )
+    return None
+
+
+def _missing(resource: str, name: str, source: str, schema: dict[str, dict]) -> str:
+    available = ", ".join(sorted(schema)) or "no properties"
+    return f"{resource}: property {name!r} not found in data source {source!r}; it has: {available}"
+
+
+def _missing_optional(resource: str, name: str, source: str) -> Diagnostic:
+    return Diagnostic(
+        severity="warning",
+        code="optional_property_missing",
+        message=f"{resource}: optional property {name!r} not found in data source {source!r}; it is not synced",
+        resource=resource,
+    )
+
+
+def _a(prop_type: str) -> str:
+    return f"an {prop_type}" if prop_type[:1] in "aeiou" else f"a {prop_type}"
+
+
+def _compact(page_id: str) -> str:
+    return page_id.replace("-", "").lower()

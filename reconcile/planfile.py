@@ -1,0 +1,276 @@
+"""The plan's JSON form: what `plan -o` writes, `apply PLANFILE` reads and every renderer presents.
+
+    Plan ──plan_to_dict──▶ dict ──render_json──▶ file ──read_plan──▶ dict ──plan_from_dict──▶ Plan
+
+The form is versioned (`format_version`) and described by schemas/plan.schema.json; a file that
+does not fit it is refused with one line naming where, never a traceback. `summary` is derived from
+the actions and resources; reading a plan checks it still agrees, so a hand-edited file is caught.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from reconcile.errors import PlanFileError
+from reconcile.model import ACTION_KINDS, Action, Diagnostic, Plan, PropertyChange, ResourceInfo
+from reconcile.render.json import render_json
+
+FORMAT_VERSION = 1
+SCHEMA_NAME = "plan.schema.json"
+
+__all__ = ["FORMAT_VERSION", "plan_from_dict", "plan_to_dict", "read_plan", "summary", "write_plan"]
+
+
+# ── Plan → dict ──────────────────────────────────────────────────────────────────────────────────
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    """The JSON form, keys in the order the schema documents them; tuples become lists."""
+    return {
+        "format_version": plan.format_version,
+        "created_at": plan.created_at,
+        "config_digest": plan.config_digest,
+        "jobs": list(plan.jobs),
+        "summary": summary(plan),
+        "resources": [resource_to_dict(r) for r in plan.resources],
+        "actions": [action_to_dict(a) for a in plan.actions],
+        "diagnostics": [diagnostic_to_dict(d) for d in plan.diagnostics],
+        "record_counts": dict(plan.record_counts),
+        "guard_overrides": list(plan.guard_overrides),
+    }
+
+
+def summary(plan: Plan) -> dict[str, int]:
+    """Actions of each kind, plus the managed pages left as they are."""
+    return {**plan.summary, "unchanged": sum(r.unchanged for r in plan.resources)}
+
+
+def resource_to_dict(r: ResourceInfo) -> dict[str, Any]:
+    return {
+        "name": r.name,
+        "database_id": r.database_id,
+        "data_source_id": r.data_source_id,
+        "managed": r.managed,
+        "unchanged": r.unchanged,
+        "mode": r.mode,
+    }
+
+
+def action_to_dict(a: Action) -> dict[str, Any]:
+    return {
+        "action": a.action,
+        "resource": a.resource,
+        "key": a.key,
+        "page_id": a.page_id,
+        "url": a.url,
+        "reason": a.reason,
+        "digest": a.digest,
+        "changes": [change_to_dict(c) for c in a.changes],
+    }
+
+
+def change_to_dict(c: PropertyChange) -> dict[str, Any]:
+    return {"name": c.name, "type": c.type, "before": json_value(c.before), "after": json_value(c.after)}
+
+
+def diagnostic_to_dict(d: Diagnostic) -> dict[str, Any]:
+    return {
+        "severity": d.severity,
+        "code": d.code,
+        "message": d.message,
+        "resource": d.resource,
+        "key": d.key,
+        "urls": list(d.urls),
+    }
+
+
+def json_value(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [json_value(v) for v in value]
+    return value
+
+
+# ── dict → Plan ──────────────────────────────────────────────────────────────────────────────────
+
+
+def plan_from_dict(d: Any) -> Plan:
+    """The Plan a JSON form describes; PlanFileError (one line, with the path) when it does not fit."""
+    check_format_version(d)
+    validate(d)
+    plan = Plan(
+        created_at=d["created_at"],
+        config_digest=d["config_digest"],
+        jobs=tuple(d["jobs"]),
+        resources=tuple(ResourceInfo(**r) for r in d["resources"]),
+        actions=tuple(action_from_dict(a) for a in d["actions"]),
+        diagnostics=tuple(diagnostic_from_dict(x) for x in d["diagnostics"]),
+        record_counts=dict(d["record_counts"]),
+        guard_overrides=tuple(d["guard_overrides"]),
+        format_version=d["format_version"],
+    )
+    check_summary(plan, d["summary"])
+    return plan
+
+
+def action_from_dict(a: dict[str, Any]) -> Action:
+    return Action(
+        action=a["action"],
+        resource=a["resource"],
+        key=a["key"],
+        page_id=a["page_id"],
+        url=a["url"],
+        changes=tuple(change_from_dict(c) for c in a["changes"]),
+        reason=a["reason"],
+        digest=a["digest"],
+    )
+
+
+def change_from_dict(c: dict[str, Any]) -> PropertyChange:
+    return PropertyChange(
+        name=c["name"], type=c["type"], before=model_value(c["before"]), after=model_value(c["after"])
+    )
+
+
+def diagnostic_from_dict(d: dict[str, Any]) -> Diagnostic:
+    return Diagnostic(
+        severity=d["severity"],
+        code=d["code"],
+        message=d["message"],
+        resource=d["resource"],
+        key=d["key"],
+        urls=tuple(d["urls"]),
+    )
+
+
+def model_value(value: Any) -> Any:
+    """Lists back to the tuples the model uses for multi_select and relation values."""
+    if isinstance(value, list):
+        return tuple(model_value(v) for v in value)
+    return value
+
+
+def check_format_version(d: Any) -> None:
+    # Checked before the schema so that a newer file says "newer", not "format_version must be 1".
+    if not isinstance(d, dict):
+        raise PlanFileError("not a plan: the top level is not a JSON object")
+    version = d.get("format_version")
+    if version != FORMAT_VERSION:
+        raise PlanFileError(
+            f"plan format_version {json.dumps(version)} is not supported (this reconcile reads {FORMAT_VERSION})",
+            hint="make the plan again with this version of reconcile",
+        )
+
+
+def check_summary(plan: Plan, stated: dict[str, int]) -> None:
+    expected = summary(plan)
+    for kind in (*ACTION_KINDS, "unchanged"):
+        if stated[kind] != expected[kind]:
+            raise PlanFileError(
+                f"not a consistent plan: at summary.{kind}: says {stated[kind]}, the plan has {expected[kind]}",
+                hint="the file was edited by hand; make the plan again",
+            )
+
+
+# ── the schema ───────────────────────────────────────────────────────────────────────────────────
+
+
+def schema_path() -> Path:
+    """plan.schema.json: beside the package in a checkout, inside it when installed."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package.parent / "schemas" / SCHEMA_NAME, package / "schemas" / SCHEMA_NAME):
+        if candidate.is_file():
+            return candidate
+    raise PlanFileError(f"{SCHEMA_NAME} is missing from the installation", hint="reinstall reconcile")
+
+
+@lru_cache(maxsize=1)
+def validator() -> Draft202012Validator:
+    return Draft202012Validator(json.loads(schema_path().read_text(encoding="utf-8")))
+
+
+def validate(d: Any) -> None:
+    error = best_match(validator().iter_errors(d))
+    if error is not None:
+        raise PlanFileError(f"not a valid plan: at {json_path(error)}: {error_message(error)}")
+
+
+def json_path(error: ValidationError) -> str:
+    """`actions[3].changes[0].type`; odd keys quoted; the top level named as such."""
+    out = ""
+    for part in error.absolute_path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(part)):
+            out += f".{part}" if out else str(part)
+        else:
+            out += f"[{json.dumps(str(part))}]"
+    return out or "top level"
+
+
+def error_message(error: ValidationError) -> str:
+    """jsonschema's message, with a long offending value cut short so the line stays one line."""
+    message = " ".join(error.message.split())
+    return message if len(message) <= 200 else message[:197] + "..."
+
+
+# ── files ────────────────────────────────────────────────────────────────────────────────────────
+
+
+def plan_json(plan: Plan) -> str:
+    """The bytes a plan file holds: the same as `--format json` prints, equal for equal plans."""
+    return render_json(plan_to_dict(plan))
+
+
+def write_plan(plan: Plan, path: str | os.PathLike[str]) -> None:
+    """Write atomically: a reader never sees half a plan, an interrupted write leaves the old file."""
+    target = Path(path)
+    try:
+        body = plan_json(plan)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(body)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except (OSError, ValueError) as exc:
+        raise PlanFileError(f"{path}: cannot write the plan: {exc.__class__.__name__}: {exc}") from None
+
+
+def reject_constant(name: str) -> Any:
+    # Python's json reads NaN and Infinity, which are not JSON and never equal themselves.
+    raise ValueError(f"{name} is not JSON")
+
+
+def read_plan(path: str | os.PathLike[str]) -> Plan:
+    """The plan in a file written by write_plan; PlanFileError naming the file for anything else."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PlanFileError(f"{path}: no such plan file", hint="make one with reconcile plan -o FILE") from None
+    except UnicodeDecodeError:
+        raise PlanFileError(f"{path}: not a plan file (not UTF-8 text)") from None
+    except OSError as exc:
+        raise PlanFileError(f"{path}: cannot read the plan: {exc.strerror or exc}") from None
+    try:
+        document = json.loads(text, parse_constant=reject_constant)
+    except json.JSONDecodeError as exc:
+        raise PlanFileError(
+            f"{path}: not a plan file (invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg})"
+        ) from None
+    except ValueError as exc:
+        raise PlanFileError(f"{path}: not a plan file ({exc})") from None
+    try:
+        return plan_from_dict(document)
+    except PlanFileError as exc:
+        raise PlanFileError(f"{path}: {exc.message}", hint=exc.hint) from None

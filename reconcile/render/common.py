@@ -1,0 +1,88 @@
+"""What every renderer shows the same way: symbols, values, the summary line, long-text diffs.
+
+Renderers read the plan's JSON form (reconcile.planfile.plan_to_dict) and present it; they decide
+nothing. The summary line is public API: scripts and people grep for it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from typing import Any
+
+SYMBOLS = {"create": "+", "update": "~", "archive": "-", "restore": "^", "touch": "*"}
+ACTION_KINDS = tuple(SYMBOLS)
+REDACTED = "(redacted)"
+NONE = "(none)"
+LONG_TEXT = 80  # longer than this, or several lines: shown as a line diff
+
+
+def summary_line(plan: dict[str, Any]) -> str:
+    counts = plan["summary"]
+    if not any(counts[kind] for kind in ACTION_KINDS):
+        return f"No changes. Notion is up to date ({pages_checked(plan)} pages checked)."
+    return (
+        f"Plan: {counts['create']} to create, {counts['update']} to update, {counts['archive']} to archive, "
+        f"{counts['restore']} to restore, {counts['touch']} to touch."
+    )
+
+
+def pages_checked(plan: dict[str, Any]) -> int:
+    return sum(r["managed"] for r in plan["resources"])
+
+
+def legend() -> str:
+    return ", ".join(f"{symbol} {kind}" for kind, symbol in SYMBOLS.items())
+
+
+def quoted(text: str) -> str:
+    """A string on one line, quoted and escaped the way JSON does it."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def subject(resource: str | None, key: str | None) -> str:
+    """`services "barnet"`: what a line is about."""
+    parts = [resource] if resource else []
+    if key is not None:
+        parts.append(quoted(key))
+    return " ".join(parts)
+
+
+def format_value(value: Any) -> str:
+    if value is None:
+        return NONE
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return quoted(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(format_value(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def is_long_text(change: dict[str, Any]) -> bool:
+    """Text too long or too many lines to read as `before → after`."""
+    values = (change["before"], change["after"])
+    if not all(v is None or isinstance(v, str) for v in values):
+        return False
+    return any(v is not None and (len(v) > LONG_TEXT or "\n" in v) for v in values)
+
+
+def text_diff(change: dict[str, Any]) -> list[str]:
+    """Unified line diff of a long text change; empty when only line endings differ."""
+    before = (change["before"] or "").splitlines()
+    after = (change["after"] or "").splitlines()
+    return list(difflib.unified_diff(before, after, fromfile="before", tofile="after", lineterm="", n=2))
+
+
+def diagnostics_of(plan: dict[str, Any], severity: str) -> list[dict[str, Any]]:
+    return [d for d in plan["diagnostics"] if d["severity"] == severity]
+
+
+def actions_of(plan: dict[str, Any], resource: str) -> list[dict[str, Any]]:
+    return [a for a in plan["actions"] if a["resource"] == resource]
+
+
+def shows_before(action: dict[str, Any]) -> bool:
+    # A page being created has no before; "(none) →" on every line would only be noise.
+    return action["action"] != "create"

@@ -1,0 +1,257 @@
+"""The plan as GitHub-flavoured Markdown, for a pull-request comment or a job summary.
+
+A heading, the summary line, then per resource a table (action, key, changes, why) followed by
+the long-text diffs in <details> blocks, then errors and warnings. split_markdown cuts a long
+rendering into comments that fit GitHub's limit.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from reconcile.render.common import (
+    REDACTED,
+    SYMBOLS,
+    actions_of,
+    diagnostics_of,
+    format_value,
+    is_long_text,
+    shows_before,
+    summary_line,
+    text_diff,
+)
+
+GITHUB_COMMENT_LIMIT = 65535
+SECTION_START = re.compile(r"#{1,6} |<details>")
+FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}(?=[^`\n]*$)|~{3,})[^\n]*", re.MULTILINE)
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+
+__all__ = ["GITHUB_COMMENT_LIMIT", "render_markdown", "split_markdown"]
+
+
+def render_markdown(plan: dict[str, Any], *, redact: bool = False) -> str:
+    blocks = ["## Reconcile plan", f"**{summary_line(plan)}**", context_line(plan)]
+    if plan["guard_overrides"]:
+        blocks.append(guard_alert(plan))
+    if plan["actions"]:
+        for resource in plan["resources"]:
+            blocks += resource_blocks(plan, resource, redact)
+    for severity, title in (("error", "Errors"), ("warning", "Warnings")):
+        diags = diagnostics_of(plan, severity)
+        if diags:
+            blocks.append(diagnostic_section(title, diags, redact))
+    return "\n\n".join(blocks) + "\n"
+
+
+def context_line(plan: dict[str, Any]) -> str:
+    jobs = ", ".join(code(j) for j in plan["jobs"]) or "none"
+    records = ", ".join(f"{text(job)} {n}" for job, n in plan["record_counts"].items()) or "none"
+    return (
+        f"Job {jobs} · source records: {records} · made {text(plan['created_at'])} · "
+        f"config {code(plan['config_digest'][:12])}"
+    )
+
+
+def guard_alert(plan: dict[str, Any]) -> str:
+    lines = ["> [!CAUTION]", "> **Blast-radius guards are overridden for this plan; apply will go past them:**"]
+    lines += [f"> - {text(message)}" for message in plan["guard_overrides"]]
+    return "\n".join(lines)
+
+
+# ── per resource ─────────────────────────────────────────────────────────────────────────────────
+
+
+def resource_blocks(plan: dict[str, Any], resource: dict[str, Any], redact: bool) -> list[str]:
+    actions = actions_of(plan, resource["name"])
+    heading = f"### {text(resource['name'])}"
+    if not actions:
+        return [heading, f"No changes ({resource['managed']} pages checked)."]
+    blocks = [heading, action_table(actions, redact)]
+    if not redact:
+        blocks += [details(a, c) for a in actions for c in a["changes"] if is_long_text(c) and text_diff(c)]
+    return blocks
+
+
+def action_table(actions: list[dict[str, Any]], redact: bool) -> str:
+    rows = ["| | Action | Key | Changes | Why |", "|:-:|---|---|---|---|"]
+    rows += [action_row(a, redact) for a in actions]
+    return "\n".join(rows)
+
+
+def action_row(action: dict[str, Any], redact: bool) -> str:
+    kind = action["action"]
+    key = code(action["key"], cell=True)
+    if action["url"] and not redact:
+        key = f"[{key}]({url(action['url'])})"
+    changes = "<br>".join(change_cell(c, shows_before(action), redact) for c in action["changes"])
+    return f"| {code(SYMBOLS[kind], cell=True)} | {kind} | {key} | {changes} | {text(action['reason'])} |"
+
+
+def change_cell(change: dict[str, Any], with_before: bool, redact: bool) -> str:
+    name = text(change["name"])
+    if redact:
+        return f"{name}: " + (f"{REDACTED} → {REDACTED}" if with_before else REDACTED)
+    if is_long_text(change) and text_diff(change):
+        return f"{name}: (diff below)"
+    after = code(format_value(change["after"]), cell=True)
+    if not with_before:
+        return f"{name}: {after}"
+    return f"{name}: {code(format_value(change['before']), cell=True)} → {after}"
+
+
+def details(action: dict[str, Any], change: dict[str, Any]) -> str:
+    summary = f"{html.escape(action['resource'])} <code>{html.escape(action['key'])}</code>: "
+    summary += html.escape(change["name"])
+    body = "\n".join(text_diff(change))
+    fence = "`" * max(3, longest_backtick_run(body) + 1)
+    return f"<details><summary>{summary}</summary>\n\n{fence}diff\n{body}\n{fence}\n\n</details>"
+
+
+# ── diagnostics ──────────────────────────────────────────────────────────────────────────────────
+
+
+def diagnostic_section(title: str, diags: list[dict[str, Any]], redact: bool) -> str:
+    return f"### {title} ({len(diags)})\n\n" + "\n".join(diagnostic_item(d, redact) for d in diags)
+
+
+def diagnostic_item(d: dict[str, Any], redact: bool) -> str:
+    about = [f"**{text(d['resource'])}**"] if d["resource"] else []
+    about += [code(d["key"])] if d["key"] is not None else []
+    line = f"- {' '.join(about)}: " if about else "- "
+    line += f"{text(d['message'])} ({code(d['code'])})"
+    if d["urls"] and not redact:
+        line += " " + " ".join(f"[page {i}]({url(u)})" for i, u in enumerate(d["urls"], 1))
+    return line
+
+
+# ── Markdown escaping ────────────────────────────────────────────────────────────────────────────
+
+
+def text(value: str) -> str:
+    """Plain text that Markdown shows literally, on one line (table cells cannot span lines)."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(value.split()))
+
+
+def code(value: str, *, cell: bool = False) -> str:
+    """A code span; in a table cell pipes are escaped, as GitHub splits cells on them even in code."""
+    value = " ".join(value.split("\n"))
+    ticks = "`" * (longest_backtick_run(value) + 1)
+    pad = " " if value.startswith("`") or value.endswith("`") or not value.strip() else ""
+    escaped = value.replace("|", r"\|") if cell else value
+    return f"{ticks}{pad}{escaped}{pad}{ticks}"
+
+
+def url(value: str) -> str:
+    return value.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+
+
+def longest_backtick_run(value: str) -> int:
+    return max((len(m) for m in re.findall(r"`+", value)), default=0)
+
+
+# ── splitting for GitHub ─────────────────────────────────────────────────────────────────────────
+
+
+def split_markdown(text: str, limit: int = GITHUB_COMMENT_LIMIT) -> list[str]:
+    """Chunks of at most `limit` characters, each but a lone one marked "(part i/n)".
+
+    Cuts fall before a heading or a <details> block where the sections fit, else between lines,
+    and only inside a line when one line alone is too long. A code block that has to be cut is
+    closed at the end of one chunk and reopened at the start of the next; otherwise, without the
+    markers, the chunks join back to the text exactly.
+    """
+    if len(text) <= limit:
+        return [text]
+    n = 2
+    while True:
+        budget = limit - len(part_marker(n, n))
+        if budget < 1:
+            raise ValueError(f"limit {limit} is too small to hold a part marker")
+        pieces = pack(sections(text), budget)
+        if len(str(len(pieces))) <= len(str(n)):
+            return [part_marker(i, len(pieces)) + p for i, p in enumerate(pieces, 1)]
+        n = len(pieces)
+
+
+def part_marker(i: int, n: int) -> str:
+    return f"*(part {i}/{n})*\n\n"
+
+
+def sections(text: str) -> list[str]:
+    """The text cut before each heading and <details> block outside code; lines keep their ends."""
+    out: list[str] = []
+    fence: tuple[str, str] | None = None
+    for line in text.splitlines(keepends=True):
+        if not out or (fence is None and SECTION_START.match(line)):
+            out.append(line)
+        else:
+            out[-1] += line
+        fence = fence_after(line, fence)
+    return out
+
+
+def pack(units: list[str], budget: int) -> list[str]:
+    """Greedy: whole sections while they fit; a section too big for one chunk is cut by lines."""
+    chunks: list[str] = []
+    current = ""
+    for unit in units:
+        if len(unit) > budget:
+            if current:
+                chunks.append(current)
+            *full, current = split_section(unit, budget)
+            chunks += full
+            continue
+        if current and len(current) + len(unit) > budget:
+            chunks.append(current)
+            current = ""
+        current += unit
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def split_section(section: str, budget: int) -> list[str]:
+    """Line by line; a code block cut in two is closed and reopened, so both halves still render."""
+    longest = max((len(m.group(0)) for m in FENCE_OPEN.finditer(section)), default=None)
+    # Room to close a block in one chunk and reopen it in the next, with the opening line uncut;
+    # when a chunk is too small for that, cut plainly rather than overflow.
+    reserve = 0 if longest is None or 3 * longest + 5 > budget else 2 * longest + 4
+    pieces: list[str] = []
+    current = ""
+    fence: tuple[str, str] | None = None  # (opening line, closing marker) of the open code block
+    for piece, starts_line in line_pieces(section, budget - reserve):
+        after = fence_after(piece, fence) if starts_line and reserve else fence
+        needed = len(current) + len(piece) + (len(after[1]) + 2 if after else 0)
+        if current and needed > budget:
+            if fence:
+                current += ("" if current.endswith("\n") else "\n") + fence[1] + "\n"
+            pieces.append(current)
+            current = fence[0] if fence else ""
+        current += piece
+        fence = after
+    pieces.append(current)
+    return pieces
+
+
+def line_pieces(section: str, width: int) -> list[tuple[str, bool]]:
+    """The section's lines (with their ends), a line longer than `width` in several pieces."""
+    out = []
+    for line in section.splitlines(keepends=True):
+        out += [(line[i : i + width], i == 0) for i in range(0, len(line), width)]
+    return out
+
+
+def fence_after(line: str, fence: tuple[str, str] | None) -> tuple[str, str] | None:
+    """The open code block after `line`: opened, closed, or as it was."""
+    if fence is None:
+        match = FENCE_OPEN.match(line)
+        if match is None:
+            return None
+        opening = line if line.endswith("\n") else line + "\n"
+        return opening, match.group(1)
+    marker = fence[1]
+    if re.fullmatch(rf" {{0,3}}{re.escape(marker[0])}{{{len(marker)},}}[ \t]*\n?", line):
+        return None
+    return fence

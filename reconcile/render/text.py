@@ -1,0 +1,152 @@
+"""The plan for a terminal, Terraform-style; the last line is the summary line (public API).
+
+    Symbols: + create, ~ update, - archive, ^ restore, * touch
+
+    + create services "barnet": ExternalCustomerID 'barnet' is in the source and has no page
+        Name: "Barnet"
+    ~ update services "camden": differs from the source in Name
+        page: https://www.notion.so/...
+        Name: "Camden" → "London Borough of Camden"
+
+    Plan: 1 to create, 1 to update, 0 to archive, 0 to restore, 0 to touch.
+
+With redact=True every property value and page URL is replaced or left out, for public CI logs;
+keys, property names, actions and counts remain.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconcile.render.common import (
+    REDACTED,
+    SYMBOLS,
+    diagnostics_of,
+    format_value,
+    is_long_text,
+    legend,
+    shows_before,
+    subject,
+    summary_line,
+    text_diff,
+)
+
+ANSI = {
+    "create": "32",
+    "update": "33",
+    "archive": "31",
+    "restore": "36",
+    "touch": "34",
+    "warning": "33",
+    "error": "31",
+    "guard": "1;31",
+    "bold": "1",
+    "diff+": "32",
+    "diff-": "31",
+    "diff@": "36",
+}
+INDENT = "    "
+
+__all__ = ["render_text"]
+
+
+class _Style:
+    """Wraps text in ANSI colour, or leaves it alone when colour is off."""
+
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, name: str, text: str) -> str:
+        if not self.color or not text:
+            return text
+        return f"\x1b[{ANSI[name]}m{text}\x1b[0m"
+
+
+def render_text(plan: dict[str, Any], *, color: bool, redact: bool = False) -> str:
+    style = _Style(color)
+    blocks = [header(plan)]
+    if plan["guard_overrides"]:
+        blocks.append(guard_block(plan, style))
+    if plan["actions"]:
+        blocks.append(f"Symbols: {legend()}")
+        blocks += [action_block(a, style, redact) for a in plan["actions"]]
+    for severity, title in (("error", "Errors"), ("warning", "Warnings")):
+        diags = diagnostics_of(plan, severity)
+        if diags:
+            blocks.append(diagnostic_block(title, diags, style, redact))
+    blocks.append(final_line(plan, style))
+    return "\n\n".join(blocks) + "\n"
+
+
+def header(plan: dict[str, Any]) -> str:
+    jobs = ", ".join(plan["jobs"]) or "(none)"
+    counts = ", ".join(f"{job} {n}" for job, n in plan["record_counts"].items()) or "(none)"
+    return (
+        f"Reconcile plan for {jobs}, made {plan['created_at']} (config {plan['config_digest'][:12]}).\n"
+        f"Source records: {counts}."
+    )
+
+
+def guard_block(plan: dict[str, Any], style: _Style) -> str:
+    lines = [style("guard", "!! Blast-radius guards are OVERRIDDEN for this plan; apply will go past them:")]
+    lines += [f"!!   {message}" for message in plan["guard_overrides"]]
+    return "\n".join(lines)
+
+
+def action_block(action: dict[str, Any], style: _Style, redact: bool) -> str:
+    kind = action["action"]
+    head = style(kind, f"{SYMBOLS[kind]} {kind}")
+    lines = [f"{head} {subject(action['resource'], action['key'])}: {action['reason']}"]
+    if action["url"] and not redact:
+        lines.append(f"{INDENT}page: {action['url']}")
+    for change in action["changes"]:
+        lines += change_lines(change, shows_before(action), style, redact)
+    return "\n".join(lines)
+
+
+def change_lines(change: dict[str, Any], with_before: bool, style: _Style, redact: bool) -> list[str]:
+    name = change["name"]
+    if redact:
+        return [f"{INDENT}{name}: " + (f"{REDACTED} → {REDACTED}" if with_before else REDACTED)]
+    if is_long_text(change):
+        diff = text_diff(change)
+        if diff:
+            return [f"{INDENT}{name}:"] + [INDENT * 2 + diff_line(line, style) for line in diff]
+    after = format_value(change["after"])
+    if not with_before:
+        return [f"{INDENT}{name}: {after}"]
+    return [f"{INDENT}{name}: {format_value(change['before'])} → {after}"]
+
+
+def diff_line(line: str, style: _Style) -> str:
+    if line.startswith(("+++", "---")):
+        return style("bold", line)
+    if line.startswith("@@"):
+        return style("diff@", line)
+    if line.startswith("+"):
+        return style("diff+", line)
+    if line.startswith("-"):
+        return style("diff-", line)
+    return line
+
+
+def diagnostic_block(title: str, diags: list[dict[str, Any]], style: _Style, redact: bool) -> str:
+    lines = [f"{title}:"]
+    lines += [f"  {diagnostic_line(d, style, redact)}" for d in diags]
+    return "\n".join(lines)
+
+
+def diagnostic_line(d: dict[str, Any], style: _Style, redact: bool) -> str:
+    about = subject(d["resource"], d["key"])
+    text = f"{style(d['severity'], d['severity'] + ':')} "
+    text += f"{about}: " if about else ""
+    text += f"{' '.join(d['message'].split())} [{d['code']}]"
+    if d["urls"] and not redact:
+        text += " " + " ".join(d["urls"])
+    return text
+
+
+def final_line(plan: dict[str, Any], style: _Style) -> str:
+    line = summary_line(plan)
+    head, sep, rest = line.partition(" ")
+    return style("bold", head) + sep + rest

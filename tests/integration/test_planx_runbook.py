@@ -1,0 +1,161 @@
+"""The PlanX job end to end: the shipped mappings.yaml, the real CLI, the sandbox over HTTP.
+
+The seed's runbook as one test: the first run creates one snapshot per allowlisted council (linking
+the councils whose ExternalCustomerID is already filled in, warning about the others); someone fills
+in an ExternalCustomerID by hand; the next run links that council and stamps it, and only it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from notion_client import Client
+
+from reconcile.cli import cli
+
+REPO = Path(__file__).resolve().parents[2]
+
+SandboxServer = pytest.importorskip("reconcile.sandbox.server").SandboxServer
+
+MAPPINGS = str(REPO / "mappings.yaml")
+WRITE_ROUTES = ("POST /v1/pages", "PATCH /v1/pages/{id}")
+
+
+@pytest.fixture
+def sandbox(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    with SandboxServer(port=0, seed="planx", rate_limit=None) as sb:
+        for name, value in sb.seed_info["env"].items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.chdir(tmp_path)
+        yield sb
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def writes(sb: Any) -> int:
+    by_route = sb.admin.requests()["by_route"]
+    return sum(by_route.get(route, 0) for route in WRITE_ROUTES)
+
+
+def notion(sb: Any) -> Client:
+    return Client(auth=sb.seed_info["env"]["NOTION_TOKEN"], base_url=sb.url)
+
+
+def pages(sb: Any, data_source_id: str) -> list[dict[str, Any]]:
+    out, cursor = [], None
+    while True:
+        body: dict[str, Any] = {"data_source_id": data_source_id, "page_size": 100}
+        if cursor:
+            body["start_cursor"] = cursor
+        res = notion(sb).data_sources.query(**body)
+        out += res["results"]
+        if not res["has_more"]:
+            return out
+        cursor = res["next_cursor"]
+
+
+def text(page: dict[str, Any], prop: str) -> str:
+    value = page["properties"][prop]
+    return "".join(t["plain_text"] for t in value[value["type"]])
+
+
+def by_key(sb: Any, data_source_id: str) -> dict[str, dict[str, Any]]:
+    return {text(p, "ExternalCustomerID"): p for p in pages(sb, data_source_id) if text(p, "ExternalCustomerID")}
+
+
+def data_sources(sb: Any) -> tuple[str, str]:
+    env = sb.seed_info["env"]
+    client = notion(sb)
+    services = client.databases.retrieve(database_id=env["SERVICES_DB_ID"])["data_sources"][0]["id"]
+    councils = client.databases.retrieve(database_id=env["COUNCILS_DB_ID"])["data_sources"][0]["id"]
+    return services, councils
+
+
+def test_plan_apply_plan_converges_with_zero_writes_the_second_time(sandbox: Any) -> None:
+    first = run("plan", "-c", MAPPINGS, "--detailed-exitcode")
+    assert first.exit_code == 2, first.output
+    assert "to create" in first.output
+
+    applied = run("apply", "-c", MAPPINGS, "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+
+    again = run("plan", "-c", MAPPINGS, "--detailed-exitcode")
+    assert again.exit_code == 0, again.output
+    assert "No changes" in again.output
+
+    sandbox.admin.clear_requests()
+    second = run("apply", "-c", MAPPINGS, "--auto-approve")
+    assert second.exit_code == 0, second.output
+    assert writes(sandbox) == 0
+
+
+def test_runbook_first_run_then_manual_key_then_link_and_stamp(sandbox: Any) -> None:
+    services_ds, councils_ds = data_sources(sandbox)
+    first = run("apply", "-c", MAPPINGS, "--auto-approve")
+    assert first.exit_code == 0, first.output
+    assert "no councils page carries ExternalCustomerID 'camden'" in first.output
+
+    snapshots = by_key(sandbox, services_ds)
+    councils = by_key(sandbox, councils_ds)
+    assert "camden" in snapshots and snapshots["camden"]["properties"]["Councils"]["relation"] == []
+    assert "barnet" in councils
+    assert snapshots["barnet"]["properties"]["Councils"]["relation"] == [{"id": councils["barnet"]["id"]}]
+    assert councils["barnet"]["properties"]["Integration Last Updated"]["date"] is not None
+
+    # The manual step: an operator fills in Camden's ExternalCustomerID in the Councils database.
+    camden = next(p for p in pages(sandbox, councils_ds) if "Camden" in text(p, "Name"))
+    notion(sandbox).pages.update(
+        page_id=camden["id"], properties={"ExternalCustomerID": {"rich_text": [{"text": {"content": "camden"}}]}}
+    )
+    councils = by_key(sandbox, councils_ds)
+    stamped_before = {k: p["properties"]["Integration Last Updated"]["date"] for k, p in councils.items()}
+
+    second = run("apply", "-c", MAPPINGS, "--auto-approve")
+    assert second.exit_code == 0, second.output
+    snapshots = by_key(sandbox, services_ds)
+    councils = by_key(sandbox, councils_ds)
+    assert snapshots["camden"]["properties"]["Councils"]["relation"] == [{"id": camden["id"]}]
+    assert councils["camden"]["properties"]["Integration Last Updated"]["date"] is not None
+    for key, stamp in stamped_before.items():
+        if key != "camden":
+            assert councils[key]["properties"]["Integration Last Updated"]["date"] == stamp, key
+
+
+def test_manual_edit_of_a_mapped_property_is_drift_reverted_by_apply(sandbox: Any) -> None:
+    services_ds, _ = data_sources(sandbox)
+    assert run("apply", "-c", MAPPINGS, "--auto-approve").exit_code == 0
+    page = by_key(sandbox, services_ds)["lambeth"]
+    original = text(page, "Description")
+    notion(sandbox).pages.update(
+        page_id=page["id"], properties={"Description": {"rich_text": [{"text": {"content": "edited by hand"}}]}}
+    )
+    drift = run("plan", "-c", MAPPINGS, "--detailed-exitcode")
+    assert drift.exit_code == 2 and "edited by hand" in drift.output
+    assert run("apply", "-c", MAPPINGS, "--auto-approve").exit_code == 0
+    assert text(by_key(sandbox, services_ds)["lambeth"], "Description") == original
+
+
+def test_council_leaving_the_source_is_archived_and_restored_when_it_returns(sandbox: Any) -> None:
+    services_ds, _ = data_sources(sandbox)
+    assert run("apply", "-c", MAPPINGS, "--auto-approve").exit_code == 0
+    original_id = by_key(sandbox, services_ds)["medway"]["id"]
+    snapshot = sandbox.admin.planx()
+    removed = [t for t in snapshot["teams"] if t["slug"] == "medway"]
+    sandbox.admin.put_planx({**snapshot, "teams": [t for t in snapshot["teams"] if t["slug"] != "medway"]})
+    gone = run("apply", "-c", MAPPINGS, "--auto-approve")
+    assert gone.exit_code == 0, gone.output
+    assert "medway" not in by_key(sandbox, services_ds)
+
+    sandbox.admin.put_planx({**snapshot, "teams": snapshot["teams"]})
+    assert removed
+    back = run("apply", "-c", MAPPINGS, "--auto-approve")
+    assert back.exit_code == 0, back.output
+    restored = by_key(sandbox, services_ds)
+    assert restored["medway"]["id"] == original_id
+    assert len([p for p in pages(sandbox, services_ds) if text(p, "ExternalCustomerID") == "medway"]) == 1
