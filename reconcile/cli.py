@@ -101,10 +101,20 @@ def notion_token() -> str:
 
 
 def notion_settings(config: Config) -> NotionSettings:
+    """The config's Notion settings, with the environment's NOTION_BASE_URL and NOTION_RATE_LIMIT on top."""
+    changes: dict[str, Any] = {}
     base = os.environ.get("NOTION_BASE_URL", "").strip()
     if base:
-        return NotionSettings(**{**config.notion.__dict__, "base_url": base.rstrip("/")})
-    return config.notion
+        changes["base_url"] = base.rstrip("/")
+    rate = os.environ.get("NOTION_RATE_LIMIT", "").strip()
+    if rate:
+        try:
+            changes["rate_limit"] = float(rate)
+        except ValueError as exc:
+            raise ConfigError(f"NOTION_RATE_LIMIT must be a number of requests per second, not {rate!r}") from exc
+        if changes["rate_limit"] < 0:
+            raise ConfigError("NOTION_RATE_LIMIT must not be negative (0 turns the client-side limit off)")
+    return NotionSettings(**{**config.notion.__dict__, **changes}) if changes else config.notion
 
 
 def open_gateway(config: Config) -> Any:

@@ -408,6 +408,7 @@ def notion_settings(raw: dict[str, Any], env: Mapping[str, str]) -> NotionSettin
         burst=int(raw.get("burst", defaults.burst)),
         max_attempts=int(raw.get("max_attempts", defaults.max_attempts)),
         max_retry_seconds=float(raw.get("max_retry_seconds", defaults.max_retry_seconds)),
+        retry_base_s=float(raw.get("retry_base_seconds", defaults.retry_base_s)),
         timeout_s=float(raw.get("timeout_seconds", defaults.timeout_s)),
         workers=int(raw.get("workers", defaults.workers)),
     )

@@ -41,6 +41,8 @@ def allowlisted(job: Job, records: list[Record]) -> list[Record]:
 
 def desired_resource(job: Job, resource: ResourceConfig, records: list[Record]) -> DesiredResource:
     rows = resource_rows(resource, records)
+    if resource.records is not None:
+        rows = with_computations(rows, applicable(job.source.computed, rows))
     pages = []
     for index, row in enumerate(rows):
         key = row_key(resource, row, index)
@@ -111,6 +113,15 @@ def with_computations(records: list[Record], computations: tuple[Computation, ..
     return out
 
 
+def applicable(computations: tuple[Computation, ...], rows: list[Record]) -> tuple[Computation, ...]:
+    """The computations that can rank a projection's rows: those whose order_by finds a value.
+
+    A resource whose rows are a projection (`records: "[].flows[]"`) ranks its own rows, e.g. a
+    flow within its council; a computation its rows know nothing of leaves them as they are.
+    """
+    return tuple(c for c in computations if any(evaluate(c.order_by, r, c.name) is not None for r in rows))
+
+
 def rank_values(records: list[Record], comp: Computation) -> dict[int, int]:
     """1-based rank of each record within its group, by `order_by` (nulls last, ties by position)."""
     groups: dict[str, list[int]] = defaultdict(list)
@@ -128,8 +139,9 @@ def rank_values(records: list[Record], comp: Computation) -> dict[int, int]:
 
 
 def sort_key(item: tuple[Any, int]) -> tuple[Any, ...]:
-    value, position = item
-    return (0, value, position) if isinstance(value, (int, float)) else (1, str(value), position)
+    # No position in the key: Python's sort is stable even with reverse=True, so ties keep source order.
+    value = item[0]
+    return (0, value) if isinstance(value, int | float) and not isinstance(value, bool) else (1, str(value))
 
 
 def evaluate(expression: str, data: Any, where: str) -> Any:

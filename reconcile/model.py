@@ -148,6 +148,7 @@ class NotionSettings:
     burst: int = 3
     max_attempts: int = 6
     max_retry_seconds: float = 120.0
+    retry_base_s: float = 0.5  # first backoff ceiling; doubles per retry, full jitter
     timeout_s: float = 60.0
     workers: int = 4
 

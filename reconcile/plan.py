@@ -137,6 +137,7 @@ def plan_job(item: JobInput, *, now: datetime) -> _JobPlan:
         removals[r.name] = len(missing)
         by_resource[r.name] += missing
     touch_actions(job, actual, by_resource, now)
+    diags = grouped_missing_pages(diags)
     infos = [resource_info(r, actual.resources[r.name], indexes[r.name], by_resource[r.name]) for r in job.resources]
     ordered = [a for r in apply_order(job) for a in sorted_actions(by_resource[r.name])]
     touches = [a for a in ordered if a.action == "touch"]
@@ -298,6 +299,34 @@ def relation_targets(
                 )
             )
     return ids
+
+
+MISSING_PAGE_LIMIT = 10
+
+
+def grouped_missing_pages(diags: list[Diagnostic]) -> list[Diagnostic]:
+    """Many `page_missing` warnings for one resource become one line, so a big source stays readable."""
+    by_resource: dict[str | None, list[Diagnostic]] = defaultdict(list)
+    for d in diags:
+        if d.code == "page_missing":
+            by_resource[d.resource].append(d)
+    crowded = {name for name, found in by_resource.items() if len(found) > MISSING_PAGE_LIMIT}
+    if not crowded:
+        return diags
+    out = [d for d in diags if not (d.code == "page_missing" and d.resource in crowded)]
+    for name in sorted(n for n in crowded if n is not None):
+        keys = [d.key for d in by_resource[name] if d.key]
+        sample = ", ".join(repr(k) for k in keys[:5])
+        out.append(
+            Diagnostic(
+                severity="warning",
+                code="page_missing",
+                message=f"{len(keys)} source keys have no {name} page ({sample}, …); {name} is update-only, "
+                "so nothing is created for them",
+                resource=name,
+            )
+        )
+    return out
 
 
 # ── one action per page ──────────────────────────────────────────────────────────────────────────

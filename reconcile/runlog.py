@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -77,3 +78,75 @@ def read_runs(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
 
 def applied_plan_ids(path: str | os.PathLike[str]) -> set[str]:
     return {r["plan_id"] for r in read_runs(path) if r.get("plan_id") and r.get("from_saved_plan")}
+
+
+# ── history and per-job views (for `reconcile history`, the CSV and the HTML report) ─────────────
+
+
+def resource_jobs(jobs: Iterable[Any]) -> dict[str, str]:
+    """resource name -> job name, for the config's jobs (resource names are unique across jobs)."""
+    return {r.name: job.name for job in jobs for r in job.resources}
+
+
+def job_of(record: dict[str, Any], resource: str | None) -> str:
+    """The job a resource of this run belongs to; records without the map had one job or are "?"."""
+    mapping = record.get("resource_jobs") or {}
+    if resource in mapping:
+        return mapping[resource]
+    jobs = record.get("jobs") or []
+    return jobs[0] if len(jobs) == 1 else "?"
+
+
+def job_split(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per job of one run: counts per action of the writes made, failures, warnings and outcomes."""
+    out: dict[str, dict[str, Any]] = {
+        job: {"counts": {}, "failed": 0, "warnings": [], "outcomes": []} for job in record.get("jobs") or []
+    }
+    for outcome in record.get("outcomes") or []:
+        part = out.setdefault(job_of(record, outcome.get("resource")), empty_job_part())
+        part["outcomes"].append(outcome)
+        if outcome.get("status") == "ok":
+            part["counts"][outcome["action"]] = part["counts"].get(outcome["action"], 0) + 1
+        elif outcome.get("status") == "failed":
+            part["failed"] += 1
+    for warning in record.get("warnings") or []:
+        out.setdefault(job_of(record, warning.get("resource")), empty_job_part())["warnings"].append(warning)
+    return out
+
+
+def empty_job_part() -> dict[str, Any]:
+    return {"counts": {}, "failed": 0, "warnings": [], "outcomes": []}
+
+
+def written_counts(record: dict[str, Any]) -> dict[str, int]:
+    """action -> writes that succeeded in this run."""
+    return {action: c.get("ok", 0) for action, c in (record.get("counts") or {}).items() if c.get("ok", 0)}
+
+
+def history_row(record: dict[str, Any]) -> dict[str, Any]:
+    """One run as a flat summary: when, which jobs, what was written, what failed, what it cost."""
+    api = record.get("api_calls") or {}
+    return {
+        "started_at": record.get("started_at", ""),
+        "jobs": list(record.get("jobs") or []),
+        "written": written_counts(record),
+        "failed": int(record.get("failed") or 0),
+        "warnings": len(record.get("warnings") or []),
+        "api_calls": int(api.get("total", 0)) if isinstance(api, dict) else 0,
+        "duration_s": float(record.get("duration_s") or 0.0),
+        "from_saved_plan": bool(record.get("from_saved_plan")),
+    }
+
+
+def unlinked_keys(record: dict[str, Any]) -> list[dict[str, str]]:
+    """Keys still without a related page in this run (its `relation_target_missing` warnings)."""
+    seen: dict[tuple[str, str], dict[str, str]] = {}
+    for warning in record.get("warnings") or []:
+        if warning.get("code") != "relation_target_missing":
+            continue
+        resource, key = warning.get("resource") or "", warning.get("key") or ""
+        seen.setdefault(
+            (resource, key),
+            {"job": job_of(record, resource), "resource": resource, "key": key, "message": warning.get("message", "")},
+        )
+    return [seen[k] for k in sorted(seen)]

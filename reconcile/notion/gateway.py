@@ -70,7 +70,11 @@ class NotionGateway:
         # with jitter, and a request arriving early must not find the server's bucket empty.
         burst = max(1, settings.burst - 1)
         self.bucket = TokenBucket(settings.rate_limit, burst, clock=clock, sleep=sleep)
-        policy = RetryPolicy(max_attempts=settings.max_attempts, max_total_s=settings.max_retry_seconds)
+        policy = RetryPolicy(
+            max_attempts=settings.max_attempts,
+            max_total_s=settings.max_retry_seconds,
+            base_delay_s=settings.retry_base_s,
+        )
         self.transport = NotionTransport(
             transport, policy, self.bucket, self.counter, clock=clock, sleep=sleep, logger=logger
         )

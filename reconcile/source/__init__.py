@@ -1,18 +1,52 @@
-"""Sources: where records come from. `fetch_records` dispatches on the job's source kind."""
+"""Sources: where records come from. `fetch_records` dispatches on the job's source kind.
+
+    graphql  POST a query (source/graphql.py)
+    http     GET JSON page by page (source/http.py)
+    lookup   GET once per existing page, enriching it (source/lookup.py)
+
+A `SourceRun` carries what sources hand to the rest of a run besides records: the pages a lookup
+already read (so the state read does not query them again) and per-key problems (Diagnostics).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from reconcile.errors import ConfigError
-from reconcile.model import Job, Record
+from reconcile.model import Diagnostic, Job, Record, ResourceState
+
+__all__ = ["SourceRun", "fetch_records"]
 
 
-def fetch_records(job: Job, *, gateway: Any = None) -> list[Record]:
+@dataclass
+class SourceRun:
+    """One run's shared source state: pages already read, and per-key diagnostics."""
+
+    states: dict[str, ResourceState] = field(default_factory=dict)  # resource name -> its live pages
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def take_state(self, resource: str) -> ResourceState | None:
+        """The pages a source read for `resource` this run (handed out once), or None."""
+        return self.states.pop(resource, None)
+
+
+def fetch_records(job: Job, *, gateway: Any = None, run: SourceRun | None = None) -> list[Record]:
     """The job's records, or a SourceError; a failed fetch never reaches the planner."""
     kind = job.source.kind
     if kind == "graphql":
         from reconcile.source.graphql import fetch_graphql
 
         return fetch_graphql(job.source)
-    raise ConfigError(f"job {job.name}: source kind {kind!r} is not supported yet")
+    if kind == "http":
+        from reconcile.source.http import fetch_http
+
+        return fetch_http(job.source)
+    if kind == "lookup":
+        from reconcile.source.lookup import fetch_lookup
+
+        if gateway is None:
+            raise ConfigError(f"job {job.name}: a lookup source needs the Notion gateway")
+        run = run if run is not None else SourceRun()
+        return fetch_lookup(job, gateway, states=run.states, diagnostics=run.diagnostics)
+    raise ConfigError(f"job {job.name}: source kind {kind!r} is not supported")

@@ -11,7 +11,6 @@ import pytest
 from reconcile.desired import build_desired
 from reconcile.model import (
     ActualState,
-    Guards,
     Job,
     MatchKey,
     OnMissing,
@@ -74,7 +73,9 @@ def team(slug: str, name: str | None = None, flows: tuple[str, ...] = ("Apply",)
     return {"slug": slug, "name": name if name is not None else slug.title(), "flows": [{"name": f} for f in flows]}
 
 
-def service_page(slug: str, pid: str, *, name: str | None = None, flows: tuple[str, ...] = ("Apply",), councils=(), trash=False) -> PageState:
+def service_page(
+    slug: str, pid: str, *, name: str | None = None, flows: tuple[str, ...] = ("Apply",), councils=(), trash=False
+) -> PageState:
     values = {
         "Name": name if name is not None else slug.title(),
         "Description": "\n".join(flows),
@@ -82,7 +83,9 @@ def service_page(slug: str, pid: str, *, name: str | None = None, flows: tuple[s
         "ExternalCustomerID": slug,
         "Councils": tuple(sorted(uid(c) for c in councils)),
     }
-    return PageState(page_id=uid(pid), url=f"https://www.notion.so/{pid}", key=slug, raw_key=slug, values=values, in_trash=trash)
+    return PageState(
+        page_id=uid(pid), url=f"https://www.notion.so/{pid}", key=slug, raw_key=slug, values=values, in_trash=trash
+    )
 
 
 def council_page(slug: str | None, pid: str, stamp: str | None = None) -> PageState:
@@ -93,7 +96,9 @@ def council_page(slug: str | None, pid: str, stamp: str | None = None) -> PageSt
 def actual(services=(), councils=(), trashed=()) -> ActualState:
     return ActualState(
         resources={
-            "services": ResourceState("services", "db-services", "ds-services", SERVICES_SCHEMA, tuple(services), tuple(trashed)),
+            "services": ResourceState(
+                "services", "db-services", "ds-services", SERVICES_SCHEMA, tuple(services), tuple(trashed)
+            ),
             "councils": ResourceState("councils", "db-councils", "ds-councils", COUNCILS_SCHEMA, tuple(councils)),
         }
     )
@@ -204,7 +209,9 @@ def test_two_pages_with_one_key_are_reported_and_left_alone() -> None:
     plan = make(planx_job(), [team("barnet"), team("camden")], state)
     assert kinds(plan) == [("create", "services", "camden")]
     dup = [d for d in plan.diagnostics if d.code == "duplicate_page_key"]
-    assert dup and dup[0].severity == "error" and dup[0].urls == ("https://www.notion.so/s1", "https://www.notion.so/s2")
+    assert (
+        dup and dup[0].severity == "error" and dup[0].urls == ("https://www.notion.so/s1", "https://www.notion.so/s2")
+    )
 
 
 def test_two_records_with_one_key_are_reported_and_nothing_is_written_for_it() -> None:
@@ -279,3 +286,15 @@ def test_invalid_value_is_a_per_key_error() -> None:
 def test_name_is_the_stripped_team_name_else_the_slug(desired_name: str, page_name: str) -> None:
     state = actual(services=[service_page("barnet", "s1", name=page_name)])
     assert make(planx_job(), [team("barnet", name=desired_name)], state).actions == ()
+
+
+def test_many_missing_pages_of_an_update_only_resource_are_one_warning() -> None:
+    job = planx_job(allowlist=None, properties=(PropertyMapping("Name", "name"),))
+    councils = replace(job.resources[1], properties=(PropertyMapping("Name", "name"),))
+    job = replace(job, resources=(job.resources[0], councils))
+    records = [team(f"c{i:02}") for i in range(12)]
+    state = actual(services=[service_page(r["slug"], f"s{i}") for i, r in enumerate(records)])
+    missing = [d for d in make(job, records, state).diagnostics if d.code == "page_missing"]
+    assert len(missing) == 1 and missing[0].message.startswith("12 source keys have no councils page ('c00'")
+    few = [d for d in make(job, records[:3], state).diagnostics if d.code == "page_missing"]
+    assert [d.key for d in few] == ["c00", "c01", "c02"]

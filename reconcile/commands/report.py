@@ -1,0 +1,35 @@
+"""`reconcile report --html FILE`: the run log as one self-contained HTML page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from reconcile.commands.common import CONFIG_OPTION, RUN_LOG_OPTION, run_log_path
+from reconcile.report import render_html
+from reconcile.runlog import read_runs
+
+__all__ = ["report"]
+
+
+@click.command()
+@CONFIG_OPTION
+@RUN_LOG_OPTION
+@click.option("--html", "html_path", required=True, type=click.Path(dir_okay=False), help="Where to write the page.")
+def report(config_path: str, run_log: str | None, html_path: str) -> None:
+    """Write an HTML report: writes and failures per run, the last run's changes, what is unlinked.
+
+    \b
+    Example:
+      reconcile report --html report.html && open report.html
+    """
+    path = run_log_path(config_path, run_log)
+    runs = read_runs(path)
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    target = Path(html_path)
+    if target.parent != Path():
+        target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render_html(runs, run_log=path, generated_at=generated), encoding="utf-8")
+    click.echo(f"Wrote {html_path} ({len(runs)} run(s) from {path}).")

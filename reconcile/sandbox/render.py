@@ -1,0 +1,176 @@
+"""Stored objects → Notion JSON, in the key order of real responses, per API version."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconcile.sandbox.ids import minute_stamp, object_url, offset_stamp, page_url
+from reconcile.sandbox.store import Store
+from reconcile.sandbox.values import render_value, user_ref
+
+LEGACY = "2022-06-28"
+CURRENT = "2025-09-03"
+
+
+def is_legacy(version: str) -> bool:
+    return version < CURRENT
+
+
+def shows_archived(version: str) -> bool:
+    """2026-03-11 dropped ``archived``; earlier versions show it beside ``in_trash``."""
+    return version < "2026-03-11"
+
+
+def page_parent(store: Store, page: dict[str, Any], version: str) -> dict[str, Any]:
+    parent = page["parent"]
+    if parent.get("type") != "data_source_id":
+        return dict(parent)
+    ds = store.data_sources[parent["data_source_id"]]
+    if is_legacy(version):
+        return {"type": "database_id", "database_id": ds["database_id"]}
+    return {"type": "data_source_id", "data_source_id": ds["id"], "database_id": ds["database_id"]}
+
+
+def render_page(store: Store, page: dict[str, Any], version: str, only: set[str] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "object": "page",
+        "id": page["id"],
+        "created_time": minute_stamp(page["created_time"]),
+        "last_edited_time": minute_stamp(page["last_edited_time"]),
+        "created_by": user_ref(),
+        "last_edited_by": user_ref(),
+        "cover": page["cover"],
+        "icon": page["icon"],
+        "parent": page_parent(store, page, version),
+    }
+    if shows_archived(version):
+        out["archived"] = page["in_trash"]
+    out["in_trash"] = page["in_trash"]
+    out["is_locked"] = page["is_locked"]
+    out["properties"] = {
+        prop["name"]: render_value(prop, page)
+        for prop in store.schema_of(page)
+        if only is None or prop["id"] in only or prop["name"] in only
+    }
+    out["url"] = page_url(store.page_title(page), page["id"])
+    out["public_url"] = None
+    return out
+
+
+def render_schema_property(store: Store, prop: dict[str, Any], version: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": prop["id"], "name": prop["name"]}
+    if not is_legacy(version):
+        out["description"] = prop["description"]
+    out["type"] = prop["type"]
+    config = dict(prop["config"])
+    if prop["type"] == "relation":
+        config = relation_config_view(config)
+    out[prop["type"]] = config
+    return out
+
+
+def relation_config_view(config: dict[str, Any]) -> dict[str, Any]:
+    view = {"database_id": config["database_id"], "data_source_id": config["data_source_id"], "type": config["type"]}
+    view[config["type"]] = dict(config.get(config["type"], {}))
+    return view
+
+
+def render_data_source(store: Store, ds: dict[str, Any], version: str) -> dict[str, Any]:
+    db = store.databases[ds["database_id"]]
+    out: dict[str, Any] = {
+        "object": "data_source",
+        "id": ds["id"],
+        "cover": ds["cover"],
+        "icon": ds["icon"],
+        "created_time": minute_stamp(ds["created_time"]),
+        "created_by": user_ref(),
+        "last_edited_by": user_ref(),
+        "last_edited_time": minute_stamp(ds["last_edited_time"]),
+        "title": ds["title"],
+        "description": ds["description"],
+        "is_inline": db["is_inline"],
+        "properties": {p["name"]: render_schema_property(store, p, version) for p in ds["properties"]},
+        "parent": {"type": "database_id", "database_id": db["id"]},
+        "database_parent": dict(db["parent"]),
+        "url": object_url(db["id"]),
+        "public_url": None,
+    }
+    if shows_archived(version):
+        out["archived"] = ds["in_trash"]
+    out["in_trash"] = ds["in_trash"]
+    return out
+
+
+def render_database(store: Store, db: dict[str, Any], version: str) -> dict[str, Any]:
+    if is_legacy(version):
+        return render_legacy_database(store, db, version)
+    return {
+        "object": "database",
+        "id": db["id"],
+        "title": db["title"],
+        "description": db["description"],
+        "parent": dict(db["parent"]),
+        "is_inline": db["is_inline"],
+        "in_trash": db["in_trash"],
+        "is_locked": db["is_locked"],
+        "created_time": offset_stamp(db["created_time"]),
+        "last_edited_time": offset_stamp(db["last_edited_time"]),
+        "data_sources": [
+            {"id": ds_id, "name": store.data_source_title(store.data_sources[ds_id])} for ds_id in db["data_source_ids"]
+        ],
+        "icon": db["icon"],
+        "cover": db["cover"],
+        "url": object_url(db["id"]),
+        "public_url": None,
+    }
+
+
+def render_legacy_database(store: Store, db: dict[str, Any], version: str) -> dict[str, Any]:
+    """The 2022-06-28 database: the (single) data source's schema shown on the database itself."""
+    ds = store.only_source(db)
+    return {
+        "object": "database",
+        "id": db["id"],
+        "cover": db["cover"],
+        "icon": db["icon"],
+        "created_time": minute_stamp(db["created_time"]),
+        "created_by": user_ref(),
+        "last_edited_by": user_ref(),
+        "last_edited_time": minute_stamp(db["last_edited_time"]),
+        "title": db["title"],
+        "description": db["description"],
+        "is_inline": db["is_inline"],
+        "properties": {p["name"]: render_schema_property(store, p, version) for p in ds["properties"]},
+        "parent": dict(db["parent"]),
+        "url": object_url(db["id"]),
+        "public_url": None,
+        "archived": db["in_trash"],
+        "in_trash": db["in_trash"],
+        "is_locked": db["is_locked"],
+    }
+
+
+def render_block(store: Store, obj: dict[str, Any], kind: str, version: str) -> dict[str, Any]:
+    """A trashed page or database seen as a block (the answer of DELETE /v1/blocks/{id})."""
+    if kind == "child_page":
+        parent = page_parent(store, obj, version)
+        title = store.page_title(obj)
+    else:
+        parent = dict(obj["parent"])
+        title = "".join(t["plain_text"] for t in obj["title"])
+    out: dict[str, Any] = {
+        "object": "block",
+        "id": obj["id"],
+        "parent": parent,
+        "created_time": minute_stamp(obj["created_time"]),
+        "last_edited_time": minute_stamp(obj["last_edited_time"]),
+        "created_by": user_ref(),
+        "last_edited_by": user_ref(),
+        "has_children": False,
+    }
+    if shows_archived(version):
+        out["archived"] = obj["in_trash"]
+    out["in_trash"] = obj["in_trash"]
+    out["type"] = kind
+    out[kind] = {"title": title}
+    return out

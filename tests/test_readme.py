@@ -1,0 +1,47 @@
+"""The README is the contract for a new user: its commands must be the ones CI and the CLI have."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+
+from reconcile.cli import cli
+
+REPO = Path(__file__).resolve().parents[1]
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def fenced_commands() -> list[str]:
+    return [line.strip() for block in re.findall(r"```sh\n(.*?)```", README, re.S) for line in block.splitlines()]
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    test_commands = [c for c in fenced_commands() if "pytest" in c]
+    assert len(test_commands) == 1, test_commands
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert test_commands[0] in [line.strip() for line in ci]
+
+
+def test_quickstart_is_two_commands_one_runs_the_demo() -> None:
+    quickstart = README.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    commands = [c for block in re.findall(r"```sh\n(.*?)```", quickstart, re.S) for c in block.strip().splitlines()]
+    assert len(commands) == 2
+    assert commands[0].endswith("reconcile demo")
+
+
+def all_commands(group: click.Group = cli, prefix: str = "reconcile") -> list[str]:
+    out = []
+    for name, command in group.commands.items():
+        path = f"{prefix} {name}"
+        if isinstance(command, click.Group):
+            out += all_commands(command, path)
+        elif not command.hidden:
+            out.append(path)
+    return out
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    missing = [c for c in all_commands() if f"`{c}" not in README]
+    assert not missing, f"README.md does not document: {missing}"
