@@ -8,7 +8,6 @@ keeps the whole run within the rate limit. One failed write is recorded and the 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -160,9 +159,3 @@ def batches(actions: Iterable[Action]) -> list[list[Action]]:
             last = group
         out[-1].append(a)
     return out
-
-
-def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
-    start = time.monotonic()
-    value = fn()
-    return value, time.monotonic() - start

@@ -51,9 +51,20 @@ def apply_seed(store: Store, seed: str) -> dict[str, Any]:
     store.data = empty_state()
     now = store.now()
     add_parent_page(store, "PlanX CRM" if seed == "planx" else "Sandbox", now)
-    info: dict[str, Any] = {"seed": seed, "parent_page_id": PARENT_PAGE_ID, "databases": {}, "pages": {}}
     if seed == "planx":
-        seed_planx(store, now, info)
+        seed_planx(store, now)
+    return describe_seed(seed)
+
+
+def describe_seed(seed: str) -> dict[str, Any]:
+    """The fixed ids a seed creates (also valid for a state file that started from that seed)."""
+    info: dict[str, Any] = {"parent_page_id": PARENT_PAGE_ID, "databases": {}, "pages": {}}
+    if seed == "planx":
+        info["databases"] = {
+            "councils": {"database_id": COUNCILS_DB_ID, "data_source_id": COUNCILS_DS_ID},
+            "services": {"database_id": SERVICES_DB_ID, "data_source_id": SERVICES_DS_ID},
+        }
+        info["pages"] = {name: page_id for page_id, name, _ in COUNCILS}
     return info
 
 
@@ -90,7 +101,7 @@ def add_database(store: Store, db_id: str, ds_id: str, title: str, now: str) -> 
     return ds
 
 
-def seed_planx(store: Store, now: str, info: dict[str, Any]) -> None:
+def seed_planx(store: Store, now: str) -> None:
     councils = add_database(store, COUNCILS_DB_ID, COUNCILS_DS_ID, "Councils", now)
     services = add_database(store, SERVICES_DB_ID, SERVICES_DS_ID, "PlanX Live Services", now)
     c, s = COUNCIL_PROPS, SERVICE_PROPS
@@ -122,8 +133,3 @@ def seed_planx(store: Store, now: str, info: dict[str, Any]) -> None:
         page["id"] = page_id
         page["props"] = {"title": text_items(name), c["ExternalCustomerID"]: text_items(slug or "")}
         store.pages[page_id] = page
-        info["pages"][name] = page_id
-    info["databases"] = {
-        "councils": {"database_id": COUNCILS_DB_ID, "data_source_id": COUNCILS_DS_ID},
-        "services": {"database_id": SERVICES_DB_ID, "data_source_id": SERVICES_DS_ID},
-    }

@@ -24,7 +24,7 @@ from reconcile.sandbox.faults import COMMIT_MESSAGE, RETRY_GUIDANCE, STATUS_CODE
 from reconcile.sandbox.ids import Clock, iso_ms
 from reconcile.sandbox.ratelimit import TokenBucket
 from reconcile.sandbox.requestlog import RequestLog
-from reconcile.sandbox.seed import COUNCILS_DB_ID, SEEDS, SERVICES_DB_ID, apply_seed
+from reconcile.sandbox.seed import COUNCILS_DB_ID, SEEDS, SERVICES_DB_ID, apply_seed, describe_seed
 from reconcile.sandbox.store import Store
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -83,7 +83,7 @@ class Sandbox:
         self.faults = FaultBook()
         self.log = RequestLog()
         self.sources: dict[str, Any] = {}
-        self.seed_contents: dict[str, Any] = {}
+        self.seed_contents = describe_seed(seed)
         if not (state_file and self.store.load_file(state_file)):
             self.seed_contents = apply_seed(self.store, seed)
             self.persist()

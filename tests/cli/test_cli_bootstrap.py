@@ -44,8 +44,12 @@ def test_a_database_whose_variable_is_set_is_not_created() -> None:
     assert [p.resource for p in plans] == ["services"]
 
 
-def test_without_a_title_the_resource_name_is_used() -> None:
-    assert [p.title for p in plans_for(REPO / "mappings.yaml")] == ["Councils", "Services"]
+def test_the_bootstrap_hint_names_the_databases_and_without_one_the_resource_name_is_used(tmp_path: Path) -> None:
+    assert [p.title for p in plans_for(REPO / "mappings.yaml")] == ["Councils", "PlanX Live Services"]
+    text = (REPO / "mappings.yaml").read_text(encoding="utf-8")
+    bare = tmp_path / "bare.yaml"
+    bare.write_text("\n".join(line for line in text.splitlines() if "bootstrap:" not in line), encoding="utf-8")
+    assert [p.title for p in plans_for(bare)] == ["Councils", "Services"]
 
 
 def test_the_detailed_example_keys_pages_by_a_title_and_ranks_are_numbers() -> None:

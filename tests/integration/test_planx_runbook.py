@@ -160,3 +160,26 @@ def test_council_leaving_the_source_is_archived_and_restored_when_it_returns(san
     restored = by_key(sandbox, services_ds)
     assert restored["medway"]["id"] == original_id
     assert len([p for p in pages(sandbox, services_ds) if text(p, "ExternalCustomerID") == "medway"]) == 1
+
+
+def test_a_multi_source_database_needs_and_works_with_a_named_data_source(sandbox: Any, tmp_path: Any) -> None:
+    services_ds, _ = data_sources(sandbox)
+    client = notion(sandbox)
+    database_id = sandbox.seed_info["env"]["SERVICES_DB_ID"]
+    client.data_sources.create(
+        parent={"type": "database_id", "database_id": database_id},
+        title=[{"type": "text", "text": {"content": "Archive 2025"}}],
+        properties={"Name": {"title": {}}},
+    )
+    refused = run("plan", "-c", MAPPINGS)
+    assert refused.exit_code == 1
+    assert "data_source" in refused.output and "Archive 2025" in refused.output
+
+    name = client.data_sources.retrieve(data_source_id=services_ds)["title"][0]["plain_text"]
+    named = tmp_path / "named.yaml"
+    text_in = (REPO / "mappings.yaml").read_text(encoding="utf-8")
+    assert "data_source: null" in text_in
+    named.write_text(text_in.replace("data_source: null", f"data_source: {name!r}", 1), encoding="utf-8")
+    assert run("apply", "-c", str(named), "--auto-approve").exit_code == 0
+    assert run("plan", "-c", str(named), "--detailed-exitcode").exit_code == 0
+    assert len(by_key(sandbox, services_ds)) == 22

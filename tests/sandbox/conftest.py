@@ -2,46 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from typing import Any
 
-import httpx
 import pytest
 from notion_client import Client
+from sandbox_support import TOKEN, Raw
 
 from reconcile.sandbox.server import SandboxServer
-
-TOKEN = "ntn_sandbox"
-CURRENT = "2025-09-03"
-LEGACY = "2022-06-28"
-
-
-class Raw:
-    """Plain HTTP against the sandbox, for the requests notion-client cannot send (bad JSON, no token...)."""
-
-    def __init__(self, base_url: str) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=10)
-
-    def call(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        *,
-        token: str | None = TOKEN,
-        version: str | None = CURRENT,
-        content: bytes | None = None,
-        params: dict[str, Any] | None = None,
-    ) -> httpx.Response:
-        headers = {"Content-Type": "application/json"}
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
-        if version is not None:
-            headers["Notion-Version"] = version
-        if content is None and body is not None:
-            content = json.dumps(body).encode()
-        return self.http.request(method, path, content=content, headers=headers, params=params)
 
 
 @pytest.fixture
@@ -67,62 +34,3 @@ def raw(sb: SandboxServer) -> Iterator[Raw]:
     client = Raw(sb.url)
     yield client
     client.http.close()
-
-
-def title(text: str) -> list[dict[str, Any]]:
-    return [{"type": "text", "text": {"content": text}}]
-
-
-def plain(page: dict[str, Any], prop: str) -> str:
-    value = page["properties"][prop]
-    return "".join(item["plain_text"] for item in value[value["type"]])
-
-
-PARENT_PAGE = "9a9e0000-0000-4000-8000-000000000001"
-
-
-def make_pair(notion: Client) -> dict[str, str]:
-    """Councils + Services databases with a two-way relation (Services.Councils ⇄ Councils.Services)."""
-    councils = notion.databases.create(
-        parent={"type": "page_id", "page_id": PARENT_PAGE},
-        title=title("Councils"),
-        initial_data_source={
-            "properties": {
-                "Name": {"title": {}},
-                "ExternalCustomerID": {"rich_text": {}},
-                "Integration Last Updated": {"date": {}},
-            }
-        },
-    )
-    councils_ds = councils["data_sources"][0]["id"]
-    services = notion.databases.create(
-        parent={"type": "page_id", "page_id": PARENT_PAGE},
-        title=title("Services"),
-        initial_data_source={
-            "properties": {
-                "Name": {"title": {}},
-                "Description": {"rich_text": {}},
-                "Service Count": {"number": {"format": "number"}},
-                "ExternalCustomerID": {"rich_text": {}},
-                "Councils": {
-                    "relation": {
-                        "data_source_id": councils_ds,
-                        "type": "dual_property",
-                        "dual_property": {"synced_property_name": "Services"},
-                    }
-                },
-            }
-        },
-    )
-    return {
-        "councils_db": councils["id"],
-        "councils_ds": councils_ds,
-        "services_db": services["id"],
-        "services_ds": services["data_sources"][0]["id"],
-    }
-
-
-def row(notion: Client, ds: str, name: str, **props: Any) -> dict[str, Any]:
-    return notion.pages.create(
-        parent={"type": "data_source_id", "data_source_id": ds}, properties={"Name": {"title": title(name)}, **props}
-    )

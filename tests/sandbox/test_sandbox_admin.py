@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import PARENT_PAGE, Raw, plain, row, title
 from notion_client import Client
+from sandbox_support import PARENT_PAGE, Raw, plain, row, title
 
 from reconcile.sandbox.errors import NotionError
 from reconcile.sandbox.ids import Clock

@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import PARENT_PAGE, Raw, title
 from notion_client import APIResponseError, Client
 from notion_client.errors import RequestTimeoutError, UnknownHTTPResponseError
+from sandbox_support import PARENT_PAGE, Raw, title
 
 from reconcile.sandbox.server import SandboxServer
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import LEGACY, PARENT_PAGE, Raw, make_pair, row, title
 from notion_client import APIResponseError, Client
+from sandbox_support import LEGACY, PARENT_PAGE, Raw, make_pair, row, title
 
 from reconcile.sandbox.server import SandboxServer
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import PARENT_PAGE, make_pair, row, title
 from notion_client import Client
 from notion_client.helpers import collect_paginated_api
+from sandbox_support import PARENT_PAGE, make_pair, row, title
 
 from reconcile.sandbox.server import SandboxServer
 

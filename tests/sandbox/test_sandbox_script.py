@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import make_pair, plain, row, title
 from notion_client import APIResponseError, Client
+from sandbox_support import make_pair, plain, row, title
 
 from reconcile.sandbox.server import SandboxServer
 
