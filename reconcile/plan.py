@@ -242,6 +242,8 @@ def desired_values(
         mapping = mappings.get(name)
         if mapping is not None and mapping.relation is not None:
             raw = relation_targets(job, r, page.key, name, mapping.relation, raw, indexes, creating, diags, unlinked)
+            if raw is None:
+                continue  # a target key is ambiguous (on two pages): leave the relation as it is
         try:
             values[name] = normalise(prop_type, raw)
         except ValueError as exc:
@@ -274,14 +276,18 @@ def relation_targets(
     creating: dict[str, set[str]],
     diags: list[Diagnostic],
     unlinked: set[tuple[str, str]],
-) -> list[str]:
-    """Page ids (or new-page placeholders) for the target keys; missing targets are warned about."""
+) -> list[str] | None:
+    """Page ids (or new-page placeholders) for the target keys; missing targets are warned about.
+
+    None when a target key is blocked (two pages carry it): which page is meant is unknown, so the
+    relation must not be rewritten, not even to unlink.
+    """
     index = indexes[target]
     target_cfg = job.resource(target)
     ids = []
     for k in target_keys:
         if k in index.blocked:
-            continue
+            return None
         if k in index.live:
             ids.append(index.live[k].page_id)
         elif k in creating[target]:

@@ -26,7 +26,7 @@ from reconcile.sandbox.errors import (
     too_long,
     validation,
 )
-from reconcile.sandbox.ids import normalize_id, path_id
+from reconcile.sandbox.ids import new_id, normalize_id, path_id
 from reconcile.sandbox.query import compile_filter, sort_pages
 from reconcile.sandbox.render import (
     is_legacy,
@@ -382,8 +382,6 @@ class NotionApi:
         return only
 
     def new_cursor(self, entry: dict[str, Any]) -> str:
-        from reconcile.sandbox.ids import new_id
-
         cursor = new_id()
         self.cursors[cursor] = entry
         while len(self.cursors) > MAX_CURSORS:

@@ -19,7 +19,12 @@ The admin API lives under /_sandbox/ (see docs/sandbox.md).
 
 @click.group()
 def sandbox() -> None:
-    """Run the local Notion-compatible sandbox and PlanX stand-in."""
+    """Run the local Notion-compatible sandbox and PlanX stand-in.
+
+    \b
+    Example:
+      reconcile sandbox serve --seed planx --port 8787
+    """
 
 
 @sandbox.command("serve", help=SERVE_EXAMPLE)
@@ -58,7 +63,10 @@ def serve(
         tokens=tokens or ("ntn_sandbox",),
         query_cap=query_cap,
     )
-    server.start()
+    try:
+        server.start()
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     click.echo(f"# Notion sandbox listening on {server.url} (Ctrl-C to stop)")
     for name, value in server.seed_info["env"].items():
         click.echo(f"export {name}={value}")

@@ -462,6 +462,11 @@ class AdminClient:
         return self.call("GET", "planning-data")
 
 
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # benchmarks open many connections at once; the default backlog is 5
+
+
 class SandboxServer:
     """The sandbox on a real socket, served from a daemon thread. ``port=0`` picks a free port."""
 
@@ -474,8 +479,7 @@ class SandboxServer:
 
     def start(self) -> SandboxServer:
         handler = type("BoundHandler", (Handler,), {"sandbox": self.sandbox})
-        httpd = ThreadingHTTPServer((self.host, self.port), handler)
-        httpd.daemon_threads = True
+        httpd = _HTTPServer((self.host, self.port), handler)
         self._httpd = httpd
         self.port = httpd.server_address[1]
         self.sandbox.url = f"http://{self.host}:{self.port}"

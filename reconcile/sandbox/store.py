@@ -14,7 +14,7 @@ import threading
 from typing import Any
 from urllib.parse import unquote
 
-from reconcile.sandbox.errors import UNDEFINED, body_invalid, not_found, validation
+from reconcile.sandbox.errors import UNDEFINED, body_invalid, multiple_sources, not_found, validation
 from reconcile.sandbox.ids import Clock, iso_ms, new_id, new_property_id, normalize_id
 from reconcile.sandbox.values import (
     ALL_TYPES,
@@ -343,8 +343,6 @@ class Store:
             page["props"].pop(prop["id"], None)
 
     def only_source(self, db: dict[str, Any]) -> dict[str, Any]:
-        from reconcile.sandbox.errors import multiple_sources
-
         if len(db["data_source_ids"]) != 1:
             raise multiple_sources(db["id"], list(db["data_source_ids"]))
         return self.data_sources[db["data_source_ids"][0]]

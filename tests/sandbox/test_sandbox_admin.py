@@ -138,3 +138,22 @@ def test_clock_steps_per_write_and_times_are_rounded_to_the_minute() -> None:
         page = notion.pages.create(parent={"page_id": PARENT_PAGE}, properties={"title": title("t")})
         assert page["created_time"].endswith(":00.000Z")
         assert page["url"] == f"https://www.notion.so/t-{page['id'].replace('-', '')}"
+
+
+def test_stand_in_data_through_the_admin_api(sb: SandboxServer) -> None:
+    snapshot = sb.admin.planx()
+    assert snapshot
+    sb.admin.put_planx(snapshot)
+    assert sb.admin.planx() == snapshot
+    data = sb.admin.planning_data()
+    sb.admin.put_planning_data(data)
+    assert sb.admin.planning_data() == data
+
+
+def test_a_missing_stand_in_module_answers_501(sb: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "reconcile.sandbox.planning_data", None)
+    res = httpx.get(sb.url + "/entity.json?dataset=tree")
+    assert res.status_code == 501
+    assert sb.admin.requests()["by_route"] == {"GET /entity.json": 1}

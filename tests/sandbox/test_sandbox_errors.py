@@ -271,3 +271,39 @@ def test_notion_client_maps_the_errors_like_notion(sb: Any) -> None:
         old.data_sources.retrieve(data_source_id=MISSING)
     assert err.value.code == "invalid_request_url"
     assert not isinstance(err.value, UnknownHTTPResponseError)
+
+
+@pytest.mark.parametrize(
+    ("prop", "value", "message"),
+    [
+        ("Site", {"url": "https://x/" + "a" * 2000}, "body.properties.Site.url.length should be ≤ `2000`"),
+        ("Mail", {"email": "a" * 201}, "body.properties.Mail.email.length should be ≤ `200`"),
+        ("Phone", {"phone_number": "1" * 201}, "body.properties.Phone.phone_number.length should be ≤ `200`"),
+        ("When", {"date": {"start": "yesterday"}}, "body.properties.When.date.start should be a valid ISO 8601"),
+        ("Done", {"checkbox": "yes"}, 'body.properties.Done.checkbox should be a boolean, instead was `"yes"`.'),
+        ("Count", {"number": "5"}, 'body.properties.Count.number should be a number or `null`, instead was `"5"`.'),
+        ("Tags", {"multi_select": [{"name": "x"}] * 101}, "body.properties.Tags.multi_select.length should be ≤ `100`"),
+    ],
+)
+def test_value_validation_per_type(raw: Raw, notion: Client, prop: str, value: dict[str, Any], message: str) -> None:
+    db = notion.databases.create(
+        parent={"page_id": PARENT_PAGE},
+        title=title("Types"),
+        initial_data_source={
+            "properties": {
+                "Name": {"title": {}},
+                "Site": {"url": {}},
+                "Mail": {"email": {}},
+                "Phone": {"phone_number": {}},
+                "When": {"date": {}},
+                "Done": {"checkbox": {}},
+                "Count": {"number": {}},
+                "Tags": {"multi_select": {}},
+            }
+        },
+    )
+    status, code, got = create_error(raw, db["data_sources"][0]["id"], {prop: value})
+    assert (status, code) == (400, "validation_error")
+    assert got.startswith("body failed validation: " + message)
+    ok = row(notion, db["data_sources"][0]["id"], "fine", Mail={"email": "a@b.example"}, Phone={"phone_number": "+44"})
+    assert ok["properties"]["Mail"]["email"] == "a@b.example" and ok["properties"]["Phone"]["phone_number"] == "+44"

@@ -298,3 +298,12 @@ def test_many_missing_pages_of_an_update_only_resource_are_one_warning() -> None
     assert len(missing) == 1 and missing[0].message.startswith("12 source keys have no councils page ('c00'")
     few = [d for d in make(job, records[:3], state).diagnostics if d.code == "page_missing"]
     assert [d.key for d in few] == ["c00", "c01", "c02"]
+
+
+def test_an_ambiguous_relation_target_leaves_the_relation_alone() -> None:
+    linked = service_page("barnet", "s1", councils=("c1",))
+    state = actual(services=[linked], councils=[council_page("barnet", "c1"), council_page("barnet", "c2")])
+    plan = make(planx_job(), [team("barnet")], state)
+    assert plan.actions == ()
+    dup = [d for d in plan.diagnostics if d.code == "duplicate_page_key"]
+    assert dup and dup[0].resource == "councils" and len(dup[0].urls) == 2
