@@ -21,6 +21,7 @@ from reconcile.sandbox.seed import COUNCILS_DB_ID, COUNCILS_DS_ID, SERVICES_DB_I
 
 TOKEN = "ntn_sandbox"
 NOTION_VERSION = "2025-09-03"
+CHILD = Path(__file__).resolve().parent / "child.py"
 SEED_WORKERS = 8
 
 
@@ -149,24 +150,23 @@ class ProcessRun:
 
 
 def run_reconcile(args: list[str], *, cwd: Path, env: dict[str, str]) -> ProcessRun:
-    """Run the CLI and reap it with os.wait4, so CPU and peak RSS are this process's own."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.monotonic()
-        proc = subprocess.Popen(
-            [*reconcile_command(), *args], cwd=cwd, env={**os.environ, **env}, stdout=out, stderr=err
+    """Run the CLI under benchmarks/child.py, which reaps it with os.wait4 (CPU, peak RSS)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.TemporaryDirectory() as tmp:
+        figures_path = Path(tmp) / "figures.json"
+        launcher = [sys.executable, str(CHILD), str(figures_path), "--"]
+        subprocess.run(
+            [*launcher, *reconcile_command(), *args], cwd=cwd, env={**os.environ, **env}, stdout=out, stderr=err
         )
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.monotonic() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        figures = json.loads(figures_path.read_text())
         out.seek(0)
         err.seek(0)
         return ProcessRun(
-            exit_code=proc.returncode,
+            exit_code=figures["exit_code"],
             stdout=out.read().decode(errors="replace"),
             stderr=err.read().decode(errors="replace"),
-            wall_s=wall,
-            cpu_s=usage.ru_utime + usage.ru_stime,
-            max_rss_mb=usage.ru_maxrss / 1024,  # Linux reports KiB
+            wall_s=figures["wall_s"],
+            cpu_s=figures["cpu_s"],
+            max_rss_mb=figures["max_rss_mb"],
         )
 
 

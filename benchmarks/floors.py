@@ -26,7 +26,7 @@ def query_pages_floor(pages: int, page_size: int = PAGE_SIZE) -> int:
 
 
 def minute_of(created_time: str) -> str:
-    """"2026-01-02T03:04:05.678Z" → "2026-01-02T03:04": Notion shows created_time to the minute."""
+    """ "2026-01-02T03:04:05.678Z" → "2026-01-02T03:04": Notion shows created_time to the minute."""
     return created_time[:16]
 
 

@@ -1,8 +1,9 @@
 """apply_plan: execute a Plan's actions through the gateway. Applying never decides.
 
-Order: per resource (relation targets first) creates and restores, then updates and archives;
-touches last. Within a batch, writes run in a bounded worker pool; the transport's token bucket
-keeps the whole run within the rate limit. One failed write is recorded and the rest go on.
+Order: stand-alone touches first (see `touches_first`), then per resource (relation
+targets first) creates and restores, then updates and archives. Within a batch, writes run
+in a bounded worker pool; the transport's token bucket keeps the whole run within the rate
+limit. One failed write is recorded and the rest go on.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ class Executor:
 
     def run(self, plan: Plan) -> ApplyResult:
         result = ApplyResult()
-        for batch in batches(plan.actions):
+        for batch in batches(touches_first(plan.actions)):
             result.outcomes += self.run_batch(batch)
         return result
 
@@ -141,6 +142,18 @@ class Executor:
             else:
                 ids.append(item)
         return tuple(sorted(set(ids)))
+
+
+def touches_first(actions: Iterable[Action]) -> list[Action]:
+    """The plan's actions with the stand-alone touches moved to the front.
+
+    A touch records that a related page changed in this run. Sent last, it is lost for good when
+    the run dies or a write before it fails: the next plan sees that page already changed and owes
+    no touch. Sent first, a stamp may land in a run whose other writes then fail, and the run that
+    completes them stamps again: at least once, never lost. Touches only name existing pages.
+    """
+    actions = list(actions)
+    return [a for a in actions if a.action == "touch"] + [a for a in actions if a.action != "touch"]
 
 
 def placeholder(resource: str, key: str) -> str:

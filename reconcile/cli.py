@@ -41,12 +41,11 @@ from reconcile.pipeline import (
     check_saved_plan,
     execute,
     make_plan,
-    plan_fingerprint,
     saved_plan_targets,
 )
 from reconcile.planfile import plan_to_dict, read_plan, write_plan
 from reconcile.render import render_json, render_markdown, render_text
-from reconcile.runlog import append_run, applied_plan_ids, resource_jobs, run_record
+from reconcile.runlog import applied_plan_ids, record_run, resource_jobs
 from reconcile.sandbox.cli import sandbox
 
 EXIT_ERROR = 1
@@ -393,18 +392,9 @@ def record_and_report(
     from reconcile.apply import ApplyResult
 
     result = result or ApplyResult()
-    record = run_record(
-        plan=plan_obj,
-        plan_id=plan_fingerprint(plan_obj),
-        result=result,
-        started=started,
-        finished=now_utc(),
-        api_calls=gateway.counter.snapshot(),
-        config_path=config.path,
+    record = record_run(
+        config, plan_obj, result, api_calls=gateway.counter.snapshot(), started=started, finished=now_utc(), saved=saved
     )
-    record["from_saved_plan"] = saved
-    record["resource_jobs"] = resource_jobs(config.jobs)
-    append_run(config.run_log, record)
     if csv_path:
         write_csv(csv_path, plan_rows(plan_obj, record["resource_jobs"], result))
     ok = sum(c["ok"] for c in result.counts().values())

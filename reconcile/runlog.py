@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from reconcile.apply import ApplyResult
-from reconcile.model import Plan
+from reconcile.model import Config, Plan
 from reconcile.plan import iso_time
 
 RUN_RECORD_VERSION = 1
@@ -53,6 +53,36 @@ def run_record(
         "record_counts": dict(plan.record_counts),
         "api_calls": api_calls,
     }
+
+
+def record_run(
+    config: Config,
+    plan: Plan,
+    result: ApplyResult,
+    *,
+    api_calls: dict[str, Any],
+    started: datetime,
+    finished: datetime,
+    command: str = "apply",
+    saved: bool = False,
+) -> dict[str, Any]:
+    """Build the run record of one execution and append it to the config's run log."""
+    from reconcile.pipeline import plan_fingerprint
+
+    record = run_record(
+        plan=plan,
+        plan_id=plan_fingerprint(plan),
+        result=result,
+        started=started,
+        finished=finished,
+        api_calls=api_calls,
+        config_path=config.path,
+    )
+    record["command"] = command
+    record["from_saved_plan"] = saved
+    record["resource_jobs"] = resource_jobs(config.jobs)
+    append_run(config.run_log, record)
+    return record
 
 
 def append_run(path: str | os.PathLike[str], record: dict[str, Any]) -> None:

@@ -124,21 +124,17 @@ def open_demo_gateway(app: Any, config: Config, env: Mapping[str, str]) -> Any:
 
 
 def record_demo_run(app: Any, config: Config, plan: Plan, result: Any, gateway: Any, started: Any) -> None:
-    from reconcile.pipeline import plan_fingerprint
-    from reconcile.runlog import append_run, resource_jobs, run_record
+    from reconcile.runlog import record_run
 
-    record = run_record(
-        plan=plan,
-        plan_id=plan_fingerprint(plan),
-        result=result,
+    record_run(
+        config,
+        plan,
+        result,
+        api_calls=gateway.counter.snapshot(),
         started=started,
         finished=app.now_utc(),
-        api_calls=gateway.counter.snapshot(),
-        config_path=config.path,
+        command="demo",
     )
-    record["command"] = "demo"
-    record["resource_jobs"] = resource_jobs(config.jobs)
-    append_run(config.run_log, record)
 
 
 def summary_only(rendered: str) -> str:

@@ -366,8 +366,8 @@ def write_suggestions(
     schema: dict[str, Any],
 ) -> None:
     from reconcile.apply import Target
-    from reconcile.pipeline import execute, plan_fingerprint
-    from reconcile.runlog import append_run, resource_jobs, run_record
+    from reconcile.pipeline import execute
+    from reconcile.runlog import record_run
 
     started = app.now_utc()
     match_type = schema[resource.match.property]["type"]
@@ -377,18 +377,15 @@ def write_suggestions(
     click.echo(app.render(plan, "text", color=app.use_color()), nl=False)
     targets = {resource.name: Target(data_source_id, resource.match.property, match_type)}
     result = execute(plan, gateway, targets, workers=config.notion.workers)
-    record = run_record(
-        plan=plan,
-        plan_id=plan_fingerprint(plan),
-        result=result,
+    record_run(
+        config,
+        plan,
+        result,
+        api_calls=gateway.counter.snapshot(),
         started=started,
         finished=app.now_utc(),
-        api_calls=gateway.counter.snapshot(),
-        config_path=config.path,
+        command="suggest-links",
     )
-    record["command"] = "suggest-links"
-    record["resource_jobs"] = resource_jobs(config.jobs)
-    append_run(config.run_log, record)
     ok = sum(1 for o in result.outcomes if o.status == "ok")
     for o in result.failed:
         click.echo(f"error: {o.key!r} on page {o.page_id} failed: {o.message}", err=True)

@@ -60,7 +60,7 @@ class NotionGateway:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         logger: logging.Logger | None = None,
-        recheck_delays: tuple[float, ...] = (0.0, 0.5, 1.5),
+        recheck_delays: tuple[float, ...] | None = None,
     ) -> None:
         base_url = settings.base_url.rstrip("/")
         check_token_destination(base_url)
@@ -81,7 +81,10 @@ class NotionGateway:
         self._token = token
         self._sleep = sleep
         self._logger = logger or logging.getLogger("reconcile.notion")
-        self._recheck_delays = recheck_delays
+        # The re-check after an ambiguous create waits like retries do: long enough for a commit
+        # still in flight to land (0, 1 and 3 backoff bases: 0, 0.5 s and 1.5 s by default).
+        base = settings.retry_base_s
+        self._recheck_delays = recheck_delays if recheck_delays is not None else (0.0, base, 3 * base)
         self._lock = threading.Lock()
         self._resolved: dict[tuple[str, str | None], tuple[str, dict[str, dict]]] = {}
         self.data_source_names: dict[str, str] = {}
@@ -296,7 +299,7 @@ class NotionGateway:
                 existing = self._committed_page(exc, data_source_id, match_property, match_type, key)
                 if existing is not None:
                     return existing
-                if attempts >= 3:
+                if attempts >= max(3, self.settings.max_attempts):
                     raise NotionError(
                         f"could not create the page for key {key!r}: {exc.message}",
                         hint="run plan again; the next apply re-checks before creating",

@@ -30,6 +30,26 @@ def records_at(document: Any, expression: str, where: str) -> list[Record]:
     return found
 
 
+def require_keys(records: list[Record], key_expression: str, where: str, *, first_index: int = 0) -> None:
+    """A SourceError when a record has no key: that is a broken source, never a record to skip.
+
+    Checked before the allowlist: silently dropping a keyless record would archive its page.
+    """
+    from reconcile.desired import key_text  # the one definition of a key's text
+
+    compiled = compile_expression(key_expression)
+    for i, record in enumerate(records, start=first_index):
+        try:
+            value = compiled.search(record)
+        except ExpressionError as exc:
+            raise SourceError(f"source.key {key_expression!r} failed on record {i} from {where}: {exc}") from exc
+        if not key_text(value):
+            raise SourceError(
+                f"record {i} from {where} has no key: {key_expression!r} gave {value!r}",
+                hint="nothing was written; the source's shape changed or source.key is wrong",
+            )
+
+
 def short_body(text: str, limit: int = 160) -> str:
     """A one-line excerpt of a response body for an error message."""
     flat = " ".join(str(text).split())

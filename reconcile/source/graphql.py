@@ -8,7 +8,7 @@ import requests
 
 from reconcile.errors import SourceError
 from reconcile.model import Record, SourceConfig
-from reconcile.source.common import records_at, short_body
+from reconcile.source.common import records_at, require_keys, short_body
 
 USER_AGENT = "reconcile (+https://github.com/; declarative Notion sync)"
 
@@ -36,7 +36,9 @@ def fetch_graphql(source: SourceConfig, *, session: requests.Session | None = No
             hint="nothing was written; check the endpoint URL and the network",
         ) from exc
     document = graphql_document(source.endpoint, response)
-    return records_at(document, source.records, source.endpoint)
+    records = records_at(document, source.records, source.endpoint)
+    require_keys(records, source.key, f"GraphQL source {source.endpoint}")
+    return records
 
 
 def graphql_document(endpoint: str, response: requests.Response) -> dict[str, Any]:

@@ -25,11 +25,10 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 
-from reconcile.desired import key_text
 from reconcile.errors import SourceError
 from reconcile.expressions import ExpressionError, compile_expression
 from reconcile.model import Record, SourceConfig
-from reconcile.source.common import records_at, short_body
+from reconcile.source.common import records_at, require_keys, short_body
 from reconcile.source.graphql import USER_AGENT
 
 __all__ = ["DEFAULT_MAX_PAGES", "HttpPolicy", "JsonGetter", "fetch_http", "shown_url"]
@@ -208,7 +207,7 @@ def fetch_http(
     records: list[Record] = []
     for number, (url, document) in enumerate(pages, start=1):
         found = records_at(document, source.records, f"{shown_url(url)} (page {number})")
-        check_keys(found, source, number, len(records))
+        require_keys(found, source.key, f"{shown_url(source.endpoint)} (page {number})", first_index=len(records))
         records += found
     return records
 
@@ -317,18 +316,3 @@ def param_text(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     return value
-
-
-def check_keys(records: list[Record], source: SourceConfig, page: int, before: int) -> None:
-    """Every record needs its key: a record without one is a broken source, not a record to skip."""
-    compiled = compile_expression(source.key)
-    for i, record in enumerate(records):
-        try:
-            key = key_text(compiled.search(record))
-        except ExpressionError as exc:
-            raise SourceError(f"source.key {source.key!r} failed on record {before + i}: {exc}") from exc
-        if not key:
-            raise SourceError(
-                f"record {before + i} (page {page}) from {shown_url(source.endpoint)} has no key at {source.key!r}",
-                hint="nothing was written; every record needs its key",
-            )

@@ -176,7 +176,8 @@ def expected_services(snapshot: dict[str, Any], keys: list[str], councils: set[s
         slug = team["slug"]
         if slug not in keys:
             continue
-        online = sorted((f for f in team.get("flows") or [] if f.get("status") == "online"), key=lambda f: (f["name"].casefold(), f["name"]))
+        flows = [f for f in team.get("flows") or [] if f.get("status") == "online"]
+        online = sorted(flows, key=lambda f: (f["name"].casefold(), f["name"]))
         out[slug] = {
             "Name": (team.get("name") or "").strip() or slug,
             "Description": "\n".join(f["name"].strip() for f in online),

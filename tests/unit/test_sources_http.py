@@ -241,7 +241,7 @@ def test_a_missing_records_path_is_an_error(serve: Any) -> None:
 
 def test_a_record_without_its_key_is_an_error(serve: Any) -> None:
     server = serve(lambda path: ok({"entities": [{"reference": "A"}, {"reference": " "}]}))
-    with pytest.raises(SourceError, match=r"record 1 .* has no key at 'reference'"):
+    with pytest.raises(SourceError, match=r"record 1 .* has no key: 'reference' gave ' '"):
         fetch(source(server.url + "/e"))
 
 

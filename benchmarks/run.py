@@ -1,0 +1,178 @@
+"""The performance benchmark (issue 6): the real CLI against the sandbox, with synthetic PlanX data.
+
+    python benchmarks/run.py                    # 20, 200, 2,000, 12,000 councils + throughput
+    python benchmarks/run.py --quick            # 20 and 200, a small throughput run
+    python benchmarks/run.py --sizes 20,2000 --out /tmp/results.md
+
+Prints PASS or FAIL per target and writes the Markdown report (benchmarks/RESULTS.md by default).
+Exits 0 when every target passed, 1 otherwise. Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.driver import SandboxProcess
+from benchmarks.planning import PlanningResult, planning_benchmark
+from benchmarks.report import machine_info, render_report, verdicts
+from benchmarks.scenarios import (
+    CLOCK_STEP_MS,
+    Expect,
+    Outcome,
+    run_scenario,
+    slugs_of,
+    tenth,
+    with_new_flow,
+    without,
+    write_mappings,
+)
+from reconcile.sandbox.planx import synthetic_snapshot
+
+DEFAULT_SIZES = (20, 200, 2000, 12000)
+QUICK_SIZES = (20, 200)
+THROUGHPUT = (300, 300)  # creates, updates
+QUICK_THROUGHPUT = (30, 30)
+THROUGHPUT_RATE = 3.0
+THROUGHPUT_LATENCY_MS = 600
+PLANNING_RECORDS = 10_000
+
+Say = Callable[[str], None]
+
+
+def fresh_sandbox(sb: SandboxProcess) -> None:
+    sb.reset()
+    sb.settings(rate_limit=0, latency_ms=0, query_cap=10_000, clock_step_ms=CLOCK_STEP_MS)
+    sb.clear_requests()
+
+
+def call_count_suite(sb: SandboxProcess, workdir: Path, councils: int, say: Say) -> list[Outcome]:
+    """First run, no-change re-run, 10% changed, 10% removed: rate limit off, counting calls."""
+    fresh_sandbox(sb)
+    source = synthetic_snapshot(councils)
+    slugs = slugs_of(source)
+    write_mappings(workdir / "mappings.bench.yaml", slugs)
+    started = time.monotonic()
+    sb.seed_councils(slugs)
+    say(f"  seeded {councils} Councils pages through the API in {time.monotonic() - started:.1f} s")
+    changed_slugs, removed_slugs = tenth(slugs, 3), tenth(slugs, 7)
+    changed = with_new_flow(source, changed_slugs)
+    removed = without(changed, removed_slugs)
+    n, k, r = len(slugs), len(changed_slugs), len(removed_slugs)
+    steps = [
+        ("first run (all creates)", source, Expect(creates=n, touches=n, live_services=n), ()),
+        ("no-change re-run", source, Expect(live_services=n), ()),
+        ("10% changed", changed, Expect(updates=k, touches=k, live_services=n), ()),
+        (
+            "10% removed",
+            removed,
+            Expect(updates=r, touches=r, live_services=n - r, trashed_services=r),
+            ("--allow-large-changes",),
+        ),
+    ]
+    outcomes = []
+    for name, snapshot, expect, extra in steps:
+        outcome = run_scenario(
+            sb, workdir, name=name, councils=councils, snapshot=snapshot, expect=expect, extra_args=extra
+        )
+        say(one_line(outcome))
+        outcomes.append(outcome)
+    return outcomes
+
+
+def throughput_suite(sb: SandboxProcess, workdir: Path, creates: int, updates: int, say: Say) -> Outcome:
+    """`creates` new and `updates` changed services pages, the sandbox at 3 req/s and 600 ms latency.
+
+    No Councils page carries these slugs, so the run writes exactly creates + updates pages (a
+    relation-target warning per page, and no touches).
+    """
+    fresh_sandbox(sb)
+    source = synthetic_snapshot(creates + updates)
+    slugs = slugs_of(source)
+    existing = slugs[:updates]
+    write_mappings(workdir / "mappings.bench.yaml", slugs)
+    setup = run_scenario(
+        sb,
+        workdir,
+        name="throughput setup",
+        councils=0,
+        snapshot=without(source, slugs[updates:]),
+        expect=Expect(creates=updates, live_services=updates),
+    )
+    if setup.checks:
+        raise RuntimeError(f"throughput setup failed: {setup.checks}")
+    sb.settings(rate_limit=THROUGHPUT_RATE, burst=3, latency_ms=THROUGHPUT_LATENCY_MS)
+    outcome = run_scenario(
+        sb,
+        workdir,
+        name=f"throughput: {creates} creates + {updates} updates",
+        councils=0,
+        snapshot=with_new_flow(source, existing),
+        expect=Expect(creates=creates, updates=updates, live_services=creates + updates),
+        rate=THROUGHPUT_RATE,
+    )
+    say(one_line(outcome))
+    sb.settings(rate_limit=0, latency_ms=0)
+    return outcome
+
+
+def one_line(o: Outcome) -> str:
+    status = "ok" if o.calls_at_floor and not o.checks else "OFF-FLOOR" if not o.checks else "BROKEN"
+    extra = f" problems: {o.checks}" if o.checks else ""
+    return (
+        f"  {o.councils:>6} {o.name:<40} calls {o.calls.total:>6} floor {o.floor.total:>6} "
+        f"wall {o.process.wall_s:7.1f}s cpu {o.process.cpu_s:6.1f}s rss {o.process.max_rss_mb:6.0f}MB "
+        f"429s {o.calls.rate_limited} [{status}]{extra}"
+    )
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="20 and 200 councils and a small throughput run")
+    parser.add_argument("--sizes", help="comma-separated council counts (default 20,200,2000,12000)")
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "RESULTS.md"))
+    parser.add_argument("--skip-throughput", action="store_true", help="leave out the rate-limited run")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else QUICK_SIZES if args.quick else DEFAULT_SIZES
+    creates, updates = QUICK_THROUGHPUT if args.quick else THROUGHPUT
+    started = time.monotonic()
+
+    def say(line: str) -> None:
+        print(f"[{time.monotonic() - started:7.1f}s] {line}", flush=True)
+
+    outcomes: list[Outcome] = []
+    throughput: Outcome | None = None
+    with tempfile.TemporaryDirectory(prefix="reconcile-bench-") as tmp:
+        workdir = Path(tmp)
+        with SandboxProcess(workdir) as sb:
+            say(f"sandbox at {sb.url}")
+            for size in sizes:
+                say(f"{size} councils")
+                outcomes += call_count_suite(sb, workdir, size, say)
+            if not args.skip_throughput:
+                say(f"throughput: {creates} creates + {updates} updates at {THROUGHPUT_RATE:g} req/s")
+                throughput = throughput_suite(sb, workdir, creates, updates, say)
+    say(f"planning {PLANNING_RECORDS} records in memory")
+    planning: PlanningResult = planning_benchmark(PLANNING_RECORDS)
+    results = verdicts(outcomes, throughput, planning)
+    for line in results.lines():
+        print(line)
+    elapsed = time.monotonic() - started
+    report = render_report(machine_info(), outcomes, throughput, planning, results, elapsed, quick=args.quick)
+    Path(args.out).write_text(report, encoding="utf-8")
+    say(f"wrote {args.out}")
+    return 0 if results.all_passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
