@@ -183,3 +183,54 @@ def test_a_multi_source_database_needs_and_works_with_a_named_data_source(sandbo
     assert run("apply", "-c", str(named), "--auto-approve").exit_code == 0
     assert run("plan", "-c", str(named), "--detailed-exitcode").exit_code == 0
     assert len(by_key(sandbox, services_ds)) == 22
+
+
+def test_descriptions_over_2000_characters_are_split_and_compare_equal(sandbox: Any) -> None:
+    services_ds, _ = data_sources(sandbox)
+    snapshot = sandbox.admin.planx()
+    lambeth = next(t for t in snapshot["teams"] if t["slug"] == "lambeth")
+    template = dict(lambeth["flows"][0])
+    lambeth["flows"] = [
+        {
+            **template,
+            "id": f"00000000-0000-4000-8000-{i:012d}",
+            "slug": f"flow-{i}",
+            "status": "online",
+            "name": f"Apply for a long-named service number {i:03d} of the London Borough of Lambeth",
+        }
+        for i in range(60)
+    ]
+    sandbox.admin.put_planx(snapshot)
+    assert run("apply", "-c", MAPPINGS, "--auto-approve").exit_code == 0
+    description = text(by_key(sandbox, services_ds)["lambeth"], "Description")
+    assert len(description) > 4000 and description.count("\n") == 59
+    raw = by_key(sandbox, services_ds)["lambeth"]["properties"]["Description"]["rich_text"]
+    assert len(raw) >= 3 and all(len(item["text"]["content"]) <= 2000 for item in raw)
+    assert run("plan", "-c", MAPPINGS, "--detailed-exitcode").exit_code == 0
+
+
+def test_relations_over_25_pages_are_read_in_full_and_compare_as_sets(sandbox: Any, tmp_path: Any) -> None:
+    services_ds, councils_ds = data_sources(sandbox)
+    client = notion(sandbox)
+    slugs = [f"extra-{i:02d}" for i in range(30)]
+    for slug in slugs:
+        client.pages.create(
+            parent={"type": "data_source_id", "data_source_id": councils_ds},
+            properties={
+                "Name": {"title": [{"text": {"content": slug.title()}}]},
+                "ExternalCustomerID": {"rich_text": [{"text": {"content": slug}}]},
+            },
+        )
+    literal = "`" + str(list(reversed(slugs))).replace("'", '"') + "`"
+    wide = tmp_path / "wide.yaml"
+    original = (REPO / "mappings.yaml").read_text(encoding="utf-8")
+    assert "Councils: {relation: councils}" in original
+    wide.write_text(
+        original.replace("Councils: {relation: councils}", f"Councils: {{relation: councils, key: '{literal}'}}")
+    )
+    assert run("apply", "-c", str(wide), "--auto-approve").exit_code == 0
+    assert len(by_key(sandbox, services_ds)["barnet"]["properties"]["Councils"]["relation"]) == 25  # capped view
+    sandbox.admin.clear_requests()
+    again = run("plan", "-c", str(wide), "--detailed-exitcode")
+    assert again.exit_code == 0, again.output
+    assert sandbox.admin.requests()["by_route"].get("GET /v1/pages/{id}/properties/{property_id}", 0) >= 22
