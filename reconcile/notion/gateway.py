@@ -87,6 +87,8 @@ class NotionGateway:
         self._recheck_delays = recheck_delays if recheck_delays is not None else (0.0, base, 3 * base)
         self._lock = threading.Lock()
         self._resolved: dict[tuple[str, str | None], tuple[str, dict[str, dict]]] = {}
+        self._read_cache: dict[tuple[str, bool, tuple[str, str] | None], list[dict]] = {}
+        self._item_cache: dict[tuple[str, str], list[dict]] = {}
         self.data_source_names: dict[str, str] = {}
         self.create_resolutions: Counter[str] = Counter()
         # Never `with Client(...)`: it swaps in a fresh httpx.Client and bypasses the transport.
@@ -147,9 +149,27 @@ class NotionGateway:
         exceeds the cap, that minute is split on the text property `split_on` (contains /
         does_not_contain a character that divides the pages seen), recursively.
         """
+        # Several resources (or jobs, or a lookup and the plan) may read one data source in a run:
+        # whole-source reads are served once until something is written. Filtered reads (the
+        # re-check after an ambiguous create) always go to Notion.
+        cache_key = (data_source_id, in_trash, split_on) if filter is None else None
+        with self._lock:
+            cached = self._read_cache.get(cache_key) if cache_key else None
+        if cached is not None:
+            return list(cached)
         found: dict[str, dict] = {}
         _QueryWalk(self, data_source_id, in_trash, split_on, found).collect(_conditions(filter))
-        return list(found.values())
+        pages = list(found.values())
+        if cache_key:
+            with self._lock:
+                self._read_cache[cache_key] = pages
+        return list(pages)
+
+    def forget_reads(self) -> None:
+        """Drop cached reads: called on every write, so a read after a write sees it."""
+        with self._lock:
+            self._read_cache.clear()
+            self._item_cache.clear()
 
     def query_window(self, data_source_id: str, conditions: list[Filter], in_trash: bool) -> tuple[list[dict], bool]:
         """The pages of one query followed through its cursors; and whether it was complete."""
@@ -248,6 +268,16 @@ class NotionGateway:
 
     def retrieve_property_items(self, page_id: str, property_id: str) -> list[dict]:
         """Every item of a paginated page property (relation, title, rich_text, people)."""
+        with self._lock:
+            cached = self._item_cache.get((page_id, property_id))
+        if cached is not None:
+            return list(cached)
+        items = self._property_items(page_id, property_id)
+        with self._lock:
+            self._item_cache[(page_id, property_id)] = items
+        return list(items)
+
+    def _property_items(self, page_id: str, property_id: str) -> list[dict]:
         items: list[dict] = []
         cursor: str | None = None
         while True:
@@ -290,6 +320,7 @@ class NotionGateway:
         times, to ride out indexing lag) and a new create is sent only if the page is absent.
         How each create ended is counted in `create_resolutions`.
         """
+        self.forget_reads()
         attempts = 0
         while True:
             attempts += 1
@@ -349,6 +380,7 @@ class NotionGateway:
             self._logger.info("create of %r resolved: %s", key, resolution)
 
     def update_page(self, page_id: str, *, properties: dict | None = None, in_trash: bool | None = None) -> dict:
+        self.forget_reads()
         changes: dict[str, Any] = {}
         if properties is not None:
             changes["properties"] = properties
