@@ -24,7 +24,7 @@ from typing import Any
 
 import jmespath
 from jmespath import exceptions as jmes_errors
-from jmespath import functions
+from jmespath import functions, visitor
 
 __all__ = ["Expression", "ExpressionError", "compile_expression", "function_names"]
 
@@ -86,6 +86,7 @@ class ReconcileFunctions(functions.Functions):
 
 _FUNCTIONS = ReconcileFunctions()
 _OPTIONS = jmespath.Options(custom_functions=_FUNCTIONS)
+_INTERPRETER = visitor.TreeInterpreter(_OPTIONS)
 
 
 def function_names() -> tuple[str, ...]:
@@ -99,10 +100,16 @@ class Expression:
     def __init__(self, text: str, parsed: jmespath.parser.ParsedResult) -> None:
         self.text = text
         self._parsed = parsed
+        node = parsed.parsed
+        # Most mapped values are a bare field (`slug`); answer those without walking a tree.
+        self._field: str | None = node["value"] if node.get("type") == "field" else None
 
     def search(self, data: Any) -> Any:
+        if self._field is not None:
+            return data.get(self._field) if isinstance(data, dict) else None
         try:
-            return self._parsed.search(data, options=_OPTIONS)
+            # One shared interpreter: jmespath's own `search` builds a new one on every call.
+            return _INTERPRETER.visit(self._parsed.parsed, data)
         except jmes_errors.JMESPathError as exc:
             raise ExpressionError(one_line(str(exc))) from exc
 

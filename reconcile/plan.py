@@ -522,8 +522,10 @@ def touch_actions(job: Job, actual: ActualState, by_resource: dict[str, list[Act
                 for page_id in touched_ids(action, rel_props, related_pages):
                     if page_id in pages_by_id:
                         reasons[page_id].append(f"{related.name} {action.key!r} {past_tense(action.action)}")
+            actions = by_resource[r.name]
+            mergeable = {a.page_id: i for i, a in enumerate(actions) if a.action in ("update", "restore")}
             for page_id, why in sorted(reasons.items()):
-                merge_touch(by_resource[r.name], r, pages_by_id[page_id], rule.property, stamp, why, state)
+                merge_touch(actions, mergeable, r, pages_by_id[page_id], rule.property, stamp, why, state)
 
 
 def touched_ids(action: Action, rel_props: list[str], related_pages: dict[str, PageState]) -> set[str]:
@@ -545,6 +547,7 @@ def past_tense(kind: str) -> str:
 
 def merge_touch(
     actions: list[Action],
+    mergeable: dict[str | None, int],
     r: ResourceConfig,
     page: PageState,
     prop: str,
@@ -554,10 +557,11 @@ def merge_touch(
 ) -> None:
     change = PropertyChange(name=prop, type=state.schema.get(prop, "date"), before=page.values.get(prop), after=stamp)
     reason = "; ".join(why)
-    for i, a in enumerate(actions):
-        if a.page_id == page.page_id and a.action in ("update", "restore"):
-            actions[i] = replace(a, changes=(*a.changes, change), reason=f"{a.reason}; {reason}")
-            return
+    i = mergeable.get(page.page_id)
+    if i is not None:
+        a = actions[i]
+        actions[i] = replace(a, changes=(*a.changes, change), reason=f"{a.reason}; {reason}")
+        return
     actions.append(
         Action(
             action="touch",

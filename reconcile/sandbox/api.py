@@ -34,7 +34,9 @@ from reconcile.sandbox.render import (
     render_data_source,
     render_database,
     render_page,
+    render_search_hit,
 )
+from reconcile.sandbox.search import list_type, parse_search, search_hits
 from reconcile.sandbox.store import PAGE_SCHEMA, Store
 from reconcile.sandbox.values import BOT_USER_ID, MAX_ARRAY, WriteContext, rich_text_items
 
@@ -58,6 +60,7 @@ ROUTES: list[tuple[str, str, str, str | None]] = [
     ("GET", "/v1/pages/{id}/properties/{property_id}", "page_property", None),
     ("DELETE", "/v1/blocks/{id}", "block_delete", None),
     ("GET", "/v1/users/me", "users_me", None),
+    ("POST", "/v1/search", "search", None),
 ]
 
 
@@ -507,6 +510,30 @@ class NotionApi:
             "has_more": more,
             "type": "property_item",
             "property_item": {"id": prop["id"], "next_url": next_url, "type": kind, kind: {}},
+        }
+
+    # ------------------------------------------------------------ search
+
+    def search(self, call: Call) -> dict[str, Any]:
+        legacy = is_legacy(call.version)
+        request = parse_search(call.body, legacy)
+        hits = search_hits(self.store, request, legacy)
+        offset, served = self.resume(request.cursor, [h.obj for h in hits], "search")
+        chunk = hits[offset : offset + request.page_size]
+        more = offset + len(chunk) < len(hits)
+        cursor = None
+        if more:
+            cursor = self.new_cursor(
+                {"scope": "search", "next_id": hits[offset + len(chunk)].id, "served": served + len(chunk)}
+            )
+        kind = list_type(legacy)
+        return {
+            "object": "list",
+            "results": [render_search_hit(self.store, h.kind, h.obj, call.version) for h in chunk],
+            "next_cursor": cursor,
+            "has_more": more,
+            "type": kind,
+            kind: {},
         }
 
     # ------------------------------------------------------------ blocks, users

@@ -174,3 +174,12 @@ def render_block(store: Store, obj: dict[str, Any], kind: str, version: str) -> 
     out["type"] = kind
     out[kind] = {"title": title}
     return out
+
+
+def render_search_hit(store: Store, kind: str, obj: dict[str, Any], version: str) -> dict[str, Any]:
+    """A search result: the full object, as its own retrieve endpoint renders it."""
+    if kind == "page":
+        return render_page(store, obj, version)
+    if kind == "data_source":
+        return render_data_source(store, obj, version)
+    return render_legacy_database(store, obj, version)

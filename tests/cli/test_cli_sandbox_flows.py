@@ -15,7 +15,6 @@ import yaml
 from click.testing import CliRunner
 
 from reconcile.cli import cli
-from reconcile.commands import bootstrap as bootstrap_module
 from reconcile.commands import demo as demo_module
 from reconcile.commands import suggest_links as suggest_links_module
 
@@ -103,27 +102,7 @@ def empty_sandbox(in_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any
     with SandboxServer(port=0, seed="empty", rate_limit=None) as sb:
         for name, value in sb.seed_info["env"].items():
             monkeypatch.setenv(name, value)
-        if not sandbox_has_search(sb):
-            # The sandbox cannot search yet: look the titles up in its state instead, so the
-            # rest of bootstrap (create, relation, ids) is still tested over HTTP.
-            monkeypatch.setattr(bootstrap_module, "existing_database", state_lookup(sb))
         yield sb
-
-
-def sandbox_has_search(sb: Any) -> bool:
-    headers = {"Authorization": f"Bearer {sb.seed_info['token']}", "Notion-Version": "2025-09-03"}
-    return httpx.post(f"{sb.url}/v1/search", json={"query": ""}, headers=headers).status_code == 200
-
-
-def state_lookup(sb: Any) -> Any:
-    def existing(gateway: Any, parent_page: str, title: str) -> str | None:
-        for db_id, db in sb.admin.state()["databases"].items():
-            name = "".join(t.get("plain_text", t.get("text", {}).get("content", "")) for t in db["title"])
-            if name == title and bootstrap_module.same_id(db["parent"].get("page_id", ""), parent_page):
-                return db_id
-        return None
-
-    return existing
 
 
 def schema_of(sb: Any, database_id: str) -> dict[str, Any]:
@@ -183,8 +162,10 @@ def test_bootstrap_refuses_a_second_copy(mappings: str, empty_sandbox: Any) -> N
     parent = empty_sandbox.seed_info["parent_page_id"]
     assert run("bootstrap", "--parent-page", parent, "-c", mappings).exit_code == 0
     before = len(empty_sandbox.admin.state()["databases"])
+    empty_sandbox.admin.clear_requests()
     again = CliRunner().invoke(cli, ["bootstrap", "--parent-page", parent, "-c", mappings])
     assert again.exit_code == 1
+    assert empty_sandbox.admin.requests()["by_route"].get("POST /v1/search", 0) >= 1
     assert "already exists" in again.output and "export COUNCILS_DB_ID=" in again.output
     assert len(empty_sandbox.admin.state()["databases"]) == before
 

@@ -206,6 +206,24 @@ def test_query_route(openapi: NotionOpenApi, notion: Client, recorder: Recorder,
     assert_conforms(openapi, recorder, {("POST", "/v1/data_sources/{data_source_id}/query", 200)})
 
 
+def test_search_route(
+    openapi: NotionOpenApi, notion: Client, recorder: Recorder, root: str, rows: dict[str, str]
+) -> None:
+    new_database(notion, root, "Searched")  # a data source with every property type among the results
+    everything = notion.search(page_size=2)
+    assert everything["has_more"], "the seed alone has more than two pages and data sources"
+    notion.search(page_size=2, start_cursor=everything["next_cursor"])
+    sources = notion.search(query="searched", filter={"property": "object", "value": "data_source"})
+    assert [s["object"] for s in sources["results"]] == ["data_source"]
+    pages = notion.search(
+        query="Service",
+        filter={"property": "object", "value": "page"},
+        sort={"direction": "ascending", "timestamp": "last_edited_time"},
+    )
+    assert pages["results"] and {p["object"] for p in pages["results"]} == {"page"}
+    assert_conforms(openapi, recorder, {("POST", "/v1/search", 200)})
+
+
 def test_page_routes(
     openapi: NotionOpenApi, notion: Client, recorder: Recorder, root: str, rows: dict[str, str]
 ) -> None:
@@ -320,6 +338,7 @@ ROUTE_CALLS: dict[tuple[str, str], Any] = {
     ),
     ("DELETE", "/v1/blocks/{id}"): lambda n, ids: n.blocks.delete(block_id=ids["council"]),
     ("GET", "/v1/users/me"): lambda n, ids: n.users.me(),
+    ("POST", "/v1/search"): lambda n, ids: n.search(query="Council"),
 }
 FAULT_STATUSES = (409, 429, 500, 502, 503, 504, 529)
 
@@ -393,6 +412,7 @@ ROUTE_REQUESTS: list[tuple[str, str, str | None, Any]] = [
     ("GET", "/v1/pages/{id}/properties/title", "{council}", None),
     ("DELETE", "/v1/blocks/{id}", "{council}", None),
     ("GET", "/v1/users/me", None, None),
+    ("POST", "/v1/search", None, {"query": "Council"}),
 ]
 
 
