@@ -364,8 +364,12 @@ def load_saved_plan(config: Config, planfile: str, gateway: Any, now: datetime) 
     return plan_obj, targets
 
 
+def stdin_is_terminal() -> bool:
+    return bool(getattr(sys.stdin, "isatty", lambda: False)())
+
+
 def confirm_or_abort() -> None:
-    if not sys.stdin.isatty():
+    if not stdin_is_terminal():
         raise ReconcileError(
             "refusing to apply without confirmation: standard input is not a terminal",
             hint="review the plan and pass --auto-approve, or apply a saved plan file",

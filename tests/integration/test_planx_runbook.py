@@ -234,3 +234,23 @@ def test_relations_over_25_pages_are_read_in_full_and_compare_as_sets(sandbox: A
     again = run("plan", "-c", str(wide), "--detailed-exitcode")
     assert again.exit_code == 0, again.output
     assert sandbox.admin.requests()["by_route"].get("GET /v1/pages/{id}/properties/{property_id}", 0) >= 22
+
+
+def test_apply_without_a_terminal_or_auto_approve_refuses_and_writes_nothing(sandbox: Any) -> None:
+    refused = run("apply", "-c", MAPPINGS)
+    assert refused.exit_code == 1
+    assert "refusing to apply without confirmation: standard input is not a terminal" in refused.output
+    assert writes(sandbox) == 0
+
+
+@pytest.mark.parametrize(("answer", "code", "expected_writes"), [("no\n", 1, 0), ("yes\n", 0, 27)])
+def test_apply_asks_and_accepts_only_yes(
+    sandbox: Any, monkeypatch: pytest.MonkeyPatch, answer: str, code: int, expected_writes: int
+) -> None:
+    import reconcile.cli
+
+    monkeypatch.setattr(reconcile.cli, "stdin_is_terminal", lambda: True)
+    result = CliRunner().invoke(cli, ["apply", "-c", MAPPINGS], input=answer, catch_exceptions=False)
+    assert result.exit_code == code, result.output
+    assert "Only 'yes' will be accepted" in result.output
+    assert writes(sandbox) == expected_writes
