@@ -631,7 +631,9 @@ def test_http_and_lookup_mistakes(old: str, new: str, message: str | None) -> No
 
 
 def test_lookup_rate_limit_reaches_the_source_options() -> None:
-    text = edited("        requires: [PD Entity]\n", "        requires: [PD Entity]\n        rate_limit: 2.5\n", all_jobs_text())
+    text = edited(
+        "        requires: [PD Entity]\n", "        requires: [PD Entity]\n        rate_limit: 2.5\n", all_jobs_text()
+    )
     env = {**ENV, "DETAILED_DB_ID": ENV["SERVICES_DB_ID"]}
     try:
         config = load_config_text(text, env)
