@@ -42,6 +42,7 @@ from reconcile.pipeline import (
     execute,
     make_plan,
     saved_plan_targets,
+    selected_jobs,
 )
 from reconcile.planfile import plan_to_dict, read_plan, write_plan
 from reconcile.render import render_json, render_markdown, render_text
@@ -332,28 +333,87 @@ def apply(
     """
     config = load_config(config_path, os.environ)
     gateway = open_gateway(config)
-    started = now_utc()
+    csv_rows: list[dict[str, Any]] = []
     with apply_lock(config):
         if planfile:
+            started = now_utc()
             plan_obj, targets = load_saved_plan(config, planfile, gateway, started)
+            check_guards(plan_obj, allow_large_changes=allow_large_changes)
+            ok = execute_and_record(config, gateway, plan_obj, targets, started, saved=True, quiet=quiet, rows=csv_rows)
         else:
-            run = make_plan(config, gateway, now=started, job_names=jobs, allow_large_changes=allow_large_changes)
-            plan_obj, targets = run.plan, run.targets
-            if not quiet or plan_obj.has_changes:
-                click.echo(render(plan_obj, "text", redact=redact, color=use_color()), nl=False)
-        check_guards(plan_obj, allow_large_changes=allow_large_changes)
-        if not plan_obj.has_changes:
-            record_and_report(
-                config, plan_obj, None, gateway, started, saved=bool(planfile), quiet=quiet, csv_path=csv_path
-            )
-            return
-        if not planfile and not auto_approve:
-            confirm_or_abort()
+            ok = apply_jobs(config, gateway, jobs, auto_approve, allow_large_changes, redact, quiet, csv_rows)
+    if csv_path:
+        write_csv(csv_path, csv_rows)
+    if not ok:
+        raise Abort(EXIT_ERROR)
+
+
+def apply_jobs(
+    config: Config,
+    gateway: Any,
+    jobs: tuple[str, ...],
+    auto_approve: bool,
+    allow_large_changes: bool,
+    redact: bool,
+    quiet: bool,
+    csv_rows: list[dict[str, Any]],
+) -> bool:
+    """Plan and apply each job in turn, so a job sees what the jobs before it wrote.
+
+    One job's refusal or failure is reported and the others still run; the exit code says so.
+    With one job, its errors propagate as they are.
+    """
+    names = [j.name for j in selected_jobs(config, jobs)]
+    groups = [[n] for n in names] if len(names) > 1 else [names]
+    ok = True
+    for group in groups:
+        try:
+            ok = apply_now(config, gateway, group, auto_approve, allow_large_changes, redact, quiet, csv_rows) and ok
+        except ReconcileError as exc:
+            if len(groups) == 1:
+                raise
+            click.echo(f"Error: job {group[0]}: {scrub(str(exc))}", err=True)
+            ok = False
+    return ok
+
+
+def apply_now(
+    config: Config,
+    gateway: Any,
+    job_names: list[str],
+    auto_approve: bool,
+    allow_large_changes: bool,
+    redact: bool,
+    quiet: bool,
+    csv_rows: list[dict[str, Any]],
+) -> bool:
+    started = now_utc()
+    run = make_plan(config, gateway, now=started, job_names=job_names, allow_large_changes=allow_large_changes)
+    plan_obj = run.plan
+    if not quiet or plan_obj.has_changes:
+        click.echo(render(plan_obj, "text", redact=redact, color=use_color()), nl=False)
+    check_guards(plan_obj, allow_large_changes=allow_large_changes)
+    if plan_obj.has_changes and not auto_approve:
+        confirm_or_abort()
+    return execute_and_record(config, gateway, plan_obj, run.targets, started, saved=False, quiet=quiet, rows=csv_rows)
+
+
+def execute_and_record(
+    config: Config,
+    gateway: Any,
+    plan_obj: Plan,
+    targets: dict[str, Any],
+    started: datetime,
+    *,
+    saved: bool,
+    quiet: bool,
+    rows: list[dict[str, Any]],
+) -> bool:
+    result = None
+    if plan_obj.has_changes:
         with apply_progress(len(plan_obj.actions), quiet=quiet) as progress:
             result = execute(plan_obj, gateway, targets, workers=config.notion.workers, progress=progress)
-        record_and_report(
-            config, plan_obj, result, gateway, started, saved=bool(planfile), quiet=quiet, csv_path=csv_path
-        )
+    return record_and_report(config, plan_obj, result, gateway, started, saved=saved, quiet=quiet, rows=rows)
 
 
 def load_saved_plan(config: Config, planfile: str, gateway: Any, now: datetime) -> tuple[Plan, dict[str, Any]]:
@@ -391,26 +451,26 @@ def record_and_report(
     *,
     saved: bool,
     quiet: bool,
-    csv_path: str | None = None,
-) -> None:
+    rows: list[dict[str, Any]],
+) -> bool:
+    """Record the run, print its outcome; False when a write failed or a key was left alone."""
     from reconcile.apply import ApplyResult
 
     result = result or ApplyResult()
     record = record_run(
         config, plan_obj, result, api_calls=gateway.counter.snapshot(), started=started, finished=now_utc(), saved=saved
     )
-    if csv_path:
-        write_csv(csv_path, plan_rows(plan_obj, record["resource_jobs"], result))
+    rows += plan_rows(plan_obj, record["resource_jobs"], result)
     ok = sum(c["ok"] for c in result.counts().values())
     failed = len(result.failed)
     for o in result.failed:
         click.echo(f"error: {o.action} {o.resource} {o.key!r} failed: {o.message}", err=True)
     errors = [d for d in plan_obj.diagnostics if d.severity == "error"]
-    click.echo(f"Apply complete: {ok} written, {failed} failed. Run recorded in {config.run_log}.")
-    if failed or errors:
-        if errors:
-            click.echo(f"{len(errors)} key(s) were left alone because of errors shown in the plan.", err=True)
-        raise Abort(EXIT_ERROR)
+    jobs = ", ".join(plan_obj.jobs)
+    click.echo(f"Apply complete ({jobs}): {ok} written, {failed} failed. Run recorded in {config.run_log}.")
+    if errors:
+        click.echo(f"{len(errors)} key(s) were left alone because of errors shown in the plan.", err=True)
+    return not failed and not errors
 
 
 @cli.command()
