@@ -257,8 +257,9 @@ def validate(config_path: str) -> None:
     for job in config.jobs:
         related = {r.name: gateway.resolve(r.database, r.data_source)[0] for r in job.resources}
         for r in job.resources:
-            _, schema = gateway.resolve(r.database, r.data_source)
-            for diag in check_schema(r, schema, related_data_sources=related):
+            data_source_id, schema = gateway.resolve(r.database, r.data_source)
+            name = gateway.data_source_names.get(data_source_id)
+            for diag in check_schema(r, schema, data_source_name=name, related_data_sources=related):
                 warnings += 1
                 click.echo(f"warning: {diag.message}")
     click.echo(f"Notion: every mapped property exists with a compatible type ({warnings} warning(s)).")

@@ -93,7 +93,12 @@ def read_job_state(
     diags: list[Diagnostic] = []
     for r in job.resources:
         data_source_id, schema = gateway.resolve(r.database, r.data_source)
-        diags += check_schema(r, schema, related_data_sources=related_data_sources(gateway, job))
+        diags += check_schema(
+            r,
+            schema,
+            data_source_name=gateway.data_source_names.get(data_source_id),
+            related_data_sources=related_data_sources(gateway, job),
+        )
         state = sources.take_state(r.name) if sources else None
         if state is None:
             state = gateway.read_resource(
