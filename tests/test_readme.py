@@ -45,3 +45,12 @@ def all_commands(group: click.Group = cli, prefix: str = "reconcile") -> list[st
 def test_every_command_is_documented_in_the_readme() -> None:
     missing = [c for c in all_commands() if f"`{c}" not in README]
     assert not missing, f"README.md does not document: {missing}"
+
+
+def test_the_new_job_example_is_a_valid_config() -> None:
+    from reconcile.config import load_config_text
+
+    [example] = re.findall(r"```yaml\n(.*?)```", README, re.S)
+    config = load_config_text(example, {"COUNCILS_DB_ID": "c0c11c00-0000-4000-8000-000000000001"}, path="README.md")
+    [job] = config.jobs
+    assert job.source.kind == "http" and job.resources[0].mode == "update-only"
