@@ -64,7 +64,7 @@ def make_plan(
     fetch: Fetch | None = None,
 ) -> PlanRun:
     """Fetch every selected job's source, read Notion, and compute the plan."""
-    sources = SourceRun()  # a lookup's page read, reused by the state read; per-key lookup errors
+    sources = SourceRun()  # per-key lookup errors
     fetch = fetch or (lambda job: fetch_records(job, gateway=gateway, run=sources))
     inputs = []
     targets: dict[str, Target] = {}
@@ -74,7 +74,7 @@ def make_plan(
         extra += sources.diagnostics
         sources.diagnostics.clear()
         desired = build_desired(job, records)
-        actual, job_targets, diags = read_job_state(gateway, job, desired, sources)
+        actual, job_targets, diags = read_job_state(gateway, job, desired)
         targets.update(job_targets)
         extra += diags
         inputs.append(JobInput(job=job, desired=desired, actual=actual))
@@ -85,7 +85,7 @@ def make_plan(
 
 
 def read_job_state(
-    gateway: Any, job: Job, desired: DesiredState, sources: SourceRun | None = None
+    gateway: Any, job: Job, desired: DesiredState
 ) -> tuple[ActualState, dict[str, Target], list[Diagnostic]]:
     """Each resource's schema (checked against the mapping) and pages, in as few calls as possible."""
     states: dict[str, ResourceState] = {}
@@ -99,11 +99,9 @@ def read_job_state(
             data_source_name=gateway.data_source_names.get(data_source_id),
             related_data_sources=related_data_sources(gateway, job),
         )
-        state = sources.take_state(r.name) if sources else None
-        if state is None:
-            state = gateway.read_resource(
-                r, data_source_id=data_source_id, schema=schema, include_trash=False, strip_warnings=[]
-            )
+        state = gateway.read_resource(
+            r, data_source_id=data_source_id, schema=schema, include_trash=False, strip_warnings=[]
+        )
         wanted = {p.key for p in desired.resources[r.name].pages}
         live = {p.key for p in state.pages}
         if r.mode != "update-only" and wanted - live:

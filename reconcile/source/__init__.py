@@ -14,21 +14,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconcile.errors import ConfigError
-from reconcile.model import Diagnostic, Job, Record, ResourceState
+from reconcile.model import Diagnostic, Job, Record
 
 __all__ = ["SourceRun", "fetch_records"]
 
 
 @dataclass
 class SourceRun:
-    """One run's shared source state: pages already read, and per-key diagnostics."""
+    """One run's shared source state: the per-key diagnostics of lookups."""
 
-    states: dict[str, ResourceState] = field(default_factory=dict)  # resource name -> its live pages
     diagnostics: list[Diagnostic] = field(default_factory=list)
-
-    def take_state(self, resource: str) -> ResourceState | None:
-        """The pages a source read for `resource` this run (handed out once), or None."""
-        return self.states.pop(resource, None)
 
 
 def fetch_records(job: Job, *, gateway: Any = None, run: SourceRun | None = None) -> list[Record]:
@@ -48,5 +43,5 @@ def fetch_records(job: Job, *, gateway: Any = None, run: SourceRun | None = None
         if gateway is None:
             raise ConfigError(f"job {job.name}: a lookup source needs the Notion gateway")
         run = run if run is not None else SourceRun()
-        return fetch_lookup(job, gateway, states=run.states, diagnostics=run.diagnostics)
+        return fetch_lookup(job, gateway, diagnostics=run.diagnostics)
     raise ConfigError(f"job {job.name}: source kind {kind!r} is not supported")

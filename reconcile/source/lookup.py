@@ -3,8 +3,8 @@
     Notion (one bulk read) ─▶ pages with every `requires` property ─▶ URLs ({Property} filled in)
         ─▶ each distinct URL GET once, under a rate limit ─▶ rows {"page": {...}, "response": ...}
 
-The pages read here are kept in the run's `SourceRun.states`, so the state read that follows uses
-them instead of querying the same data source again. A lookup that fails (HTTP error after the
+The gateway serves the state read that follows from the same query (reads are cached per run until
+a write), so the data source is queried once. A lookup that fails (HTTP error after the
 retries, a body that is not JSON, nothing at `records`) becomes a per-key error Diagnostic and
 that page gets no row: nothing is written for it, and the other lookups go on.
 """
@@ -41,7 +41,6 @@ def fetch_lookup(
     job: Job,
     gateway: Any,
     *,
-    states: dict[str, ResourceState],
     diagnostics: list[Diagnostic],
     session: requests.Session | None = None,
     policy: HttpPolicy = HttpPolicy(),
@@ -55,7 +54,6 @@ def fetch_lookup(
     requires = tuple(source.options.get("requires") or ())
     refuse_notion_token(source, notion_token if notion_token is not None else os.environ.get("NOTION_TOKEN"))
     state = read_lookup_pages(gateway, resource, requires)
-    states[resource.name] = narrowed(state, resource)
     templates: dict[str, str] = dict(source.options.get("urls") or {"": source.endpoint})
     wanted = [(page, page_urls(templates, page, requires)) for page in state.pages if is_looked_up(page, requires)]
     getter = JsonGetter(
@@ -100,16 +98,6 @@ def read_lookup_pages(gateway: Any, resource: ResourceConfig, requires: tuple[st
     return gateway.read_resource(
         widened, data_source_id=data_source_id, schema=schema, include_trash=False, strip_warnings=[]
     )
-
-
-def narrowed(state: ResourceState, resource: ResourceConfig) -> ResourceState:
-    """The state as the resource itself would have read it: only its managed values."""
-    managed = set(resource.managed_properties)
-
-    def only_managed(page: PageState) -> PageState:
-        return replace(page, values={k: v for k, v in page.values.items() if k in managed})
-
-    return replace(state, pages=tuple(map(only_managed, state.pages)), trashed=tuple(map(only_managed, state.trashed)))
 
 
 def is_looked_up(page: PageState, requires: tuple[str, ...]) -> bool:
