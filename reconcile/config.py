@@ -478,6 +478,7 @@ def http_source(
         if field_name in pagination:
             b.expression(pagination[field_name], (*at, "http", "pagination", field_name))
     options = {"max_pages": spec["max_pages"]} if "max_pages" in spec else {}
+    options.update(retry_options(spec))
     return SourceConfig(
         kind="http",
         endpoint=b.http_url(spec["url"], (*at, "http", "url")),
@@ -491,6 +492,16 @@ def http_source(
         computed=computed,
         options=options,
     )
+
+
+def retry_options(spec: dict[str, Any]) -> dict[str, Any]:
+    """The retry bounds an http or lookup source sets (the engine's defaults otherwise)."""
+    out: dict[str, Any] = {}
+    if "max_attempts" in spec:
+        out["max_attempts"] = int(spec["max_attempts"])
+    if "max_retry_seconds" in spec:
+        out["max_retry_seconds"] = float(spec["max_retry_seconds"])
+    return out
 
 
 _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
@@ -517,6 +528,7 @@ def lookup_source(b: Builder, at: Path_, raw: dict[str, Any], resources: tuple[R
         options["urls"] = urls
     if "rate_limit" in spec:
         options["rate_limit"] = float(spec["rate_limit"])
+    options.update(retry_options(spec))
     return SourceConfig(
         kind="lookup",
         endpoint=next(iter(urls.values())),

@@ -48,6 +48,17 @@ class HttpPolicy:
     max_delay_s: float = 30.0
 
 
+def source_policy(source: SourceConfig) -> HttpPolicy:
+    """The retry policy a source's config asks for (max_attempts, max_retry_seconds)."""
+    defaults = HttpPolicy()
+    return HttpPolicy(
+        max_attempts=int(source.options.get("max_attempts", defaults.max_attempts)),
+        max_retry_s=float(source.options.get("max_retry_seconds", defaults.max_retry_s)),
+        base_delay_s=defaults.base_delay_s,
+        max_delay_s=defaults.max_delay_s,
+    )
+
+
 class JsonGetter:
     """GETs JSON documents with the run's headers, timeout and retry policy."""
 
@@ -188,7 +199,7 @@ def fetch_http(
     source: SourceConfig,
     *,
     session: requests.Session | None = None,
-    policy: HttpPolicy = HttpPolicy(),
+    policy: HttpPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     notion_token: str | None = None,
@@ -196,7 +207,12 @@ def fetch_http(
     """Every record of every page, or a SourceError; nothing partial ever reaches the planner."""
     refuse_notion_token(source, notion_token if notion_token is not None else os.environ.get("NOTION_TOKEN"))
     getter = JsonGetter(
-        headers=source.headers, timeout_s=source.timeout_s, session=session, policy=policy, sleep=sleep, clock=clock
+        headers=source.headers,
+        timeout_s=source.timeout_s,
+        session=session,
+        policy=policy or source_policy(source),
+        sleep=sleep,
+        clock=clock,
     )
     max_pages = int(source.options.get("max_pages", DEFAULT_MAX_PAGES))
     pagination = source.pagination

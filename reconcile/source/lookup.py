@@ -26,7 +26,7 @@ from reconcile.errors import SourceError
 from reconcile.expressions import ExpressionError, compile_expression
 from reconcile.model import Diagnostic, Job, PageState, PropertyMapping, Record, ResourceConfig, ResourceState
 from reconcile.notion.transport import TokenBucket
-from reconcile.source.http import HttpPolicy, JsonGetter, refuse_notion_token, shown_url
+from reconcile.source.http import HttpPolicy, JsonGetter, refuse_notion_token, shown_url, source_policy
 
 __all__ = ["DEFAULT_LOOKUP_RATE", "fetch_lookup", "fill_template", "read_lookup_pages"]
 
@@ -43,7 +43,7 @@ def fetch_lookup(
     *,
     diagnostics: list[Diagnostic],
     session: requests.Session | None = None,
-    policy: HttpPolicy = HttpPolicy(),
+    policy: HttpPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     notion_token: str | None = None,
@@ -60,7 +60,7 @@ def fetch_lookup(
         headers=source.headers,
         timeout_s=source.timeout_s,
         session=session,
-        policy=policy,
+        policy=policy or source_policy(source),
         sleep=sleep,
         clock=clock,
         what="lookup",

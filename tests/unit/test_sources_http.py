@@ -257,3 +257,10 @@ def test_headers_are_sent_and_the_notion_token_never_is(serve: Any) -> None:
 
 def test_secret_looking_parameters_are_hidden_in_messages() -> None:
     assert shown_url("https://x.org/e?dataset=tree&api_key=abc") == "https://x.org/e?dataset=tree&api_key=***"
+
+
+def test_the_configured_retry_bounds_are_the_policy(serve: Any) -> None:
+    server = serve(lambda path: (503, {"Content-Type": "text/html"}, b"<html>busy</html>"))
+    with pytest.raises(SourceError, match=r"\(after 2 attempts\)"):
+        fetch(source(server.url + "/e", options={"max_attempts": 2, "max_retry_seconds": 30}))
+    assert len(server.seen) == 2
