@@ -276,8 +276,8 @@ def bootstrap(parent_page: str, config_path: str, titles: tuple[str, ...]) -> No
 
     \b
     Example:
-      reconcile bootstrap --parent-page https://www.notion.so/CRM-0123456789abcdef0123456789abcdef \\
-          --title services="PlanX Live Services" --title councils=Councils
+      reconcile bootstrap --parent-page https://www.notion.so/CRM-0123456789abcdef0123456789abcdef
+      reconcile bootstrap --parent-page PAGE_ID --title services="Live Services (test)"
     """
     from reconcile import cli as app
     from reconcile.config import load_config_text, normalise_database_id, read_text
