@@ -46,7 +46,7 @@ from reconcile.pipeline import (
 )
 from reconcile.planfile import plan_to_dict, read_plan, write_plan
 from reconcile.render import render_json, render_markdown, render_text
-from reconcile.runlog import applied_plan_ids, record_run, resource_jobs
+from reconcile.runlog import applied_plan_ids, owed_touches, record_run, resource_jobs
 from reconcile.sandbox.cli import sandbox
 
 EXIT_ERROR = 1
@@ -293,7 +293,14 @@ def plan(
     """
     config = load_config(config_path, os.environ)
     gateway = open_gateway(config)
-    run = make_plan(config, gateway, now=now_utc(), job_names=jobs, allow_large_changes=allow_large_changes)
+    run = make_plan(
+        config,
+        gateway,
+        now=now_utc(),
+        job_names=jobs,
+        allow_large_changes=allow_large_changes,
+        owed_touches=owed_touches(config.run_log),
+    )
     if out_path:
         write_plan(run.plan, out_path)
     if csv_path:
@@ -389,7 +396,14 @@ def apply_now(
     csv_rows: list[dict[str, Any]],
 ) -> bool:
     started = now_utc()
-    run = make_plan(config, gateway, now=started, job_names=job_names, allow_large_changes=allow_large_changes)
+    run = make_plan(
+        config,
+        gateway,
+        now=started,
+        job_names=job_names,
+        allow_large_changes=allow_large_changes,
+        owed_touches=owed_touches(config.run_log),
+    )
     plan_obj = run.plan
     if not quiet or plan_obj.has_changes:
         click.echo(render(plan_obj, "text", redact=redact, color=use_color()), nl=False)

@@ -62,6 +62,7 @@ def make_plan(
     job_names: Sequence[str] | None = None,
     allow_large_changes: bool = False,
     fetch: Fetch | None = None,
+    owed_touches: frozenset[tuple[str, str]] = frozenset(),
 ) -> PlanRun:
     """Fetch every selected job's source, read Notion, and compute the plan."""
     sources = SourceRun()  # per-key lookup errors
@@ -78,7 +79,13 @@ def make_plan(
         targets.update(job_targets)
         extra += diags
         inputs.append(JobInput(job=job, desired=desired, actual=actual))
-    plan = compute_plan(inputs, now=now, config_digest=config.digest, allow_large_changes=allow_large_changes)
+    plan = compute_plan(
+        inputs,
+        now=now,
+        config_digest=config.digest,
+        allow_large_changes=allow_large_changes,
+        owed_touches=owed_touches,
+    )
     if extra:
         plan = Plan(**{**plan.__dict__, "diagnostics": (*extra, *plan.diagnostics)})
     return PlanRun(plan=plan, targets=targets, diagnostics=extra)

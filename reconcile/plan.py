@@ -65,8 +65,13 @@ def compute_plan(
     now: datetime,
     config_digest: str,
     allow_large_changes: bool = False,
+    owed_touches: frozenset[tuple[str, str]] = frozenset(),
 ) -> Plan:
-    """The plan for every job: what apply will do, exactly."""
+    """The plan for every job: what apply will do, exactly.
+
+    `owed_touches` are (resource, page id) pairs whose stamp an earlier run failed to write (from
+    the run log): they are stamped now, since nothing else would ever trigger them again.
+    """
     actions: list[Action] = []
     diagnostics: list[Diagnostic] = []
     infos: list[ResourceInfo] = []
@@ -76,7 +81,7 @@ def compute_plan(
     for item in inputs:
         names.append(item.job.name)
         record_counts[item.job.name] = item.desired.record_count
-        job_plan = plan_job(item, now=now)
+        job_plan = plan_job(item, now=now, owed_touches=owed_touches)
         guard = guard_diagnostics(item, job_plan.removals, job_plan.infos)
         if guard and (allow_large_changes or item.job.guards.allow_large_changes):
             guard = [overridden(d) for d in guard]
@@ -104,7 +109,7 @@ class _JobPlan:
     removals: dict[str, int]
 
 
-def plan_job(item: JobInput, *, now: datetime) -> _JobPlan:
+def plan_job(item: JobInput, *, now: datetime, owed_touches: frozenset[tuple[str, str]] = frozenset()) -> _JobPlan:
     job, desired, actual = item.job, item.desired, item.actual
     diags: list[Diagnostic] = []
     managed_keys = allowlist_keys(job)
@@ -137,6 +142,7 @@ def plan_job(item: JobInput, *, now: datetime) -> _JobPlan:
         removals[r.name] = len(missing)
         by_resource[r.name] += missing
     touch_actions(job, actual, by_resource, now)
+    owed_touch_actions(job, actual, by_resource, now, owed_touches)
     diags = grouped_missing_pages(diags)
     infos = [resource_info(r, actual.resources[r.name], indexes[r.name], by_resource[r.name]) for r in job.resources]
     ordered = [a for r in apply_order(job) for a in sorted_actions(by_resource[r.name])]
@@ -526,6 +532,28 @@ def touch_actions(job: Job, actual: ActualState, by_resource: dict[str, list[Act
             mergeable = {a.page_id: i for i, a in enumerate(actions) if a.action in ("update", "restore")}
             for page_id, why in sorted(reasons.items()):
                 merge_touch(actions, mergeable, r, pages_by_id[page_id], rule.property, stamp, why, state)
+
+
+def owed_touch_actions(
+    job: Job,
+    actual: ActualState,
+    by_resource: dict[str, list[Action]],
+    now: datetime,
+    owed: frozenset[tuple[str, str]],
+) -> None:
+    """Stamp pages whose stamp failed in an earlier run, unless this run stamps them anyway."""
+    stamp = iso_time(now)
+    for r in job.resources:
+        pages = {p.page_id: p for p in actual.resources[r.name].pages}
+        actions = by_resource[r.name]
+        for rule in r.touch:
+            stamped = {a.page_id for a in actions if any(c.name == rule.property for c in a.changes)}
+            mergeable = {a.page_id: i for i, a in enumerate(actions) if a.action in ("update", "restore")}
+            for resource, page_id in sorted(owed):
+                if resource != r.name or page_id in stamped or page_id not in pages:
+                    continue
+                why = ["its stamp failed to be written in an earlier run"]
+                merge_touch(actions, mergeable, r, pages[page_id], rule.property, stamp, why, actual.resources[r.name])
 
 
 def touched_ids(action: Action, rel_props: list[str], related_pages: dict[str, PageState]) -> set[str]:

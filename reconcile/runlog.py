@@ -106,6 +106,25 @@ def read_runs(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     return runs
 
 
+def owed_touches(path: str | os.PathLike[str]) -> frozenset[tuple[str, str]]:
+    """(resource, page id) whose stamp a run failed to write and no later run wrote.
+
+    A failed touch (or a failed update, into which a touch may have been merged) is owed; a later
+    successful write of that page settles it.
+    """
+    owed: set[tuple[str, str]] = set()
+    for record in read_runs(path):
+        for outcome in record.get("outcomes", []):
+            if outcome.get("action") not in ("touch", "update") or not outcome.get("page_id"):
+                continue
+            pair = (str(outcome.get("resource")), str(outcome["page_id"]))
+            if outcome.get("status") == "failed":
+                owed.add(pair)
+            elif outcome.get("status") == "ok":
+                owed.discard(pair)
+    return frozenset(owed)
+
+
 def applied_plan_ids(path: str | os.PathLike[str]) -> set[str]:
     return {r["plan_id"] for r in read_runs(path) if r.get("plan_id") and r.get("from_saved_plan")}
 

@@ -254,3 +254,25 @@ def test_apply_asks_and_accepts_only_yes(
     assert result.exit_code == code, result.output
     assert "Only 'yes' will be accepted" in result.output
     assert writes(sandbox) == expected_writes
+
+
+def test_a_stamp_that_failed_is_owed_and_written_by_the_next_run(sandbox: Any, tmp_path: Any) -> None:
+    _, councils_ds = data_sources(sandbox)
+    quick = tmp_path / "quick.yaml"
+    original = (REPO / "mappings.yaml").read_text(encoding="utf-8")
+    assert "  max_attempts: 6" in original
+    quick.write_text(original.replace("  max_attempts: 6", "  max_attempts: 2\n  retry_base_seconds: 0.01"))
+    # Every page update fails (creates still land): the councils' stamps cannot be written.
+    sandbox.admin.add_faults([{"method": "PATCH", "route": "/v1/pages/{id}", "faults": [{"status": 500}], "every": 1}])
+    first = run("apply", "-c", str(quick), "--auto-approve")
+    assert first.exit_code == 1, first.output
+    sandbox.admin.clear_faults()
+    councils = by_key(sandbox, councils_ds)
+    owed = [k for k, p in councils.items() if p["properties"]["Integration Last Updated"]["date"] is None]
+    assert sorted(owed) == ["barnet", "buckinghamshire", "lambeth", "medway", "newcastle"]
+    again = run("plan", "-c", str(quick), "--detailed-exitcode")
+    assert again.exit_code == 2 and again.output.count("its stamp failed to be written in an earlier run") == 5
+    assert run("apply", "-c", str(quick), "--auto-approve").exit_code == 0
+    after = by_key(sandbox, councils_ds)
+    assert all(after[k]["properties"]["Integration Last Updated"]["date"] for k in owed)
+    assert run("plan", "-c", str(quick), "--detailed-exitcode").exit_code == 0

@@ -307,3 +307,15 @@ def test_an_ambiguous_relation_target_leaves_the_relation_alone() -> None:
     assert plan.actions == ()
     dup = [d for d in plan.diagnostics if d.code == "duplicate_page_key"]
     assert dup and dup[0].resource == "councils" and len(dup[0].urls) == 2
+
+
+def test_an_owed_stamp_is_written_once_and_only_for_a_live_page() -> None:
+    state = actual(services=[service_page("barnet", "s1", councils=("c1",))], councils=[council_page("barnet", "c1")])
+    owed = frozenset({("councils", uid("c1")), ("councils", uid("gone"))})
+    desired = build_desired(planx_job(), [team("barnet")])
+    plan = compute_plan([JobInput(planx_job(), desired, state)], now=NOW, config_digest="d", owed_touches=owed)
+    assert kinds(plan) == [("touch", "councils", "barnet")]
+    assert "failed to be written in an earlier run" in plan.actions[0].reason
+    changed = build_desired(planx_job(), [team("barnet", flows=("New",))])
+    both = compute_plan([JobInput(planx_job(), changed, state)], now=NOW, config_digest="d", owed_touches=owed)
+    assert [a.action for a in both.actions].count("touch") == 1
