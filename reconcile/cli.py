@@ -16,7 +16,7 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ import click
 
 from reconcile import __version__
 from reconcile.commands.bootstrap import bootstrap
-from reconcile.commands.common import apply_progress
+from reconcile.commands.common import CONFIG_OPTION, apply_progress
 from reconcile.commands.demo import demo
 from reconcile.commands.history import history
 from reconcile.commands.report import report
@@ -36,6 +36,7 @@ from reconcile.csvout import plan_rows, write_csv
 from reconcile.errors import ConfigError, LockError, ReconcileError
 from reconcile.model import Config, NotionSettings, Plan
 from reconcile.pipeline import (
+    PlanRun,
     assert_fresh,
     check_guards,
     check_saved_plan,
@@ -54,15 +55,6 @@ EXIT_CHANGES = 2
 EXIT_CRASH = 3
 EXIT_INTERRUPTED = 130
 
-CONFIG_OPTION = click.option(
-    "-c",
-    "--config",
-    "config_path",
-    default="mappings.yaml",
-    show_default=True,
-    type=click.Path(dir_okay=False),
-    help="The mappings file.",
-)
 JOB_OPTION = click.option("--job", "jobs", multiple=True, metavar="NAME", help="Only this job (repeatable).")
 FORMAT_OPTION = click.option(
     "--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True
@@ -174,6 +166,20 @@ CSV_OPTION = click.option(
     type=click.Path(dir_okay=False),
     help="Also write the per-page summary (job, resource, key, action, page, properties, status) as CSV.",
 )
+
+
+def plan_now(
+    config: Config, gateway: Any, now: datetime, job_names: Sequence[str], allow_large_changes: bool
+) -> PlanRun:
+    """The plan of these jobs now, including the stamps earlier runs failed to write."""
+    return make_plan(
+        config,
+        gateway,
+        now=now,
+        job_names=job_names,
+        allow_large_changes=allow_large_changes,
+        owed_touches=owed_touches(config.run_log),
+    )
 
 
 def render(plan: Plan, fmt: str, *, redact: bool = False, color: bool = False) -> str:
@@ -293,14 +299,7 @@ def plan(
     """
     config = load_config(config_path, os.environ)
     gateway = open_gateway(config)
-    run = make_plan(
-        config,
-        gateway,
-        now=now_utc(),
-        job_names=jobs,
-        allow_large_changes=allow_large_changes,
-        owed_touches=owed_touches(config.run_log),
-    )
+    run = plan_now(config, gateway, now_utc(), jobs, allow_large_changes)
     if out_path:
         write_plan(run.plan, out_path)
     if csv_path:
@@ -396,14 +395,7 @@ def apply_now(
     csv_rows: list[dict[str, Any]],
 ) -> bool:
     started = now_utc()
-    run = make_plan(
-        config,
-        gateway,
-        now=started,
-        job_names=job_names,
-        allow_large_changes=allow_large_changes,
-        owed_touches=owed_touches(config.run_log),
-    )
+    run = plan_now(config, gateway, started, job_names, allow_large_changes)
     plan_obj = run.plan
     if not quiet or plan_obj.has_changes:
         click.echo(render(plan_obj, "text", redact=redact, color=use_color()), nl=False)

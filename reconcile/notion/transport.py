@@ -238,17 +238,7 @@ class RetryPolicy:
 
     def retry_after(self, headers: httpx.Headers) -> float | None:
         """The server's Retry-After in seconds (delta-seconds or HTTP date), if any."""
-        value = headers.get("retry-after")
-        if not value:
-            return None
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            pass
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - self._wall_clock())
-        except (TypeError, ValueError):
-            return None
+        return parse_retry_after(headers.get("retry-after"), self._wall_clock())
 
     def allows(self, attempts_made: int, elapsed_s: float, next_delay_s: float) -> bool:
         """Whether another attempt fits within both bounds."""
@@ -256,6 +246,21 @@ class RetryPolicy:
 
 
 # ── the transport ────────────────────────────────────────────────────────────────────────────────
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """A Retry-After header as seconds from `now` (delta-seconds or an HTTP date); None if unreadable."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+    except (TypeError, ValueError):
+        return None
 
 
 class NotionTransport(httpx.BaseTransport):

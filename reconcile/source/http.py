@@ -19,7 +19,6 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -28,6 +27,7 @@ import requests
 from reconcile.errors import SourceError
 from reconcile.expressions import ExpressionError, compile_expression
 from reconcile.model import Record, SourceConfig
+from reconcile.notion.transport import parse_retry_after
 from reconcile.source.common import records_at, require_keys, short_body
 from reconcile.source.graphql import USER_AGENT
 
@@ -149,18 +149,7 @@ class JsonGetter:
 
 def retry_after_seconds(response: requests.Response) -> float | None:
     """Retry-After as seconds (a number or an HTTP date); None when absent or unreadable."""
-    value = (response.headers.get("Retry-After") or "").strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+    return parse_retry_after(response.headers.get("Retry-After"), time.time())
 
 
 def shown_url(url: str) -> str:
