@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from reconcile.sandbox.seed import COUNCILS_DB_ID, COUNCILS_DS_ID, SERVICES_DB_ID, SERVICES_DS_ID
+from notion_sandbox.seed import COUNCILS_DB_ID, COUNCILS_DS_ID, SERVICES_DB_ID, SERVICES_DS_ID
 
 TOKEN = "ntn_sandbox"
 NOTION_VERSION = "2025-09-03"

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from notion_sandbox.planx import synthetic_snapshot
+from notion_sandbox.seed import COUNCILS_DB_ID, SERVICES_DB_ID
 from reconcile.config import load_config
 from reconcile.desired import build_desired
 from reconcile.model import ActualState, DesiredState, Job, PageState, Plan, ResourceState
@@ -23,8 +25,6 @@ from reconcile.notion.values import normalise
 from reconcile.plan import JobInput, compute_plan
 from reconcile.planfile import plan_to_dict
 from reconcile.render import render_text
-from reconcile.sandbox.planx import synthetic_snapshot
-from reconcile.sandbox.seed import COUNCILS_DB_ID, SERVICES_DB_ID
 
 NOW = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)
 SERVICES_SCHEMA = {

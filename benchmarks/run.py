@@ -33,7 +33,7 @@ from benchmarks.scenarios import (
     without,
     write_mappings,
 )
-from reconcile.sandbox.planx import synthetic_snapshot
+from notion_sandbox.planx import synthetic_snapshot
 
 DEFAULT_SIZES = (20, 200, 2000, 12000)
 QUICK_SIZES = (20, 200)

@@ -23,6 +23,7 @@ from typing import Any
 
 import click
 
+from notion_sandbox.cli import sandbox
 from reconcile import __version__
 from reconcile.commands.bootstrap import bootstrap
 from reconcile.commands.common import CONFIG_OPTION, apply_progress
@@ -48,7 +49,6 @@ from reconcile.pipeline import (
 from reconcile.planfile import plan_to_dict, read_plan, write_plan
 from reconcile.render import render_json, render_markdown, render_text
 from reconcile.runlog import applied_plan_ids, owed_touches, record_run, resource_jobs
-from reconcile.sandbox.cli import sandbox
 
 EXIT_ERROR = 1
 EXIT_CHANGES = 2

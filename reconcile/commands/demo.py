@@ -77,7 +77,7 @@ def demo(state: str | None, keep_running: bool) -> None:
       reconcile demo
       reconcile demo --state demo-notion.json --keep-running
     """
-    from reconcile.sandbox.server import SandboxServer
+    from notion_sandbox.server import SandboxServer
 
     with ExitStack() as stack:
         sb = stack.enter_context(SandboxServer(port=0, seed="planx", rate_limit=None, state_file=state))

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cli_runs import run, two_job_runs
 from click.testing import CliRunner
 
 from reconcile.cli import cli
 from reconcile.runlog import append_run, history_row, job_split, unlinked_keys
+from tests.support.run_records import run, two_job_runs
 
 
 def write_log(path: Path, runs: list[dict]) -> Path:

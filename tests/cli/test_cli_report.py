@@ -8,12 +8,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from cli_runs import run, two_job_runs
 from click.testing import CliRunner
 
 from reconcile.cli import cli
 from reconcile.report import render_html
 from reconcile.runlog import append_run
+from tests.support.run_records import run, two_job_runs
 
 CHROMIUM = Path("/usr/bin/chromium")
 

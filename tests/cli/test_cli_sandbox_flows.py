@@ -17,15 +17,12 @@ from click.testing import CliRunner
 from reconcile.cli import cli
 from reconcile.commands import demo as demo_module
 from reconcile.commands import suggest_links as suggest_links_module
+from tests.support.common import run
 
-SandboxServer = pytest.importorskip("reconcile.sandbox.server").SandboxServer
+SandboxServer = pytest.importorskip("notion_sandbox.server").SandboxServer
 
 REPO = Path(__file__).resolve().parents[2]
 REAL_LOOKING_TOKEN = "ntn_real_workspace_secret_0123456789"
-
-
-def run(*args: str, input: str | None = None) -> Any:
-    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
 
 
 @pytest.fixture

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fidelity_support import SHARED, Recorder, notion_for, start_sandbox
 from notion_client import Client
-from notion_openapi import NotionOpenApi, RecordedExchange, recorded_exchanges
+
+from tests.support.fidelity import SHARED, Recorder, notion_for, start_sandbox
+from tests.support.notion_openapi import NotionOpenApi, RecordedExchange, recorded_exchanges
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fidelity_support import SHARED
-from notion_openapi import NotionOpenApi, RecordedExchange, recorded_exchanges, relax_document
+
+from tests.support.fidelity import SHARED
+from tests.support.notion_openapi import NotionOpenApi, RecordedExchange, recorded_exchanges, relax_document
 
 
 def recorded_labels() -> list[str]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 import pytest
-from json_shapes import json_type, shape_differences
-from notion_openapi import RecordedExchange
+
+from tests.support.json_shapes import json_type, shape_differences
+from tests.support.notion_openapi import RecordedExchange
 
 
 def test_values_are_ignored_and_keys_and_types_compared() -> None:

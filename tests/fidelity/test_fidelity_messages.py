@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from fidelity_support import (
+from notion_client.errors import HTTPResponseError
+
+from tests.support.fidelity import (
     COUNCILS_DS,
     MISSING,
     SERVICES_DB,
@@ -29,7 +31,6 @@ from fidelity_support import (
     start_sandbox,
     title_value,
 )
-from notion_client.errors import HTTPResponseError
 
 
 @dataclass(frozen=True)

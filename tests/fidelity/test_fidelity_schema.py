@@ -11,7 +11,10 @@ import json
 from typing import Any
 
 import pytest
-from fidelity_support import (
+from notion_client import Client
+from notion_client.errors import HTTPResponseError, UnknownHTTPResponseError
+
+from tests.support.fidelity import (
     COUNCILS_DB,
     COUNCILS_DS,
     MISSING,
@@ -28,9 +31,7 @@ from fidelity_support import (
     start_sandbox,
     title_value,
 )
-from notion_client import Client
-from notion_client.errors import HTTPResponseError, UnknownHTTPResponseError
-from notion_openapi import NotionOpenApi
+from tests.support.notion_openapi import NotionOpenApi
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 

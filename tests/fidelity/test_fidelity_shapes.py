@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from fidelity_support import (
+
+from tests.support.fidelity import (
     COUNCILS_DB,
     COUNCILS_DS,
     SHARED,
@@ -23,8 +24,8 @@ from fidelity_support import (
     request_quietly,
     title_value,
 )
-from json_shapes import shape_differences
-from notion_openapi import NotionOpenApi, RecordedExchange, recorded_exchanges
+from tests.support.json_shapes import shape_differences
+from tests.support.notion_openapi import NotionOpenApi, RecordedExchange, recorded_exchanges
 
 # The page every recorded test wrote under; it stands for the page the seeded databases live in.
 RECORDED_ROOT_PAGE = "26899f72-bada-80dc-843d-eacaf51e89ad"

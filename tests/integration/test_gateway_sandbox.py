@@ -1,4 +1,4 @@
-"""NotionGateway over HTTP against the local Notion sandbox (reconcile.sandbox.server)."""
+"""NotionGateway over HTTP against the local Notion sandbox (notion_sandbox.server)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ from reconcile.model import Diagnostic, MatchKey, NotionSettings, PropertyMappin
 from reconcile.notion.gateway import NotionGateway
 from reconcile.notion.values import encode
 
-server = pytest.importorskip(
-    "reconcile.sandbox.server", reason="the Notion sandbox (reconcile.sandbox.server) is not built"
-)
+server = pytest.importorskip("notion_sandbox.server", reason="the Notion sandbox (notion_sandbox.server) is not built")
 
 TOKEN = "ntn_sandbox"
 COUNCILS_DB = "c0c11c00-0000-4000-8000-000000000001"

@@ -3,31 +3,25 @@ within its own properties; the lookup's single bulk read and its per-key failure
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from jobs_support import (
+from reconcile.errors import SourceError
+from reconcile.model import Config
+from tests.support.common import plain, writes
+from tests.support.jobs import (
     PRESENCE,
     data_source_of,
     example_config,
-    plain,
     plan_and_apply,
     plan_now,
     prepare_example_workspace,
     query_all,
-    writes,
 )
 
-from reconcile.errors import SourceError
-from reconcile.model import Config
-
-SandboxServer = pytest.importorskip("reconcile.sandbox.server").SandboxServer
+SandboxServer = pytest.importorskip("notion_sandbox.server").SandboxServer
 
 
 @pytest.fixture

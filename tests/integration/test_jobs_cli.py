@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,14 +10,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from jobs_support import EXAMPLES, prepare_example_workspace, writes
-
 from reconcile.cli import cli
 from reconcile.runlog import job_split
+from tests.support.common import run, writes
+from tests.support.jobs import EXAMPLES, prepare_example_workspace
 
-SandboxServer = pytest.importorskip("reconcile.sandbox.server").SandboxServer
+SandboxServer = pytest.importorskip("notion_sandbox.server").SandboxServer
 JOBS = ("planx-live-services", "planx-services-detailed", "planning-data-entities", "planning-data-presence")
 
 
@@ -39,10 +36,6 @@ def fast_copy(tmp_path: Path) -> str:
     path = tmp_path / "all-jobs.yaml"
     path.write_text(text.replace("rate_limit: 3 ", "rate_limit: 50 ").replace("burst: 3", "burst: 10"))
     return str(path)
-
-
-def run(*args: str) -> Any:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def test_validate_refuses_two_jobs_writing_one_property(tmp_path: Path) -> None:

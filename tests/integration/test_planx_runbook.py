@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from notion_client import Client
 
 from reconcile.cli import cli
+from tests.support.common import notion, run, writes
 
 REPO = Path(__file__).resolve().parents[2]
 
-SandboxServer = pytest.importorskip("reconcile.sandbox.server").SandboxServer
+SandboxServer = pytest.importorskip("notion_sandbox.server").SandboxServer
 
 MAPPINGS = str(REPO / "mappings.yaml")
 WRITE_ROUTES = ("POST /v1/pages", "PATCH /v1/pages/{id}")
@@ -33,19 +33,6 @@ def sandbox(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         monkeypatch.setenv("NOTION_RATE_LIMIT", "0")  # the sandbox runs unlimited here; speed is benchmarked
         monkeypatch.chdir(tmp_path)
         yield sb
-
-
-def run(*args: str) -> Any:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def writes(sb: Any) -> int:
-    by_route = sb.admin.requests()["by_route"]
-    return sum(by_route.get(route, 0) for route in WRITE_ROUTES)
-
-
-def notion(sb: Any) -> Client:
-    return Client(auth=sb.seed_info["env"]["NOTION_TOKEN"], base_url=sb.url)
 
 
 def pages(sb: Any, data_source_id: str) -> list[dict[str, Any]]:

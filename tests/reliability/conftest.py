@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-SandboxServer = pytest.importorskip("reconcile.sandbox.server").SandboxServer
+SandboxServer = pytest.importorskip("notion_sandbox.server").SandboxServer
 
 
 @pytest.fixture

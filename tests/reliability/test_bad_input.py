@@ -11,20 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_support import (
+
+from tests.support.common import all_pages, notion, run, writes
+from tests.support.reliability import (
     ANSI,
     ScriptedEndpoint,
-    all_pages,
     assert_converged,
     data_source_ids,
     graphql_body,
-    notion,
     notion_state,
     one_line,
-    run,
     write_config,
     write_entries,
-    writes,
 )
 
 JOB = "planx-live-services"

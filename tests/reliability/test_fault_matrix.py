@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_support import QUERY_ROUTE, assert_converged, requests_log, run, write_config
+
+from tests.support.common import run
+from tests.support.reliability import QUERY_ROUTE, assert_converged, requests_log, write_config
 
 CREATE = ("POST", "/v1/pages")
 UPDATE = ("PATCH", "/v1/pages/{id}")

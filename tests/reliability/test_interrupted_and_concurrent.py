@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_support import assert_converged, notion_state, requests_log, run, write_config, writes
 
-from reconcile.sandbox.server import SandboxServer
+from notion_sandbox.server import SandboxServer
+from tests.support.common import run, writes
+from tests.support.reliability import assert_converged, notion_state, requests_log, write_config
 
 KILL_AFTER_WRITES = (1, 6, 21)
 

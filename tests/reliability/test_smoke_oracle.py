@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from reliability_support import assert_converged, notion, notion_state, run, write_config
+
+from tests.support.common import notion, run
+from tests.support.reliability import assert_converged, notion_state, write_config
 
 
 def test_clean_apply_matches_the_oracle_and_a_hand_edit_does_not(sandbox: Any, tmp_path: Any) -> None:

@@ -8,21 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_support import (
+
+from notion_sandbox.server import SandboxServer
+from tests.support.common import all_pages, notion, run, writes
+from tests.support.reliability import (
     ScriptedEndpoint,
-    all_pages,
     assert_converged,
     data_source_ids,
     graphql_body,
-    notion,
     notion_state,
     one_line,
-    run,
     write_config,
-    writes,
 )
-
-from reconcile.sandbox.server import SandboxServer
 
 # ── 8. stale plans ───────────────────────────────────────────────────────────────────────────────
 

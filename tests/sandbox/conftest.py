@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 from notion_client import Client
-from sandbox_support import TOKEN, Raw
 
-from reconcile.sandbox.server import SandboxServer
+from notion_sandbox.server import SandboxServer
+from tests.support.sandbox import TOKEN, Raw
 
 
 @pytest.fixture

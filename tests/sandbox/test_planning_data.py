@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from reconcile.sandbox.planning_data import PlanningData, bundled_data, make_links
+from notion_sandbox.planning_data import PlanningData, bundled_data, make_links
 
 BASE = "https://www.planning.data.gov.uk/entity.json"
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from reconcile.sandbox import planning_data
+from notion_sandbox import planning_data
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "planning-data"
 BUNDLE = Path(planning_data.__file__).parent / "data" / "planning_data.json"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from reconcile.sandbox.planx import PlanxGraphQL, bundled_snapshot, synthetic_snapshot
+from notion_sandbox.planx import PlanxGraphQL, bundled_snapshot, synthetic_snapshot
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "planx"
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-server = pytest.importorskip("reconcile.sandbox.server", reason="the sandbox server is not built yet")
+server = pytest.importorskip("notion_sandbox.server", reason="the sandbox server is not built yet")
 
 QUERY = """query GetOnlineServicesPerTeam {
   teams(order_by: {slug: asc}) {

@@ -9,13 +9,13 @@ from pathlib import Path
 import httpx
 import pytest
 from notion_client import Client
-from sandbox_support import PARENT_PAGE, Raw, plain, row, title
 
-from reconcile.sandbox.errors import NotionError
-from reconcile.sandbox.ids import Clock
-from reconcile.sandbox.ratelimit import TokenBucket
-from reconcile.sandbox.seed import COUNCILS
-from reconcile.sandbox.server import SandboxServer
+from notion_sandbox.errors import NotionError
+from notion_sandbox.ids import Clock
+from notion_sandbox.ratelimit import TokenBucket
+from notion_sandbox.seed import COUNCILS
+from notion_sandbox.server import SandboxServer
+from tests.support.sandbox import PARENT_PAGE, Raw, plain, row, title
 
 
 def test_health_and_unknown_admin_route(sb: SandboxServer) -> None:
@@ -153,7 +153,7 @@ def test_stand_in_data_through_the_admin_api(sb: SandboxServer) -> None:
 def test_a_missing_stand_in_module_answers_501(sb: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    monkeypatch.setitem(sys.modules, "reconcile.sandbox.planning_data", None)
+    monkeypatch.setitem(sys.modules, "notion_sandbox.planning_data", None)
     res = httpx.get(sb.url + "/entity.json?dataset=tree")
     assert res.status_code == 501
     assert sb.admin.requests()["by_route"] == {"GET /entity.json": 1}

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from notion_client import APIResponseError, Client
 from notion_client.errors import UnknownHTTPResponseError
-from sandbox_support import PARENT_PAGE, Raw, make_pair, row, title
+
+from tests.support.sandbox import PARENT_PAGE, Raw, make_pair, row, title
 
 MISSING = "00000000-0000-4000-8000-000000000000"
 HINT = "Make sure the relevant pages and databases are shared with your integration."

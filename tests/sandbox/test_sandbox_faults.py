@@ -11,9 +11,9 @@ import httpx
 import pytest
 from notion_client import APIResponseError, Client
 from notion_client.errors import RequestTimeoutError, UnknownHTTPResponseError
-from sandbox_support import PARENT_PAGE, Raw, title
 
-from reconcile.sandbox.server import SandboxServer
+from notion_sandbox.server import SandboxServer
+from tests.support.sandbox import PARENT_PAGE, Raw, title
 
 PAGE_BODY = {"parent": {"page_id": PARENT_PAGE}, "properties": {"title": title("x")}}
 

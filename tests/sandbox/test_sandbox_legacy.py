@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from notion_client import APIResponseError, Client
-from sandbox_support import LEGACY, PARENT_PAGE, Raw, make_pair, row, title
 
-from reconcile.sandbox.server import SandboxServer
+from notion_sandbox.server import SandboxServer
+from tests.support.sandbox import LEGACY, PARENT_PAGE, Raw, make_pair, row, title
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 from notion_client import APIResponseError, Client
-from sandbox_support import PARENT_PAGE, row, title
 
-from reconcile.sandbox.server import SandboxServer
+from notion_sandbox.server import SandboxServer
+from tests.support.sandbox import PARENT_PAGE, row, title
 
 ROWS = [
     # name, notes, count, done, when, tag, tags, site

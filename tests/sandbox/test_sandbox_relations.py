@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from notion_client import Client
 from notion_client.helpers import collect_paginated_api
-from sandbox_support import PARENT_PAGE, make_pair, row, title
 
-from reconcile.sandbox.server import SandboxServer
+from notion_sandbox.server import SandboxServer
+from tests.support.sandbox import PARENT_PAGE, make_pair, row, title
 
 
 def test_relation_has_more_and_property_item_pagination(notion: Client) -> None:

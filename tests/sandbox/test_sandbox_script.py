@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 from notion_client import APIResponseError, Client
-from sandbox_support import make_pair, plain, row, title
 
-from reconcile.sandbox.server import SandboxServer
+from notion_sandbox.server import SandboxServer
+from tests.support.sandbox import make_pair, plain, row, title
 
 
 def all_pages(notion: Client, ds: str, **query: Any) -> tuple[list[dict[str, Any]], list[int]]:

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 from notion_client import APIResponseError, Client
-from sandbox_support import LEGACY, PARENT_PAGE, Raw, row, title
 
-from reconcile.sandbox.server import SandboxServer
+from notion_sandbox.server import SandboxServer
+from tests.support.sandbox import LEGACY, PARENT_PAGE, Raw, row, title
 
 SOURCES = {"property": "object", "value": "data_source"}
 PAGES = {"property": "object", "value": "page"}

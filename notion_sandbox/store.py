@@ -14,9 +14,9 @@ import threading
 from typing import Any
 from urllib.parse import unquote
 
-from reconcile.sandbox.errors import UNDEFINED, body_invalid, multiple_sources, not_found, validation
-from reconcile.sandbox.ids import Clock, iso_ms, new_id, new_property_id, normalize_id
-from reconcile.sandbox.values import (
+from notion_sandbox.errors import UNDEFINED, body_invalid, multiple_sources, not_found, validation
+from notion_sandbox.ids import Clock, iso_ms, new_id, new_property_id, normalize_id
+from notion_sandbox.values import (
     ALL_TYPES,
     COLORS,
     WriteContext,

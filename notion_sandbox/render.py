@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconcile.sandbox.ids import minute_stamp, object_url, offset_stamp, page_url
-from reconcile.sandbox.store import Store
-from reconcile.sandbox.values import render_value, user_ref
+from notion_sandbox.ids import minute_stamp, object_url, offset_stamp, page_url
+from notion_sandbox.store import Store
+from notion_sandbox.values import render_value, user_ref
 
 LEGACY = "2022-06-28"
 CURRENT = "2025-09-03"

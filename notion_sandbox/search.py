@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from reconcile.sandbox.errors import UNDEFINED, body_invalid
-from reconcile.sandbox.ids import normalize_id
-from reconcile.sandbox.store import Store
-from reconcile.sandbox.values import plain_text
+from notion_sandbox.errors import UNDEFINED, body_invalid
+from notion_sandbox.ids import normalize_id
+from notion_sandbox.store import Store
+from notion_sandbox.values import plain_text
 
 SEARCH_KEYS = ("query", "filter", "sort", "start_cursor", "page_size")
 MAX_DEPTH = 64  # parent chains longer than this are cycles in a hand-edited state, not real nesting

@@ -21,6 +21,7 @@ from reconcile.config import load_config
 from reconcile.model import Config
 from reconcile.notion.gateway import NotionGateway
 from reconcile.pipeline import PlanRun, check_guards, execute, make_plan
+from tests.support.common import notion
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -35,10 +36,6 @@ REFERENCE_CODES = {
     "Tewkesbury Borough Council": "TEW",
 }
 DETAILED_TITLE = "Live Services - Detailed"
-
-
-def notion(sb: Any) -> Client:
-    return Client(auth=sb.seed_info["env"]["NOTION_TOKEN"], base_url=sb.url)
 
 
 def rich_text(value: str) -> dict[str, Any]:
@@ -140,21 +137,3 @@ def query_all(sb: Any, data_source_id: str) -> list[dict[str, Any]]:
 
 def data_source_of(sb: Any, database_id: str) -> str:
     return notion(sb).databases.retrieve(database_id=database_id)["data_sources"][0]["id"]
-
-
-def plain(page: dict[str, Any], prop: str) -> Any:
-    """A property's plain value: text joined, number, checkbox, date start, url, relation ids."""
-    value = page["properties"][prop]
-    kind = value["type"]
-    if kind in ("title", "rich_text"):
-        return "".join(t["plain_text"] for t in value[kind])
-    if kind == "date":
-        return (value["date"] or {}).get("start")
-    if kind == "relation":
-        return sorted(r["id"] for r in value["relation"])
-    return value[kind]
-
-
-def writes(sb: Any) -> int:
-    by_route = sb.admin.requests()["by_route"]
-    return sum(by_route.get(route, 0) for route in ("POST /v1/pages", "PATCH /v1/pages/{id}"))

@@ -74,7 +74,7 @@ class Recorder:
 
 def start_sandbox(**options: Any) -> Any:
     """A SandboxServer on a free loopback port (a context manager)."""
-    from reconcile.sandbox.server import SandboxServer
+    from notion_sandbox.server import SandboxServer
 
     return SandboxServer(host="127.0.0.1", port=0, **options)
 

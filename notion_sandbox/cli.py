@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from reconcile.sandbox.seed import SEEDS
+from notion_sandbox.seed import SEEDS
 
 SERVE_EXAMPLE = """Run a local Notion-compatible server (plus the PlanX GraphQL and planning-data stand-ins).
 
@@ -50,7 +50,7 @@ def serve(
     query_cap: int,
     print_env_only: bool,
 ) -> None:
-    from reconcile.sandbox.server import SandboxServer
+    from notion_sandbox.server import SandboxServer
 
     server = SandboxServer(
         host=host,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote
 
-from reconcile.sandbox.errors import (
+from notion_sandbox.errors import (
     MISSING_VERSION_MESSAGE,
     UNDEFINED,
     NotionError,
@@ -26,9 +26,9 @@ from reconcile.sandbox.errors import (
     too_long,
     validation,
 )
-from reconcile.sandbox.ids import new_id, normalize_id, path_id
-from reconcile.sandbox.query import compile_filter, sort_pages
-from reconcile.sandbox.render import (
+from notion_sandbox.ids import new_id, normalize_id, path_id
+from notion_sandbox.query import compile_filter, sort_pages
+from notion_sandbox.render import (
     is_legacy,
     render_block,
     render_data_source,
@@ -36,9 +36,9 @@ from reconcile.sandbox.render import (
     render_page,
     render_search_hit,
 )
-from reconcile.sandbox.search import list_type, parse_search, search_hits
-from reconcile.sandbox.store import PAGE_SCHEMA, Store
-from reconcile.sandbox.values import BOT_USER_ID, MAX_ARRAY, WriteContext, rich_text_items
+from notion_sandbox.search import list_type, parse_search, search_hits
+from notion_sandbox.store import PAGE_SCHEMA, Store
+from notion_sandbox.values import BOT_USER_ID, MAX_ARRAY, WriteContext, rich_text_items
 
 MAX_BODY_BYTES = 500 * 1000
 VERSION_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")

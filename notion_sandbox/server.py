@@ -19,13 +19,13 @@ from importlib import metadata
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from reconcile.sandbox.api import NotionApi, Reply, Request, match_route
-from reconcile.sandbox.faults import COMMIT_MESSAGE, RETRY_GUIDANCE, STATUS_CODES, FaultBook, FaultError, html_page
-from reconcile.sandbox.ids import Clock, iso_ms
-from reconcile.sandbox.ratelimit import TokenBucket
-from reconcile.sandbox.requestlog import RequestLog
-from reconcile.sandbox.seed import COUNCILS_DB_ID, SEEDS, SERVICES_DB_ID, apply_seed, describe_seed
-from reconcile.sandbox.store import Store
+from notion_sandbox.api import NotionApi, Reply, Request, match_route
+from notion_sandbox.faults import COMMIT_MESSAGE, RETRY_GUIDANCE, STATUS_CODES, FaultBook, FaultError, html_page
+from notion_sandbox.ids import Clock, iso_ms
+from notion_sandbox.ratelimit import TokenBucket
+from notion_sandbox.requestlog import RequestLog
+from notion_sandbox.seed import COUNCILS_DB_ID, SEEDS, SERVICES_DB_ID, apply_seed, describe_seed
+from notion_sandbox.store import Store
 
 JSON_TYPE = "application/json; charset=utf-8"
 SOURCE_ROUTES = {("POST", "/v1/graphql"): "planx", ("GET", "/entity.json"): "planning"}
@@ -147,11 +147,11 @@ class Sandbox:
         """The PlanX / planning-data stand-in, created lazily (501 while its module does not exist)."""
         if name not in self.sources:
             if name == "planx":
-                from reconcile.sandbox.planx import PlanxGraphQL
+                from notion_sandbox.planx import PlanxGraphQL
 
                 self.sources[name] = PlanxGraphQL(None)
             else:
-                from reconcile.sandbox.planning_data import PlanningData
+                from notion_sandbox.planning_data import PlanningData
 
                 self.sources[name] = PlanningData(None)
         return self.sources[name]

@@ -19,10 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from click.testing import CliRunner, Result
-from notion_client import Client
 
-from reconcile.cli import cli
+from tests.support.common import all_pages, plain
 
 REPO = Path(__file__).resolve().parents[2]
 MAPPINGS = REPO / "mappings.yaml"
@@ -62,25 +60,11 @@ def write_config(
     return path
 
 
-def run(*args: str) -> Result:
-    """The CLI in this process; stderr is kept apart from stdout."""
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
 # ── the sandbox's records ────────────────────────────────────────────────────────────────────────
-
-
-def notion(sb: Any) -> Client:
-    return Client(auth=sb.seed_info["token"], base_url=sb.url)
 
 
 def requests_log(sb: Any) -> dict[str, Any]:
     return sb.admin.requests()
-
-
-def writes(sb: Any) -> int:
-    by_route = requests_log(sb)["by_route"]
-    return sum(by_route.get(route, 0) for route in WRITE_ROUTES)
 
 
 def write_entries(sb: Any) -> list[dict[str, Any]]:
@@ -90,33 +74,6 @@ def write_entries(sb: Any) -> list[dict[str, Any]]:
 def data_source_ids(sb: Any) -> tuple[str, str]:
     dbs = sb.seed_info["databases"]
     return dbs["services"]["data_source_id"], dbs["councils"]["data_source_id"]
-
-
-def all_pages(sb: Any, data_source_id: str) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    cursor = None
-    client = notion(sb)
-    while True:
-        body: dict[str, Any] = {"data_source_id": data_source_id, "page_size": 100}
-        if cursor:
-            body["start_cursor"] = cursor
-        res = client.data_sources.query(**body)
-        out += res["results"]
-        if not res["has_more"]:
-            return out
-        cursor = res["next_cursor"]
-
-
-def plain(page: dict[str, Any], prop: str) -> Any:
-    value = page["properties"][prop]
-    kind = value["type"]
-    if kind in ("title", "rich_text"):
-        return "".join(t["plain_text"] for t in value[kind])
-    if kind == "relation":
-        return frozenset(r["id"] for r in value["relation"])
-    if kind == "date":
-        return (value["date"] or {}).get("start")
-    return value[kind]
 
 
 @dataclass(frozen=True)

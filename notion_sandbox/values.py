@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from reconcile.sandbox.errors import UNDEFINED, body_invalid, too_long, validation
-from reconcile.sandbox.ids import minute_stamp, new_id, normalize_id
+from notion_sandbox.errors import UNDEFINED, body_invalid, too_long, validation
+from notion_sandbox.ids import minute_stamp, new_id, normalize_id
 
 WRITABLE_TYPES = (
     "title",

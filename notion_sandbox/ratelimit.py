@@ -6,8 +6,8 @@ import math
 import threading
 from collections.abc import Callable
 
-from reconcile.sandbox.errors import rate_limited
-from reconcile.sandbox.ids import monotonic
+from notion_sandbox.errors import rate_limited
+from notion_sandbox.ids import monotonic
 
 
 class TokenBucket:

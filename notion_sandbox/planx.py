@@ -758,7 +758,7 @@ def _aggregate_count(source: dict[str, Any], _info: Any, **args: Any) -> int:
 @lru_cache(maxsize=1)
 def planx_schema() -> GraphQLSchema:
     """The PlanX public schema with this module's resolvers attached."""
-    sdl = resources.files("reconcile.sandbox").joinpath("data/planx_schema.graphql").read_text()
+    sdl = resources.files("notion_sandbox").joinpath("data/planx_schema.graphql").read_text()
     schema = build_schema(sdl)
     root = schema.query_type
     assert root is not None
@@ -1007,7 +1007,7 @@ def _hasura_error_from_execution(error: GraphQLError, schema: GraphQLSchema, pat
 
 def bundled_snapshot() -> dict[str, Any]:
     """A fresh copy of the realistic snapshot shipped with the package."""
-    path = resources.files("reconcile.sandbox").joinpath("data/planx_snapshot.json")
+    path = resources.files("notion_sandbox").joinpath("data/planx_snapshot.json")
     return json.loads(path.read_text(encoding="utf-8"))
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
-from reconcile.sandbox.errors import body_invalid
+from notion_sandbox.errors import body_invalid
 
 _HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
 _DASHED = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")

@@ -362,7 +362,7 @@ def _check_date(value: Any, where: str) -> None:
 
 def bundled_data() -> dict[str, Any]:
     """A fresh copy of the records shipped with the package (see tests for how they were made)."""
-    path = resources.files("reconcile.sandbox").joinpath("data/planning_data.json")
+    path = resources.files("notion_sandbox").joinpath("data/planning_data.json")
     return json.loads(path.read_text(encoding="utf-8"))
 
 
