@@ -35,7 +35,7 @@ from reconcile.commands.suggest_links import suggest_links
 from reconcile.config import load_config
 from reconcile.csvout import plan_rows, write_csv
 from reconcile.errors import ConfigError, LockError, ReconcileError
-from reconcile.model import Config, NotionSettings, Plan
+from reconcile.model import Config, Plan
 from reconcile.pipeline import (
     PlanRun,
     assert_fresh,
@@ -47,6 +47,7 @@ from reconcile.pipeline import (
     selected_jobs,
 )
 from reconcile.planfile import plan_to_dict, read_plan, write_plan
+from reconcile.redact import scrub
 from reconcile.render import render_json, render_markdown, render_text
 from reconcile.runlog import applied_plan_ids, owed_touches, record_run, resource_jobs
 
@@ -82,37 +83,19 @@ def use_color(stream: Any = None) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
-def notion_token() -> str:
-    token = os.environ.get("NOTION_TOKEN", "").strip()
-    if not token:
+def notion_token(config: Config) -> str:
+    if not config.notion.token:
         raise ConfigError(
             "NOTION_TOKEN is not set",
             hint="create an internal integration in Notion, share both databases with it, and export its secret",
         )
-    return token
-
-
-def notion_settings(config: Config) -> NotionSettings:
-    """The config's Notion settings, with the environment's NOTION_BASE_URL and NOTION_RATE_LIMIT on top."""
-    changes: dict[str, Any] = {}
-    base = os.environ.get("NOTION_BASE_URL", "").strip()
-    if base:
-        changes["base_url"] = base.rstrip("/")
-    rate = os.environ.get("NOTION_RATE_LIMIT", "").strip()
-    if rate:
-        try:
-            changes["rate_limit"] = float(rate)
-        except ValueError as exc:
-            raise ConfigError(f"NOTION_RATE_LIMIT must be a number of requests per second, not {rate!r}") from exc
-        if changes["rate_limit"] < 0:
-            raise ConfigError("NOTION_RATE_LIMIT must not be negative (0 turns the client-side limit off)")
-    return NotionSettings(**{**config.notion.__dict__, **changes}) if changes else config.notion
+    return config.notion.token
 
 
 def open_gateway(config: Config) -> Any:
     from reconcile.notion.gateway import NotionGateway
 
-    return NotionGateway(notion_token(), notion_settings(config), logger=http_logger())
+    return NotionGateway(notion_token(config), config.notion, logger=http_logger())
 
 
 # ── verbosity: -v logs every HTTP call (never the token) ─────────────────────────────────────────
@@ -253,7 +236,7 @@ def validate(config_path: str) -> None:
     config = load_config(config_path, os.environ)
     resources = sum(len(j.resources) for j in config.jobs)
     click.echo(f"{config_path}: valid ({len(config.jobs)} job(s), {resources} resource(s)).")
-    if not os.environ.get("NOTION_TOKEN"):
+    if not config.notion.token:
         click.echo("Notion not checked: NOTION_TOKEN is not set.")
         return
     from reconcile.notion.schema import check_schema
@@ -504,12 +487,6 @@ cli.add_command(split_markdown_command)
 
 
 # ── entry point with the one top-level error handler ─────────────────────────────────────────────
-
-
-def scrub(text: str) -> str:
-    """The text with the Notion token blanked out, whatever path it took to get there."""
-    token = os.environ.get("NOTION_TOKEN", "").strip()
-    return text.replace(token, "[redacted]") if token and len(token) >= 4 else text
 
 
 def handle_errors(invoke: Any, ctx: click.Context) -> Any:

@@ -42,6 +42,7 @@ from reconcile.model import (
     SourceConfig,
     TouchRule,
 )
+from reconcile.redact import remember_secret
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -72,6 +73,7 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str]) -> Config:
 
 def load_config_text(text: str, env: Mapping[str, str], path: str = DEFAULT_CONFIG) -> Config:
     """The validated configuration in `text`; `path` is only used to name the file in errors."""
+    remember_secret((env.get("NOTION_TOKEN") or "").strip())  # before anything could quote it
     document = parse_yaml(text, path)
     validate_schema(document, path)
     interpolated = interpolate(document, env, path)
@@ -401,17 +403,34 @@ def document_digest(document: Any) -> str:
 
 
 def notion_settings(raw: dict[str, Any], env: Mapping[str, str]) -> NotionSettings:
+    """The config's `notion:` settings, with the environment's token, base URL and rate on top."""
     defaults = NotionSettings()
+    token = (env.get("NOTION_TOKEN") or "").strip()
     return NotionSettings(
         base_url=notion_base_url(env),
-        rate_limit=float(raw.get("rate_limit", defaults.rate_limit)),
+        rate_limit=env_rate_limit(env, float(raw.get("rate_limit", defaults.rate_limit))),
         burst=int(raw.get("burst", defaults.burst)),
         max_attempts=int(raw.get("max_attempts", defaults.max_attempts)),
         max_retry_seconds=float(raw.get("max_retry_seconds", defaults.max_retry_seconds)),
         retry_base_s=float(raw.get("retry_base_seconds", defaults.retry_base_s)),
         timeout_s=float(raw.get("timeout_seconds", defaults.timeout_s)),
         workers=int(raw.get("workers", defaults.workers)),
+        token=token,
     )
+
+
+def env_rate_limit(env: Mapping[str, str], configured: float) -> float:
+    """NOTION_RATE_LIMIT when set (requests per second; 0 turns the client-side limit off)."""
+    text = (env.get("NOTION_RATE_LIMIT") or "").strip()
+    if not text:
+        return configured
+    try:
+        rate = float(text)
+    except ValueError:
+        raise ConfigError(f"NOTION_RATE_LIMIT must be a number of requests per second, not {text!r}") from None
+    if rate < 0:
+        raise ConfigError("NOTION_RATE_LIMIT must not be negative (0 turns the client-side limit off)")
+    return rate
 
 
 def plan_age(b: Builder, document: dict[str, Any]) -> float:

@@ -151,6 +151,7 @@ class NotionSettings:
     retry_base_s: float = 0.5  # first backoff ceiling; doubles per retry, full jitter
     timeout_s: float = 60.0
     workers: int = 4
+    token: str = field(default="", repr=False, compare=False)  # NOTION_TOKEN; "" when unset
 
 
 @dataclass(frozen=True)
