@@ -16,7 +16,7 @@ from typing import Any
 
 from reconcile.errors import NotionError, ReconcileError
 from reconcile.model import NEW_PAGE_PREFIX, Action, Plan, PropertyChange
-from reconcile.notion.values import encode
+from reconcile.values import encode
 
 Progress = Callable[[int], None]
 

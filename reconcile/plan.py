@@ -38,7 +38,7 @@ from reconcile.model import (
     ResourceInfo,
     ResourceState,
 )
-from reconcile.notion.values import equal, normalise
+from reconcile.values import equal, normalise
 
 BLOCKING_PREFIX = "guard_"
 

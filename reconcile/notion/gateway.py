@@ -34,7 +34,7 @@ from reconcile.notion.transport import (
     TokenBucket,
     check_token_destination,
 )
-from reconcile.notion.values import decode, normalise_page_id
+from reconcile.values import decode, normalise_page_id
 
 NOTION_VERSION = "2025-09-03"
 PAGE_SIZE = 100

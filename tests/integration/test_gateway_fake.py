@@ -17,7 +17,7 @@ import pytest
 from reconcile.errors import NotionAuthError, NotionError
 from reconcile.model import Diagnostic, MatchKey, NotionSettings, PropertyMapping, ResourceConfig
 from reconcile.notion.gateway import NotionGateway
-from reconcile.notion.values import encode
+from reconcile.values import encode
 
 TOKEN = "ntn_fake_secret_0123456789"
 DB = "5e541ce5-0000-4000-8000-000000000001"

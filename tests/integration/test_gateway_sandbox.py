@@ -10,7 +10,7 @@ import pytest
 from reconcile.errors import NotionAuthError
 from reconcile.model import Diagnostic, MatchKey, NotionSettings, PropertyMapping, ResourceConfig
 from reconcile.notion.gateway import NotionGateway
-from reconcile.notion.values import encode
+from reconcile.values import encode
 
 server = pytest.importorskip("notion_sandbox.server", reason="the Notion sandbox (notion_sandbox.server) is not built")
 

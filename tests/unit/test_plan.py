@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +26,7 @@ from reconcile.model import (
 )
 from reconcile.plan import JobInput, compute_plan, iso_time
 
+REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 27, 3, 0, 0, tzinfo=UTC)
 SERVICES_SCHEMA = {
     "Name": "title",
@@ -319,3 +323,16 @@ def test_an_owed_stamp_is_written_once_and_only_for_a_live_page() -> None:
     changed = build_desired(planx_job(), [team("barnet", flows=("New",))])
     both = compute_plan([JobInput(planx_job(), changed, state)], now=NOW, config_digest="d", owed_touches=owed)
     assert [a.action for a in both.actions].count("touch") == 1
+
+
+def test_planning_loads_no_http_client_and_no_source() -> None:
+    """`import reconcile.plan` (and the planfile and renderers) must stay free of HTTP: checked in a
+    fresh interpreter, where nothing else has imported httpx yet."""
+    code = (
+        "import sys, reconcile.plan, reconcile.planfile, reconcile.render, reconcile.desired, reconcile.values\n"
+        "banned = ('httpx', 'requests', 'notion_client', 'reconcile.source', 'reconcile.notion.gateway',"
+        " 'reconcile.cli', 'notion_sandbox')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in banned or m.startswith(banned)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip() == "[]"

@@ -1,6 +1,7 @@
 """One codec per Notion property type: source value → canonical, Notion value ↔ canonical.
 
-Pure functions, no I/O. The canonical forms are documented in reconcile.model; the plan compares
+Pure functions, no I/O and no HTTP client: the planner and the Notion gateway both use them, and
+planning must not load httpx or notion-client. The canonical forms are documented in reconcile.model; the plan compares
 only canonical values, apply writes only what `encode` returns, so every type has exactly one
 place where its quirks live (2,000-character rich-text segments, minute-free dates in UTC, ...).
 
