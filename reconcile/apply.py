@@ -104,7 +104,7 @@ class Executor:
         target = self.targets[action.resource]
         if action.action == "create":
             properties = self.encode_properties(action.changes)
-            page = self.gateway.create_page(
+            created = self.gateway.create_page(
                 target.data_source_id,
                 properties,
                 match_property=target.match_property,
@@ -112,8 +112,8 @@ class Executor:
                 key=action.key,
             )
             with self._lock:
-                self.created[placeholder(action.resource, action.key)] = page["id"]
-            return page.get("_reconcile_resolution", "created")
+                self.created[placeholder(action.resource, action.key)] = created.page_id
+            return created.resolution
         assert action.page_id is not None
         if action.action == "archive":
             self.gateway.update_page(action.page_id, in_trash=True)

@@ -247,7 +247,7 @@ def validate(config_path: str) -> None:
         related = {r.name: gateway.resolve(r.database, r.data_source)[0] for r in job.resources}
         for r in job.resources:
             data_source_id, schema = gateway.resolve(r.database, r.data_source)
-            name = gateway.data_source_names.get(data_source_id)
+            name = gateway.data_source_name(data_source_id)
             for diag in check_schema(r, schema, data_source_name=name, related_data_sources=related):
                 warnings += 1
                 click.echo(f"warning: {diag.message}")

@@ -103,12 +103,10 @@ def read_job_state(
         diags += check_schema(
             r,
             schema,
-            data_source_name=gateway.data_source_names.get(data_source_id),
+            data_source_name=gateway.data_source_name(data_source_id),
             related_data_sources=related_data_sources(gateway, job),
         )
-        state = gateway.read_resource(
-            r, data_source_id=data_source_id, schema=schema, include_trash=False, strip_warnings=[]
-        )
+        state = gateway.read_resource(r, data_source_id=data_source_id, schema=schema, include_trash=False)
         wanted = {p.key for p in desired.resources[r.name].pages}
         live = {p.key for p in state.pages}
         if r.mode != "update-only" and wanted - live:
@@ -124,9 +122,7 @@ def read_job_state(
 def read_trashed(gateway: Any, r: Any, data_source_id: str, schema: dict[str, dict]) -> tuple[Any, ...]:
     if hasattr(gateway, "read_trashed"):
         return gateway.read_trashed(r, data_source_id=data_source_id, schema=schema)
-    return gateway.read_resource(
-        r, data_source_id=data_source_id, schema=schema, include_trash=True, strip_warnings=[]
-    ).trashed
+    return gateway.read_resource(r, data_source_id=data_source_id, schema=schema, include_trash=True).trashed
 
 
 def related_data_sources(gateway: Any, job: Job) -> dict[str, str]:
@@ -193,9 +189,7 @@ def saved_plan_targets(config: Config, plan: Plan, gateway: Any) -> tuple[dict[s
             raise StalePlanError(f"{r.name}: the database now resolves to another data source")
         if not any(a.resource == r.name for a in plan.actions):
             continue
-        states[r.name] = gateway.read_resource(
-            r, data_source_id=data_source_id, schema=schema, include_trash=False, strip_warnings=[]
-        )
+        states[r.name] = gateway.read_resource(r, data_source_id=data_source_id, schema=schema, include_trash=False)
         targets[r.name] = Target(
             data_source_id=data_source_id, match_property=r.match.property, match_type=schema[r.match.property]["type"]
         )

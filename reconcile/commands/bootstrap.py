@@ -34,6 +34,7 @@ import yaml
 
 from reconcile.errors import ConfigError, ReconcileError
 from reconcile.model import Config, Job, ResourceConfig
+from reconcile.ports import WorkspaceAdmin
 
 __all__ = ["DatabasePlan", "bootstrap", "database_plans", "infer_type", "placeholder_env"]
 
@@ -179,25 +180,14 @@ def plain(rich: list[dict[str, Any]] | None) -> str:
     return "".join(t.get("plain_text") or (t.get("text") or {}).get("content", "") for t in rich or [])
 
 
-def existing_database(gateway: Any, parent_page: str, title: str) -> str | None:
+def existing_database(gateway: WorkspaceAdmin, parent_page: str, title: str) -> str | None:
     """The id of a database titled `title` directly under `parent_page`, if there is one."""
-    found = call(
-        gateway,
-        f"searching for an existing {title!r} database",
-        gateway.client.search,
-        query=title,
-        filter={"property": "object", "value": "data_source"},
-    )
-    for source in found.get("results", []):
+    for source in gateway.search_data_sources(title):
         parent = (source.get("database_parent") or {}).get("page_id", "")
         if plain(source.get("title")) == title and same_id(parent, parent_page):
-            return (source.get("parent") or {}).get("database_id") or source.get("id")
+            found = (source.get("parent") or {}).get("database_id") or source.get("id")
+            return str(found) if found else None
     return None
-
-
-def call(gateway: Any, what: str, fn: Any, /, **kwargs: Any) -> Any:
-    """A Notion call with the gateway's error mapping (one line, Notion's code, never the token)."""
-    return gateway._call(what, fn, **kwargs)
 
 
 def same_id(a: str, b: str) -> bool:
@@ -212,7 +202,7 @@ def property_spec(kind: str, relation_target: str | None, synced_name: str | Non
 
 
 def create_database(
-    gateway: Any, parent_page: str, plan: DatabasePlan, created: dict[str, tuple[str, str]]
+    gateway: WorkspaceAdmin, parent_page: str, plan: DatabasePlan, created: dict[str, tuple[str, str]]
 ) -> tuple[str, str]:
     """(database id, data source id) of a new database; a relation to a database not created yet
     is left out: it comes later, as the reciprocal of the other side's relation."""
@@ -225,19 +215,10 @@ def create_database(
             properties[name] = property_spec(kind, created[target][1], reciprocal_name(plan, name))
         else:
             properties[name] = property_spec(kind, None, None)
-    database = call(
-        gateway,
-        f"creating database {plan.title!r}",
-        gateway.client.databases.create,
-        parent={"type": "page_id", "page_id": parent_page},
-        title=[{"type": "text", "text": {"content": plan.title}}],
-        initial_data_source={"properties": properties},
-    )
+    database = gateway.create_database(parent_page, plan.title, properties)
     sources = database.get("data_sources") or []
     if not sources:
-        database = call(
-            gateway, "reading the new database", gateway.client.databases.retrieve, database_id=database["id"]
-        )
+        database = gateway.retrieve_database(database["id"])
         sources = database.get("data_sources") or []
     return database["id"], sources[0]["id"]
 
@@ -304,7 +285,7 @@ def bootstrap(parent_page: str, config_path: str, titles: tuple[str, ...]) -> No
         click.echo(f"export {plan.variable}={created[plan.resource][0]}")
 
 
-def refuse_existing(gateway: Any, parent: str, plans: list[DatabasePlan]) -> None:
+def refuse_existing(gateway: WorkspaceAdmin, parent: str, plans: list[DatabasePlan]) -> None:
     for plan in plans:
         found = existing_database(gateway, parent, plan.title)
         if found:

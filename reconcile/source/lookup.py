@@ -95,9 +95,7 @@ def read_lookup_pages(gateway: Any, resource: ResourceConfig, requires: tuple[st
         )
     extra = tuple(PropertyMapping(name=p) for p in requires if p not in resource.managed_properties)
     widened = replace(resource, properties=(*resource.properties, *extra))
-    return gateway.read_resource(
-        widened, data_source_id=data_source_id, schema=schema, include_trash=False, strip_warnings=[]
-    )
+    return gateway.read_resource(widened, data_source_id=data_source_id, schema=schema)
 
 
 def is_looked_up(page: PageState, requires: tuple[str, ...]) -> bool:
