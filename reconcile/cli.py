@@ -39,13 +39,13 @@ from reconcile.model import Config, Plan
 from reconcile.pipeline import (
     PlanRun,
     assert_fresh,
-    check_guards,
     check_saved_plan,
     execute,
     make_plan,
     saved_plan_targets,
     selected_jobs,
 )
+from reconcile.plan import check_guards
 from reconcile.planfile import plan_to_dict, read_plan, write_plan
 from reconcile.redact import scrub
 from reconcile.render import render_json, render_markdown, render_text

@@ -14,7 +14,7 @@ from typing import Any
 
 from reconcile.apply import ApplyResult, Executor, Progress, Target
 from reconcile.desired import build_desired
-from reconcile.errors import ConfigError, GuardError, PlanFileError, StalePlanError
+from reconcile.errors import ConfigError, PlanFileError, StalePlanError
 from reconcile.model import (
     ActualState,
     Config,
@@ -133,16 +133,6 @@ def related_data_sources(gateway: Any, job: Job) -> dict[str, str]:
 def plan_fingerprint(plan: Plan) -> str:
     body = json.dumps(plan_to_dict(plan), sort_keys=True, default=str)
     return hashlib.sha256(body.encode()).hexdigest()[:24]
-
-
-def blocking_diagnostics(plan: Plan) -> list[Diagnostic]:
-    return [d for d in plan.diagnostics if d.severity == "error" and d.code.startswith("guard_")]
-
-
-def check_guards(plan: Plan, *, allow_large_changes: bool) -> None:
-    blocking = blocking_diagnostics(plan)
-    if blocking and not allow_large_changes:
-        raise GuardError(blocking[0].message)
 
 
 def execute(

@@ -20,7 +20,8 @@ from notion_client import Client
 from reconcile.config import load_config
 from reconcile.model import Config
 from reconcile.notion.gateway import NotionGateway
-from reconcile.pipeline import PlanRun, check_guards, execute, make_plan
+from reconcile.pipeline import PlanRun, execute, make_plan
+from reconcile.plan import check_guards
 from tests.support.common import notion
 
 REPO = Path(__file__).resolve().parents[2]
