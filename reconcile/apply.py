@@ -1,9 +1,11 @@
-"""apply_plan: execute a Plan's actions through the gateway. Applying never decides.
+"""Execute a Plan's actions through the gateway, in the order the plan lists them. Applying never decides.
 
-Order: stand-alone touches first (see `touches_first`), then per resource (relation
-targets first) creates and restores, then updates and archives. Within a batch, writes run
+The plan already is the program (reconcile.plan puts the touches first and relation targets
+before the pages that link to them); the executor only runs it. Consecutive actions of one
+resource and phase (creates and restores; other writes; touches) form a batch whose writes run
 in a bounded worker pool; the transport's token bucket keeps the whole run within the rate
-limit. One failed write is recorded and the rest go on.
+limit. Where each resource's pages go, and how a create is re-checked by key, comes from the
+plan's resources. One failed write is recorded and the rest go on.
 """
 
 from __future__ import annotations
@@ -15,19 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconcile.errors import NotionError, ReconcileError
-from reconcile.model import NEW_PAGE_PREFIX, Action, Plan, PropertyChange
+from reconcile.model import NEW_PAGE_PREFIX, Action, Plan, PropertyChange, ResourceInfo
+from reconcile.ports import NotionWriter
 from reconcile.values import encode
 
 Progress = Callable[[int], None]
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where a resource's pages live, as resolved when the plan was made or re-read."""
-
-    data_source_id: str
-    match_property: str
-    match_type: str
 
 
 @dataclass
@@ -63,32 +57,30 @@ class ApplyResult:
 class Executor:
     """Executes actions; resolves new-page placeholders as creates land."""
 
-    def __init__(
-        self, gateway: Any, targets: dict[str, Target], *, workers: int = 4, progress: Progress | None = None
-    ) -> None:
+    def __init__(self, gateway: NotionWriter, *, workers: int = 4, progress: Progress | None = None) -> None:
         self.gateway = gateway
-        self.targets = targets
         self.workers = max(1, workers)
         self.progress = progress
         self.created: dict[str, str] = {}  # "new:<resource>:<key>" -> page id
         self._lock = threading.Lock()
 
     def run(self, plan: Plan) -> ApplyResult:
+        targets = {r.name: r for r in plan.resources}
         result = ApplyResult()
-        for batch in batches(touches_first(plan.actions)):
-            result.outcomes += self.run_batch(batch)
+        for batch in batches(plan.actions):
+            result.outcomes += self.run_batch(batch, targets)
         return result
 
-    def run_batch(self, actions: list[Action]) -> list[Outcome]:
+    def run_batch(self, actions: list[Action], targets: dict[str, ResourceInfo]) -> list[Outcome]:
         if self.workers == 1 or len(actions) == 1:
-            return [self.run_one(a) for a in actions]
+            return [self.run_one(a, targets[a.resource]) for a in actions]
         with ThreadPoolExecutor(max_workers=min(self.workers, len(actions))) as pool:
-            return list(pool.map(self.run_one, actions))
+            return list(pool.map(lambda a: self.run_one(a, targets[a.resource]), actions))
 
-    def run_one(self, action: Action) -> Outcome:
+    def run_one(self, action: Action, target: ResourceInfo) -> Outcome:
         outcome = Outcome(action.action, action.resource, action.key, action.page_id, "ok")
         try:
-            note = self.execute(action)
+            note = self.execute(action, target)
             outcome.note = note
             if action.action == "create" and note:
                 outcome.page_id = self.created.get(placeholder(action.resource, action.key))
@@ -100,8 +92,7 @@ class Executor:
             self.progress(1)
         return outcome
 
-    def execute(self, action: Action) -> str | None:
-        target = self.targets[action.resource]
+    def execute(self, action: Action, target: ResourceInfo) -> str | None:
         if action.action == "create":
             properties = self.encode_properties(action.changes)
             created = self.gateway.create_page(
@@ -142,18 +133,6 @@ class Executor:
             else:
                 ids.append(item)
         return tuple(sorted(set(ids)))
-
-
-def touches_first(actions: Iterable[Action]) -> list[Action]:
-    """The plan's actions with the stand-alone touches moved to the front.
-
-    A touch records that a related page changed in this run. Sent last, it is lost for good when
-    the run dies or a write before it fails: the next plan sees that page already changed and owes
-    no touch. Sent first, a stamp may land in a run whose other writes then fail, and the run that
-    completes them stamps again: at least once, never lost. Touches only name existing pages.
-    """
-    actions = list(actions)
-    return [a for a in actions if a.action == "touch"] + [a for a in actions if a.action != "touch"]
 
 
 def placeholder(resource: str, key: str) -> str:

@@ -42,7 +42,7 @@ from reconcile.pipeline import (
     check_saved_plan,
     execute,
     make_plan,
-    saved_plan_targets,
+    saved_plan_states,
     selected_jobs,
 )
 from reconcile.plan import check_guards
@@ -327,9 +327,9 @@ def apply(
     with apply_lock(config):
         if planfile:
             started = now_utc()
-            plan_obj, targets = load_saved_plan(config, planfile, gateway, started)
+            plan_obj = load_saved_plan(config, planfile, gateway, started)
             check_guards(plan_obj, allow_large_changes=allow_large_changes)
-            ok = execute_and_record(config, gateway, plan_obj, targets, started, saved=True, quiet=quiet, rows=csv_rows)
+            ok = execute_and_record(config, gateway, plan_obj, started, saved=True, quiet=quiet, rows=csv_rows)
         else:
             ok = apply_jobs(config, gateway, jobs, auto_approve, allow_large_changes, redact, quiet, csv_rows)
     if csv_path:
@@ -385,14 +385,13 @@ def apply_now(
     check_guards(plan_obj, allow_large_changes=allow_large_changes)
     if plan_obj.has_changes and not auto_approve:
         confirm_or_abort()
-    return execute_and_record(config, gateway, plan_obj, run.targets, started, saved=False, quiet=quiet, rows=csv_rows)
+    return execute_and_record(config, gateway, plan_obj, started, saved=False, quiet=quiet, rows=csv_rows)
 
 
 def execute_and_record(
     config: Config,
     gateway: Any,
     plan_obj: Plan,
-    targets: dict[str, Any],
     started: datetime,
     *,
     saved: bool,
@@ -402,16 +401,15 @@ def execute_and_record(
     result = None
     if plan_obj.has_changes:
         with apply_progress(len(plan_obj.actions), quiet=quiet) as progress:
-            result = execute(plan_obj, gateway, targets, workers=config.notion.workers, progress=progress)
+            result = execute(plan_obj, gateway, workers=config.notion.workers, progress=progress)
     return record_and_report(config, plan_obj, result, gateway, started, saved=saved, quiet=quiet, rows=rows)
 
 
-def load_saved_plan(config: Config, planfile: str, gateway: Any, now: datetime) -> tuple[Plan, dict[str, Any]]:
+def load_saved_plan(config: Config, planfile: str, gateway: Any, now: datetime) -> Plan:
     plan_obj = read_plan(planfile)
     check_saved_plan(plan_obj, config, now=now, applied_ids=applied_plan_ids(config.run_log))
-    targets, states = saved_plan_targets(config, plan_obj, gateway)
-    assert_fresh(plan_obj, states, gateway)
-    return plan_obj, targets
+    assert_fresh(plan_obj, saved_plan_states(config, plan_obj, gateway), gateway)
+    return plan_obj
 
 
 def stdin_is_terminal() -> bool:

@@ -258,9 +258,13 @@ class Diagnostic:
 
 @dataclass(frozen=True)
 class ResourceInfo:
+    """A resource of the plan: where apply writes its pages and how it finds them again by key."""
+
     name: str
     database_id: str
-    data_source_id: str
+    data_source_id: str  # where creates go (resolved when the plan was made)
+    match_property: str  # the property holding the key: an ambiguous create is re-checked by it
+    match_type: str  # its Notion type, from the live schema
     managed: int  # live pages carrying a key
     unchanged: int
     mode: Mode
@@ -268,6 +272,9 @@ class ResourceInfo:
 
 @dataclass(frozen=True)
 class Plan:
+    """Everything apply needs and nothing else: `actions` are the writes in the order apply runs
+    them; `resources` say where each resource's pages live. Apply reads no config to run it."""
+
     created_at: str
     config_digest: str
     jobs: tuple[str, ...]
@@ -276,7 +283,7 @@ class Plan:
     diagnostics: tuple[Diagnostic, ...] = ()
     record_counts: dict[str, int] = field(default_factory=dict)
     guard_overrides: tuple[str, ...] = ()
-    format_version: int = 1
+    format_version: int = 2
 
     @property
     def summary(self) -> dict[str, int]:

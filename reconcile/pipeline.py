@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from reconcile.apply import ApplyResult, Executor, Progress, Target
+from reconcile.apply import ApplyResult, Executor, Progress
 from reconcile.desired import build_desired
 from reconcile.errors import ConfigError, PlanFileError, StalePlanError
 from reconcile.model import (
@@ -35,10 +35,9 @@ Fetch = Callable[[Job], list[Record]]
 
 @dataclass
 class PlanRun:
-    """A plan and what apply needs to execute it."""
+    """A plan (which holds everything apply needs) and the diagnostics the reads added to it."""
 
     plan: Plan
-    targets: dict[str, Target]
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
@@ -68,15 +67,13 @@ def make_plan(
     sources = SourceRun()  # per-key lookup errors
     fetch = fetch or (lambda job: fetch_records(job, gateway=gateway, run=sources))
     inputs = []
-    targets: dict[str, Target] = {}
     extra: list[Diagnostic] = []
     for job in selected_jobs(config, job_names):
         records = fetch(job)
         extra += sources.diagnostics
         sources.diagnostics.clear()
         desired = build_desired(job, records)
-        actual, job_targets, diags = read_job_state(gateway, job, desired)
-        targets.update(job_targets)
+        actual, diags = read_job_state(gateway, job, desired)
         extra += diags
         inputs.append(JobInput(job=job, desired=desired, actual=actual))
     plan = compute_plan(
@@ -88,15 +85,12 @@ def make_plan(
     )
     if extra:
         plan = Plan(**{**plan.__dict__, "diagnostics": (*extra, *plan.diagnostics)})
-    return PlanRun(plan=plan, targets=targets, diagnostics=extra)
+    return PlanRun(plan=plan, diagnostics=extra)
 
 
-def read_job_state(
-    gateway: Any, job: Job, desired: DesiredState
-) -> tuple[ActualState, dict[str, Target], list[Diagnostic]]:
+def read_job_state(gateway: Any, job: Job, desired: DesiredState) -> tuple[ActualState, list[Diagnostic]]:
     """Each resource's schema (checked against the mapping) and pages, in as few calls as possible."""
     states: dict[str, ResourceState] = {}
-    targets: dict[str, Target] = {}
     diags: list[Diagnostic] = []
     for r in job.resources:
         data_source_id, schema = gateway.resolve(r.database, r.data_source)
@@ -114,9 +108,7 @@ def read_job_state(
             trashed = read_trashed(gateway, r, data_source_id, schema)
             state = ResourceState(**{**state.__dict__, "trashed": tuple(p for p in trashed if p.key in wanted)})
         states[r.name] = state
-        match_type = schema[r.match.property]["type"]
-        targets[r.name] = Target(data_source_id=data_source_id, match_property=r.match.property, match_type=match_type)
-    return ActualState(resources=states), targets, diags
+    return ActualState(resources=states), diags
 
 
 def read_trashed(gateway: Any, r: Any, data_source_id: str, schema: dict[str, dict]) -> tuple[Any, ...]:
@@ -135,10 +127,8 @@ def plan_fingerprint(plan: Plan) -> str:
     return hashlib.sha256(body.encode()).hexdigest()[:24]
 
 
-def execute(
-    plan: Plan, gateway: Any, targets: dict[str, Target], *, workers: int, progress: Progress | None = None
-) -> ApplyResult:
-    return Executor(gateway, targets, workers=workers, progress=progress).run(plan)
+def execute(plan: Plan, gateway: Any, *, workers: int, progress: Progress | None = None) -> ApplyResult:
+    return Executor(gateway, workers=workers, progress=progress).run(plan)
 
 
 # ── saved plans ──────────────────────────────────────────────────────────────────────────────────
@@ -165,9 +155,9 @@ def check_saved_plan(
         raise PlanFileError("this plan was already applied", hint="run `reconcile plan` for a new one")
 
 
-def saved_plan_targets(config: Config, plan: Plan, gateway: Any) -> tuple[dict[str, Target], dict[str, ResourceState]]:
-    """Re-resolve the plan's resources and re-read their live pages (the stale check's evidence)."""
-    targets: dict[str, Target] = {}
+def saved_plan_states(config: Config, plan: Plan, gateway: Any) -> dict[str, ResourceState]:
+    """The live pages of the plan's resources: the stale check's evidence. The plan itself says
+    where to write; this only checks that Notion still agrees with it."""
     states: dict[str, ResourceState] = {}
     by_name = {r.name: r for job in config.jobs for r in job.resources}
     for info in plan.resources:
@@ -177,13 +167,12 @@ def saved_plan_targets(config: Config, plan: Plan, gateway: Any) -> tuple[dict[s
         data_source_id, schema = gateway.resolve(r.database, r.data_source)
         if data_source_id != info.data_source_id:
             raise StalePlanError(f"{r.name}: the database now resolves to another data source")
-        if not any(a.resource == r.name for a in plan.actions):
-            continue
-        states[r.name] = gateway.read_resource(r, data_source_id=data_source_id, schema=schema, include_trash=False)
-        targets[r.name] = Target(
-            data_source_id=data_source_id, match_property=r.match.property, match_type=schema[r.match.property]["type"]
-        )
-    return targets, states
+        live_type = schema.get(info.match_property, {}).get("type")
+        if live_type != info.match_type:
+            raise StalePlanError(f"{r.name}: the match property {info.match_property!r} changed since the plan")
+        if any(a.resource == r.name for a in plan.actions):
+            states[r.name] = gateway.read_resource(r, data_source_id=data_source_id, schema=schema)
+    return states
 
 
 def stale_actions(plan: Plan, states: dict[str, ResourceState], gateway: Any) -> list[str]:

@@ -103,7 +103,7 @@ def run_job(config: Config, env: Mapping[str, str]) -> Plan:
     click.echo(app.render(run.plan, "text", color=app.use_color()), nl=False)
     heading("2. reconcile apply --auto-approve (a sandbox: no need to ask)")
     with apply_progress(len(run.plan.actions)) as progress:
-        result = execute(run.plan, gateway, run.targets, workers=config.notion.workers, progress=progress)
+        result = execute(run.plan, gateway, workers=config.notion.workers, progress=progress)
     record_demo_run(app, config, run.plan, result, gateway, started)
     ok = sum(1 for o in result.outcomes if o.status == "ok")
     click.echo(f"Apply complete: {ok} written, {len(result.failed)} failed. Run recorded in {config.run_log}.")

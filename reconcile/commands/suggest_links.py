@@ -230,6 +230,8 @@ def suggestions_plan(
         name=resource.name,
         database_id=resource.database,
         data_source_id=data_source_id,
+        match_property=resource.match.property,
+        match_type=match_type,
         managed=0,
         unchanged=0,
         mode=resource.mode,
@@ -365,7 +367,6 @@ def write_suggestions(
     data_source_id: str,
     schema: dict[str, Any],
 ) -> None:
-    from reconcile.apply import Target
     from reconcile.pipeline import execute
     from reconcile.runlog import record_run
 
@@ -375,8 +376,7 @@ def write_suggestions(
         config, job, resource, chosen, data_source_id=data_source_id, match_type=match_type, now=started
     )
     click.echo(app.render(plan, "text", color=app.use_color()), nl=False)
-    targets = {resource.name: Target(data_source_id, resource.match.property, match_type)}
-    result = execute(plan, gateway, targets, workers=config.notion.workers)
+    result = execute(plan, gateway, workers=config.notion.workers)
     record_run(
         config,
         plan,

@@ -10,7 +10,19 @@ Decisions, per resource and key:
   keys on the allowlist are managed, so pages of other councils are never touched;
 - touch rules: a page related to a page that changed gets the run's time;
 - blast-radius guards: errors that block apply unless overridden, and the plan says so.
+
+The plan is the program apply runs: per job, the stand-alone touches first (see
+compute.touches_first), then per resource, relation targets first, creates and restores, then
+updates and archives. Apply runs the actions exactly in that order.
+
+    compute.py   compute_plan, plan_job, the order of execution, resource infos
+    pages.py     one action per page: indexes by key, duplicates, desired values, missing pages
+    touches.py   touch rules and owed stamps
+    guards.py    blast-radius guards, check_guards
+    common.py    JobInput, the run's time, page digests
 """
+
+from __future__ import annotations
 
 from reconcile.plan.common import JobInput, iso_time, page_digest
 from reconcile.plan.compute import compute_plan

@@ -110,9 +110,7 @@ def plan_job(item: JobInput, *, now: datetime, owed_touches: frozenset[tuple[str
     diags = grouped_missing_pages(diags)
     infos = [resource_info(r, actual.resources[r.name], indexes[r.name], by_resource[r.name]) for r in job.resources]
     ordered = [a for r in apply_order(job) for a in sorted_actions(by_resource[r.name])]
-    touches = [a for a in ordered if a.action == "touch"]
-    ordered = [a for a in ordered if a.action != "touch"] + touches
-    return _JobPlan(actions=ordered, diagnostics=diags, infos=infos, removals=removals)
+    return _JobPlan(actions=touches_first(ordered), diagnostics=diags, infos=infos, removals=removals)
 
 
 # ── the order apply runs ─────────────────────────────────────────────────────────────────────────
@@ -144,12 +142,27 @@ def sorted_actions(actions: list[Action]) -> list[Action]:
     return sorted(actions, key=lambda a: (KIND_ORDER[a.action], a.key))
 
 
+def touches_first(actions: list[Action]) -> list[Action]:
+    """The actions with the stand-alone touches moved to the front: the order apply runs them.
+
+    A touch records that a related page changed in this run. Sent last, it is lost for good when
+    the run dies before it: the next plan sees that page already changed and owes no touch (the
+    run log only knows the stamps that were tried and failed). Sent first, a stamp may land in a
+    run whose other writes then fail, and the run that completes them stamps again: at least
+    once, never lost. Touches only name existing pages, so nothing they need is created later.
+    A touch merged into an update of the same page runs with that update.
+    """
+    return [a for a in actions if a.action == "touch"] + [a for a in actions if a.action != "touch"]
+
+
 def resource_info(r: ResourceConfig, state: ResourceState, index: ResourceIndex, actions: list[Action]) -> ResourceInfo:
     touched = {a.key for a in actions}
     return ResourceInfo(
         name=r.name,
         database_id=state.database_id,
         data_source_id=state.data_source_id,
+        match_property=r.match.property,
+        match_type=state.schema.get(r.match.property, ""),
         managed=len(index.live),
         unchanged=len([k for k in index.live if k not in touched]),
         mode=r.mode,

@@ -118,7 +118,7 @@ def plan_and_apply(config: Config, env: dict[str, str], jobs: tuple[str, ...] = 
     with gateway_for(config, env) as gateway:
         run = make_plan(config, gateway, now=datetime.now(UTC), job_names=jobs or None)
         check_guards(run.plan, allow_large_changes=False)
-        result = execute(run.plan, gateway, run.targets, workers=config.notion.workers)
+        result = execute(run.plan, gateway, workers=config.notion.workers)
         assert not result.failed, [o.message for o in result.failed]
         return run
 

@@ -163,8 +163,9 @@ def test_number_compares_numerically_and_relations_as_sets() -> None:
 def test_changed_description_updates_and_touches_the_linked_council() -> None:
     state = actual(services=[service_page("barnet", "s1", councils=("c1",))], councils=[council_page("barnet", "c1")])
     plan = make(planx_job(), [team("barnet", flows=("Apply", "Notify"))], state)
-    assert kinds(plan) == [("update", "services", "barnet"), ("touch", "councils", "barnet")]
-    update, touch = plan.actions
+    # The stamp runs first (and is listed first): never lost when the run dies after the update.
+    assert kinds(plan) == [("touch", "councils", "barnet"), ("update", "services", "barnet")]
+    touch, update = plan.actions
     assert [c.name for c in update.changes] == ["Description", "Service Count"]
     assert touch.changes[0].after == iso_time(NOW)
     assert "services 'barnet' changed" in touch.reason
@@ -173,9 +174,9 @@ def test_changed_description_updates_and_touches_the_linked_council() -> None:
 def test_filling_in_a_council_key_links_and_stamps_it() -> None:
     state = actual(services=[service_page("camden", "s2")], councils=[council_page("camden", "c9")])
     plan = make(planx_job(), [team("camden")], state)
-    assert kinds(plan) == [("update", "services", "camden"), ("touch", "councils", "camden")]
-    assert plan.actions[0].changes[0].name == "Councils"
-    assert plan.actions[0].changes[0].after == (uid("c9"),)
+    assert kinds(plan) == [("touch", "councils", "camden"), ("update", "services", "camden")]
+    assert plan.actions[1].changes[0].name == "Councils"
+    assert plan.actions[1].changes[0].after == (uid("c9"),)
 
 
 def test_council_missing_from_source_is_archived_and_its_council_stamped() -> None:
@@ -184,7 +185,7 @@ def test_council_missing_from_source_is_archived_and_its_council_stamped() -> No
         councils=[council_page("barnet", "c1")],
     )
     plan = make(planx_job(), [team("camden")], state)
-    assert kinds(plan) == [("archive", "services", "barnet"), ("touch", "councils", "barnet")]
+    assert kinds(plan) == [("touch", "councils", "barnet"), ("archive", "services", "barnet")]
 
 
 def test_pages_of_councils_not_on_the_allowlist_are_never_touched() -> None:
