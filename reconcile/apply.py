@@ -13,45 +13,20 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any
 
 from reconcile.errors import NotionError, ReconcileError
-from reconcile.model import NEW_PAGE_PREFIX, Action, Plan, PropertyChange, ResourceInfo
-from reconcile.ports import NotionWriter
+from reconcile.model import NEW_PAGE_PREFIX, Action, ApplyResult, Outcome, Plan, PropertyChange, ResourceInfo
+from reconcile.ports import CreatedPage, NotionObject, NotionWriter
 from reconcile.values import encode
+
+__all__ = ["Executor", "Progress", "batches", "execute"]
 
 Progress = Callable[[int], None]
 
 
-@dataclass
-class Outcome:
-    action: str
-    resource: str
-    key: str
-    page_id: str | None
-    status: str  # "ok" | "failed" | "skipped"
-    error_code: str | None = None
-    message: str | None = None
-    note: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
-
-
-@dataclass
-class ApplyResult:
-    outcomes: list[Outcome] = field(default_factory=list)
-
-    @property
-    def failed(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status == "failed"]
-
-    def counts(self) -> dict[str, dict[str, int]]:
-        out: dict[str, dict[str, int]] = {}
-        for o in self.outcomes:
-            out.setdefault(o.action, {"ok": 0, "failed": 0, "skipped": 0})[o.status] += 1
-        return out
+def execute(plan: Plan, gateway: NotionWriter, *, workers: int, progress: Progress | None = None) -> ApplyResult:
+    """Every action of the plan, in its order; one outcome per action."""
+    return Executor(gateway, workers=workers, progress=progress).run(plan)
 
 
 class Executor:
@@ -66,46 +41,51 @@ class Executor:
 
     def run(self, plan: Plan) -> ApplyResult:
         targets = {r.name: r for r in plan.resources}
-        result = ApplyResult()
+        outcomes: list[Outcome] = []
         for batch in batches(plan.actions):
-            result.outcomes += self.run_batch(batch, targets)
-        return result
+            outcomes += self.run_batch([(a, targets[a.resource]) for a in batch])
+        return ApplyResult(tuple(outcomes))
 
-    def run_batch(self, actions: list[Action], targets: dict[str, ResourceInfo]) -> list[Outcome]:
-        if self.workers == 1 or len(actions) == 1:
-            return [self.run_one(a, targets[a.resource]) for a in actions]
-        with ThreadPoolExecutor(max_workers=min(self.workers, len(actions))) as pool:
-            return list(pool.map(lambda a: self.run_one(a, targets[a.resource]), actions))
+    def run_batch(self, work: list[tuple[Action, ResourceInfo]]) -> list[Outcome]:
+        if self.workers == 1 or len(work) == 1:
+            return [self.run_one(item) for item in work]
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(work))) as pool:
+            return list(pool.map(self.run_one, work))
 
-    def run_one(self, action: Action, target: ResourceInfo) -> Outcome:
-        outcome = Outcome(action.action, action.resource, action.key, action.page_id, "ok")
+    def run_one(self, item: tuple[Action, ResourceInfo]) -> Outcome:
+        action, target = item
         try:
-            note = self.execute(action, target)
-            outcome.note = note
-            if action.action == "create" and note:
-                outcome.page_id = self.created.get(placeholder(action.resource, action.key))
+            created = self.execute(action, target)
+            outcome = Outcome(
+                action.action,
+                action.resource,
+                action.key,
+                created.page_id if created else action.page_id,
+                "ok",
+                note=created.resolution if created else None,
+            )
         except NotionError as exc:
-            outcome.status, outcome.error_code, outcome.message = "failed", exc.code or "notion_error", str(exc)
+            outcome = failed(action, exc.code or "notion_error", str(exc))
         except (ReconcileError, ValueError) as exc:
-            outcome.status, outcome.error_code, outcome.message = "failed", type(exc).__name__, str(exc)
+            outcome = failed(action, type(exc).__name__, str(exc))
         if self.progress is not None:
             self.progress(1)
         return outcome
 
-    def execute(self, action: Action, target: ResourceInfo) -> str | None:
+    def execute(self, action: Action, target: ResourceInfo) -> CreatedPage | None:
         if action.action == "create":
-            properties = self.encode_properties(action.changes)
             created = self.gateway.create_page(
                 target.data_source_id,
-                properties,
+                self.encode_properties(action.changes),
                 match_property=target.match_property,
                 match_type=target.match_type,
                 key=action.key,
             )
             with self._lock:
                 self.created[placeholder(action.resource, action.key)] = created.page_id
-            return created.resolution
-        assert action.page_id is not None
+            return created
+        if action.page_id is None:
+            raise ValueError(f"a {action.action} action needs the page id")
         if action.action == "archive":
             self.gateway.update_page(action.page_id, in_trash=True)
             return None
@@ -116,10 +96,10 @@ class Executor:
             self.gateway.update_page(action.page_id, properties=self.encode_properties(action.changes))
         return None
 
-    def encode_properties(self, changes: Iterable[PropertyChange]) -> dict[str, Any]:
+    def encode_properties(self, changes: Iterable[PropertyChange]) -> dict[str, NotionObject]:
         return {c.name: encode(c.type, self.resolved(c)) for c in changes}
 
-    def resolved(self, change: PropertyChange) -> Any:
+    def resolved(self, change: PropertyChange) -> object:
         if change.type != "relation" or not change.after:
             return change.after
         ids = []
@@ -133,6 +113,10 @@ class Executor:
             else:
                 ids.append(item)
         return tuple(sorted(set(ids)))
+
+
+def failed(action: Action, code: str, message: str) -> Outcome:
+    return Outcome(action.action, action.resource, action.key, action.page_id, "failed", code, message)
 
 
 def placeholder(resource: str, key: str) -> str:

@@ -13,6 +13,7 @@ Notion has not moved since; it works nothing out again. A version-1 file is refu
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -31,7 +32,15 @@ from reconcile.render.json import render_json
 FORMAT_VERSION = 2
 SCHEMA_NAME = "plan.schema.json"
 
-__all__ = ["FORMAT_VERSION", "plan_from_dict", "plan_to_dict", "read_plan", "summary", "write_plan"]
+__all__ = [
+    "FORMAT_VERSION",
+    "plan_fingerprint",
+    "plan_from_dict",
+    "plan_to_dict",
+    "read_plan",
+    "summary",
+    "write_plan",
+]
 
 
 # ── Plan → dict ──────────────────────────────────────────────────────────────────────────────────
@@ -241,6 +250,13 @@ def error_message(error: ValidationError) -> str:
 
 
 # ── files ────────────────────────────────────────────────────────────────────────────────────────
+
+
+def plan_fingerprint(plan: Plan) -> str:
+    """The plan's identity (its JSON form hashed): the run log records it, and a saved plan whose
+    fingerprint was applied already is refused."""
+    body = json.dumps(plan_to_dict(plan), sort_keys=True, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()[:24]
 
 
 def plan_json(plan: Plan) -> str:

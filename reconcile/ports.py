@@ -13,9 +13,9 @@ HTTP client, and a test can hand in a fake that a strict type checker follows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypedDict
+from typing import Any, Literal, Protocol
 
-from reconcile.model import PageState, ResourceConfig, ResourceState
+from reconcile.model import ApiCalls, PageState, ResourceConfig, ResourceState
 
 __all__ = [
     "ApiCalls",
@@ -37,15 +37,6 @@ PropertySchema = dict[str, NotionObject]
 # How a create ended: sent once; an ambiguous failure Notion had committed (by the id it named,
 # or found again by key); or sent again because the first attempt never landed.
 Resolution = Literal["created", "committed", "found", "recreated"]
-
-
-class ApiCalls(TypedDict):
-    """Requests a run sent to Notion (retries included), as the run record stores them."""
-
-    total: int
-    by_route: dict[str, int]
-    rate_limited: int
-    retries: int
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,12 @@ from typing import Any
 import click
 import yaml
 
+from reconcile.commands.common import CONFIG_OPTION, http_logger
+from reconcile.config import load_config_text, normalise_database_id, read_text
 from reconcile.errors import ConfigError, ReconcileError
 from reconcile.model import Config, Job, ResourceConfig
 from reconcile.ports import WorkspaceAdmin
+from reconcile.run import open_gateway
 
 __all__ = ["DatabasePlan", "bootstrap", "database_plans", "infer_type", "placeholder_env"]
 
@@ -243,9 +246,7 @@ def parse_titles(values: tuple[str, ...]) -> dict[str, str]:
 
 @click.command()
 @click.option("--parent-page", required=True, metavar="PAGE_ID", help="Page (id or URL) to create the databases in.")
-@click.option(
-    "-c", "--config", "config_path", default="mappings.yaml", show_default=True, type=click.Path(dir_okay=False)
-)
+@CONFIG_OPTION
 @click.option(
     "--title", "titles", multiple=True, metavar="RESOURCE=TITLE", help="Database title for a resource (repeatable)."
 )
@@ -260,9 +261,6 @@ def bootstrap(parent_page: str, config_path: str, titles: tuple[str, ...]) -> No
       reconcile bootstrap --parent-page https://www.notion.so/CRM-0123456789abcdef0123456789abcdef
       reconcile bootstrap --parent-page PAGE_ID --title services="Live Services (test)"
     """
-    from reconcile import cli as app
-    from reconcile.config import load_config_text, normalise_database_id, read_text
-
     parent = normalise_database_id(parent_page)
     if parent is None:
         raise ConfigError(f"--parent-page {parent_page!r} is not a Notion page id or URL")
@@ -273,7 +271,7 @@ def bootstrap(parent_page: str, config_path: str, titles: tuple[str, ...]) -> No
     if not plans:
         click.echo("Nothing to create: every database variable of the config is already set.")
         return
-    gateway = app.open_gateway(config)
+    gateway = open_gateway(config, logger=http_logger())
     refuse_existing(gateway, parent, plans)
     created: dict[str, tuple[str, str]] = {}
     for plan in plans:

@@ -11,14 +11,18 @@ skipped. Confirmed keys are written as an ordinary plan of `update` actions thro
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import sys
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Literal
 
 import click
 
+from reconcile.commands.common import CONFIG_OPTION, EXIT_ERROR, JOB_OPTION, Abort, http_logger, render, use_color
+from reconcile.config import load_config
+from reconcile.errors import ReconcileError
 from reconcile.model import (
     Action,
     Config,
@@ -29,6 +33,9 @@ from reconcile.model import (
     ResourceConfig,
     ResourceInfo,
 )
+from reconcile.plan import iso_time
+from reconcile.ports import Gateway, NotionObject, PropertySchema
+from reconcile.run import apply_run, desired_state, now_utc, open_gateway, selected_jobs
 
 __all__ = [
     "Candidate",
@@ -61,7 +68,7 @@ DEFAULT_THRESHOLD = 0.85
 FLOOR = 0.7  # below this a best match is no suggestion at all
 MARGIN = 0.05  # a runner-up this close makes the best match ambiguous
 
-Status = str  # "suggested" | "ambiguous" | "conflict" | "no match"
+Status = Literal["suggested", "ambiguous", "conflict", "no match"]
 
 
 @dataclass(frozen=True)
@@ -154,21 +161,21 @@ def suggest_one(page: UnkeyedPage, candidates: list[Candidate]) -> Suggestion:
 # ── reading the pages and the candidates ─────────────────────────────────────────────────────────
 
 
-def plain_text(value: dict[str, Any]) -> str:
+def plain_text(value: NotionObject) -> str:
     items = value.get(value.get("type", ""), [])
     if isinstance(items, list):
         return "".join(i.get("plain_text", "") for i in items if isinstance(i, dict))
     return "" if items is None else str(items)
 
 
-def page_title(page: dict[str, Any]) -> str:
+def page_title(page: NotionObject) -> str:
     for value in (page.get("properties") or {}).values():
         if value.get("type") == "title":
             return plain_text(value).strip()
     return ""
 
 
-def unkeyed_pages(resource: ResourceConfig, pages: list[dict[str, Any]]) -> tuple[list[UnkeyedPage], set[str]]:
+def unkeyed_pages(resource: ResourceConfig, pages: list[NotionObject]) -> tuple[list[UnkeyedPage], set[str]]:
     """The pages without a key, and the keys other pages already carry (never proposed again)."""
     unkeyed, used = [], set()
     for page in pages:
@@ -182,7 +189,7 @@ def unkeyed_pages(resource: ResourceConfig, pages: list[dict[str, Any]]) -> tupl
 
 
 def candidates_for(
-    job: Job, resource: ResourceConfig, desired: DesiredState, schemas: dict[str, dict[str, Any]]
+    job: Job, resource: ResourceConfig, desired: DesiredState, schemas: dict[str, PropertySchema]
 ) -> list[Candidate]:
     """Keys of the resource's desired pages, named by every title the job maps for that key."""
     titles: dict[str, list[str]] = {}
@@ -212,8 +219,6 @@ def suggestions_plan(
     now: datetime,
 ) -> Plan:
     """The confirmed keys as `update` actions on the match property: what apply will write."""
-    from reconcile.plan import iso_time
-
     actions = tuple(
         Action(
             action="update",
@@ -269,8 +274,6 @@ def choose(suggestions: list[Suggestion], *, yes: bool, threshold: float) -> lis
     if yes:
         return [s for s in eligible if s.score >= threshold]
     if eligible and not stdin_is_terminal():
-        from reconcile.errors import ReconcileError
-
         raise ReconcileError(
             "refusing to write links without confirmation: standard input is not a terminal",
             hint="run it in a terminal, or pass --yes to write the suggestions scoring at least --threshold",
@@ -279,10 +282,8 @@ def choose(suggestions: list[Suggestion], *, yes: bool, threshold: float) -> lis
 
 
 @click.command("suggest-links")
-@click.option(
-    "-c", "--config", "config_path", default="mappings.yaml", show_default=True, type=click.Path(dir_okay=False)
-)
-@click.option("--job", "jobs", multiple=True, metavar="NAME", help="Only this job (repeatable).")
+@CONFIG_OPTION
+@JOB_OPTION
 @click.option("--apply", "do_apply", is_flag=True, help="Write the suggestions you confirm, through apply.")
 @click.option("--yes", is_flag=True, help="With --apply: write, without asking, those scoring >= --threshold.")
 @click.option(
@@ -304,27 +305,20 @@ def suggest_links(config_path: str, jobs: tuple[str, ...], do_apply: bool, yes: 
       reconcile suggest-links --apply               # confirm each suggestion
       reconcile suggest-links --apply --yes --threshold 0.9
     """
-    import os
-
-    from reconcile import cli as app
-    from reconcile.config import load_config
-    from reconcile.pipeline import selected_jobs
-
     config = load_config(config_path, os.environ)
-    gateway = app.open_gateway(config)
+    gateway = open_gateway(config, logger=http_logger())
     found = False
     for job in selected_jobs(config, jobs):
         for resource in [r for r in job.resources if r.mode == "update-only"]:
             found = True
-            link_resource(app, config, gateway, job, resource, do_apply=do_apply, yes=yes, threshold=threshold)
+            link_resource(config, gateway, job, resource, do_apply=do_apply, yes=yes, threshold=threshold)
     if not found:
         click.echo("No update-only resource in the selected jobs: every page there is created with its key.")
 
 
 def link_resource(
-    app: Any,
     config: Config,
-    gateway: Any,
+    gateway: Gateway,
     job: Job,
     resource: ResourceConfig,
     *,
@@ -332,12 +326,9 @@ def link_resource(
     yes: bool,
     threshold: float,
 ) -> None:
-    from reconcile.desired import build_desired
-    from reconcile.source import fetch_records
-
     schemas = {r.name: gateway.resolve(r.database, r.data_source) for r in job.resources}
     data_source_id, schema = schemas[resource.name]
-    desired = build_desired(job, fetch_records(job, gateway=gateway))
+    desired = desired_state(job, gateway)
     unkeyed, used = unkeyed_pages(resource, gateway.query_pages(data_source_id))
     candidates = [
         c for c in candidates_for(job, resource, desired, {n: s for n, (_, s) in schemas.items()}) if c.key not in used
@@ -354,41 +345,28 @@ def link_resource(
     if not chosen:
         click.echo("No suggestion accepted; nothing written.")
         return
-    write_suggestions(app, config, gateway, job, resource, chosen, data_source_id, schema)
+    match_type = str(schema[resource.match.property]["type"])
+    write_suggestions(config, gateway, job, resource, chosen, data_source_id, match_type)
 
 
 def write_suggestions(
-    app: Any,
     config: Config,
-    gateway: Any,
+    gateway: Gateway,
     job: Job,
     resource: ResourceConfig,
     chosen: list[Suggestion],
     data_source_id: str,
-    schema: dict[str, Any],
+    match_type: str,
 ) -> None:
-    from reconcile.pipeline import execute
-    from reconcile.runlog import record_run
-
-    started = app.now_utc()
-    match_type = schema[resource.match.property]["type"]
+    started = now_utc()
     plan = suggestions_plan(
         config, job, resource, chosen, data_source_id=data_source_id, match_type=match_type, now=started
     )
-    click.echo(app.render(plan, "text", color=app.use_color()), nl=False)
-    result = execute(plan, gateway, workers=config.notion.workers)
-    record_run(
-        config,
-        plan,
-        result,
-        api_calls=gateway.counter.snapshot(),
-        started=started,
-        finished=app.now_utc(),
-        command="suggest-links",
-    )
-    ok = sum(1 for o in result.outcomes if o.status == "ok")
-    for o in result.failed:
+    click.echo(render(plan, "text", color=use_color()), nl=False)
+    record = apply_run(config, gateway, plan, started=started, command="suggest-links")
+    failed = record.result.failed
+    for o in failed:
         click.echo(f"error: {o.key!r} on page {o.page_id} failed: {o.message}", err=True)
-    click.echo(f"Wrote {ok} key(s), {len(result.failed)} failed. The next `reconcile apply` links them.")
-    if result.failed:
-        raise app.Abort(app.EXIT_ERROR)
+    click.echo(f"Wrote {record.result.written} key(s), {len(failed)} failed. The next `reconcile apply` links them.")
+    if failed:
+        raise Abort(EXIT_ERROR)
