@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from click.utils import make_default_short_help
 
 from reconcile import __version__
 from reconcile.commands.common import EXIT_CRASH, EXIT_INTERRUPTED, Abort, group_verbose, verbose_option
@@ -42,6 +41,10 @@ class CommandEntry:
     module: str
     attribute: str
     short_help: str
+
+    def short_help_str(self, name: str, limit: int) -> str:
+        """The help line click would show for the command, cut to `limit` the way click cuts it."""
+        return click.Command(name, help=self.short_help).get_short_help_str(limit)
 
 
 COMMANDS: dict[str, CommandEntry] = {
@@ -140,7 +143,7 @@ class ReconcileGroup(click.Group):
         # As click lists commands, but from the table: listing them imports none of them.
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(len(name) for name in names)
-        rows = [(name, make_default_short_help(COMMANDS[name].short_help, limit)) for name in names]
+        rows = [(name, COMMANDS[name].short_help_str(name, limit)) for name in names]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 

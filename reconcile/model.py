@@ -289,7 +289,7 @@ class Plan:
 
     @property
     def summary(self) -> dict[str, int]:
-        counts = {kind: 0 for kind in ACTION_KINDS}
+        counts: dict[str, int] = dict.fromkeys(ACTION_KINDS, 0)
         for a in self.actions:
             counts[a.action] += 1
         return counts

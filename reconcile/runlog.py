@@ -248,7 +248,7 @@ def written_counts(record: RunRecordJSON) -> dict[str, int]:
 
 def history_row(record: RunRecordJSON) -> HistoryRow:
     """One run as a flat summary: when, which jobs, what was written, what failed, what it cost."""
-    api = record.get("api_calls") or {}
+    api = record.get("api_calls")
     return HistoryRow(
         started_at=record.get("started_at", ""),
         jobs=list(record.get("jobs") or []),

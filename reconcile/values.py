@@ -279,8 +279,8 @@ def plain_text(items: Iterable[dict[str, Any]]) -> str:
 
 def _item_text(item: dict[str, Any]) -> str:
     if "plain_text" in item:
-        return item["plain_text"] or ""
-    return (item.get("text") or {}).get("content", "")
+        return str(item["plain_text"] or "")
+    return str((item.get("text") or {}).get("content", ""))
 
 
 def _decode_date(raw: dict[str, Any] | None) -> str | None:

@@ -106,7 +106,7 @@ def run_log_path(config_path: str, override: str | None) -> str:
         except (yaml.YAMLError, UnicodeDecodeError):
             return DEFAULT_RUN_LOG
         if isinstance(document, dict) and isinstance(document.get("run_log"), str):
-            return document["run_log"]
+            return str(document["run_log"])
     return DEFAULT_RUN_LOG
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 import pytest
-from click.utils import make_default_short_help
 
 from reconcile.cli import COMMANDS, cli
 
@@ -91,7 +90,7 @@ def test_the_command_table_shows_each_commands_own_help(name: str) -> None:
     command = cli.commands[name]
     assert command.name == name
     for limit in (45, 60, 200):
-        assert command.get_short_help_str(limit) == make_default_short_help(COMMANDS[name].short_help, limit)
+        assert command.get_short_help_str(limit) == COMMANDS[name].short_help_str(name, limit)
 
 
 def test_the_group_help_lists_every_command() -> None:
