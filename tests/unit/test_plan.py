@@ -326,6 +326,18 @@ def test_an_owed_stamp_is_written_once_and_only_for_a_live_page() -> None:
     assert [a.action for a in both.actions].count("touch") == 1
 
 
+def test_a_key_stored_with_white_space_matches_and_the_plan_warns_with_the_page() -> None:
+    """The read keeps the key as stored (raw_key); the plan matches it stripped and says so."""
+    council = replace(council_page("camden", "c9"), raw_key=" camden ")
+    state = actual(services=[service_page("camden", "s2", councils=("c9",))], councils=[council])
+    plan = make(planx_job(), [team("camden")], state)
+    [warning] = [d for d in plan.diagnostics if d.code == "key_needed_strip"]
+    assert (warning.severity, warning.resource, warning.key) == ("warning", "councils", "camden")
+    assert warning.urls == ("https://www.notion.so/c9",)
+    assert "' camden '" in warning.message
+    assert plan.actions == ()  # matched: the service is linked to it already
+
+
 def test_planning_loads_no_http_client_and_no_source() -> None:
     """`import reconcile.plan` (and the planfile and renderers) must stay free of HTTP: checked in a
     fresh interpreter, where nothing else has imported httpx yet."""
