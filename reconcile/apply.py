@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 from reconcile.errors import NotionError, ReconcileError
-from reconcile.model import NEW_PAGE_PREFIX, Action, ApplyResult, Outcome, Plan, PropertyChange, ResourceInfo
+from reconcile.model import NEW_PAGE_PREFIX, Action, ApplyResult, Outcome, Plan, PropertyChange, ResourceInfo, Value
 from reconcile.ports import CreatedPage, NotionObject, NotionWriter
-from reconcile.values import encode
+from reconcile.values import encode, items_of
 
 __all__ = ["Executor", "Progress", "batches", "execute"]
 
@@ -99,12 +99,12 @@ class Executor:
     def encode_properties(self, changes: Iterable[PropertyChange]) -> dict[str, NotionObject]:
         return {c.name: encode(c.type, self.resolved(c)) for c in changes}
 
-    def resolved(self, change: PropertyChange) -> object:
+    def resolved(self, change: PropertyChange) -> Value:
         if change.type != "relation" or not change.after:
             return change.after
         ids = []
-        for item in change.after:
-            if isinstance(item, str) and item.startswith(NEW_PAGE_PREFIX):
+        for item in items_of(change.after):
+            if item.startswith(NEW_PAGE_PREFIX):
                 with self._lock:
                     page_id = self.created.get(item)
                 if page_id is None:

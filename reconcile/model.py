@@ -34,7 +34,10 @@ OutcomeStatus = Literal["ok", "failed", "skipped"]
 ACTION_KINDS: tuple[ActionKind, ...] = ("create", "update", "archive", "restore", "touch")
 NEW_PAGE_PREFIX = "new:"
 
-Record = dict[str, Any]
+Record = dict[str, Any]  # one source record: JSON as the source sent it
+# A canonical property value, as in the table above (Notion's computed types decode to the same
+# shapes: a formula to its scalar, people to a tuple of ids).
+Value = str | int | float | bool | tuple[str, ...] | None
 
 
 # ── configuration ────────────────────────────────────────────────────────────────────────────────
@@ -203,7 +206,7 @@ class PageState:
     url: str
     key: str | None  # stripped key, None when the page has no key
     raw_key: str | None  # the key exactly as stored
-    values: dict[str, Any]  # canonical values of the managed properties
+    values: dict[str, Value]  # canonical values of the managed properties
     in_trash: bool = False
     last_edited_time: str = ""
 
@@ -230,8 +233,8 @@ class ActualState:
 class PropertyChange:
     name: str
     type: str
-    before: Any
-    after: Any
+    before: Value
+    after: Value
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from reconcile.model import (
     ResourceState,
 )
 from reconcile.plan.common import iso_time, page_digest
+from reconcile.values import items_of
 
 
 def touch_actions(job: Job, actual: ActualState, by_resource: dict[str, list[Action]], now: datetime) -> None:
@@ -73,9 +74,9 @@ def touched_ids(action: Action, rel_props: list[str], related_pages: dict[str, P
     changed = {c.name: c for c in action.changes}
     for prop in rel_props:
         if before is not None:
-            ids.update(before.values.get(prop) or ())
+            ids.update(items_of(before.values.get(prop)))
         if prop in changed:
-            ids.update(changed[prop].after or ())
+            ids.update(items_of(changed[prop].after))
     return {i for i in ids if not i.startswith(NEW_PAGE_PREFIX)}
 
 
