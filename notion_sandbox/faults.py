@@ -3,7 +3,8 @@
 A rule is ``{"method": "POST", "route": "/v1/pages", "faults": [f1, f2, ...]}`` (one fault consumed per matching
 request, then the rule is spent) or ``{"method", "route", "fault": f, "every": N, "times": T}`` (every Nth matching
 request is faulted, at most T times; T null = forever). ``method``/``route`` may be ``"*"`` or omitted. The first
-live matching rule decides; only that rule's counter advances.
+live matching rule decides; only that rule's counter advances. A ``commit_then`` fault with ``commit_delay_ms`` is a
+late commit: the client is answered first and the write lands that long after (sandbox.py, realism.py).
 """
 
 from __future__ import annotations

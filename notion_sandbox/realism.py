@@ -67,13 +67,21 @@ class Chaos:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.drawn: Counter[str] = Counter()
+        self.seed = 0
+        self._rng = random.Random(0)
         self.configure(0.0, 0, 60, 2000)
 
     def configure(self, rate: float, seed: int, max_retry_after: int, commit_delay_ms: int) -> None:
+        """New settings; the draws restart only with a new seed (pausing chaos keeps its place in the sequence)."""
         with self._lock:
-            self.rate, self.seed = rate, seed
+            self.rate = rate
             self.max_retry_after, self.commit_delay_ms = max_retry_after, commit_delay_ms
-            self._rng = random.Random(seed)
+            if seed != self.seed:
+                self.reseed(seed)
+
+    def reseed(self, seed: int) -> None:
+        self.seed = seed
+        self._rng = random.Random(seed)
 
     def draw(self, write: bool) -> dict[str, Any] | None:
         if not self.rate:
@@ -224,4 +232,5 @@ class Realism:
         self.commits.cancel()
         self.index.settle()
         self.chaos.drawn.clear()
+        self.chaos.reseed(self.values["chaos_seed"])
         self.change({})

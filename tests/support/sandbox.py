@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -64,6 +65,21 @@ def realism_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]
     if value.strip().lower() in ("", "0", "false", "no", "off"):
         return {}
     return dict(REALISTIC)
+
+
+@contextmanager
+def settled(sb: Any) -> Iterator[None]:
+    """While a test reads Notion to check it: late commits landed, no indexing lag, no chaos; realism resumes after.
+
+    The product under test meets the realistic sandbox; the test's own oracle must see the state it checks.
+    """
+    saved = sb.admin.settings()
+    sb.admin.settings(chaos=0.0, query_lag_ms=0)
+    sb.admin.settle()
+    try:
+        yield
+    finally:
+        sb.admin.settings(chaos=saved["chaos"], query_lag_ms=saved["query_lag_ms"])
 
 
 def title(text: str) -> list[dict[str, Any]]:
