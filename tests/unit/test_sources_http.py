@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 
 from reconcile.errors import SourceError
+from reconcile.http import RetryPolicy
 from reconcile.model import SourceConfig
-from reconcile.source.http import HttpPolicy, fetch_http, same_origin, shown_url
+from reconcile.redact import remember_secret
+from reconcile.source.http import fetch_http, same_origin, shown_url
 
 Reply = tuple[int, dict[str, str], bytes]
 Script = Callable[[str], Reply]
@@ -88,9 +90,13 @@ class FakeTime:
         return self.now
 
 
+NOTION_TOKEN = "secret_tok_of_notion"
+remember_secret(NOTION_TOKEN, "NOTION_TOKEN")  # as config loading does with NOTION_TOKEN
+
+
 def fetch(src: SourceConfig, clock: FakeTime | None = None, **kw: Any) -> list[dict[str, Any]]:
     t = clock or FakeTime()
-    return fetch_http(src, sleep=t.sleep, clock=t.clock, notion_token=kw.pop("notion_token", "secret_tok"), **kw)
+    return fetch_http(src, sleep=t.sleep, clock=t.clock, **kw)
 
 
 def entity_pages(total: int) -> Script:
@@ -197,7 +203,7 @@ def test_a_persistent_5xx_fails_after_bounded_attempts(serve: Any) -> None:
     with pytest.raises(
         SourceError, match=r"answered HTTP 500: <html>Internal Server Error</html> \(after 3 attempts\)"
     ):
-        fetch(source(server.url + "/e"), policy=HttpPolicy(max_attempts=3))
+        fetch(source(server.url + "/e"), policy=RetryPolicy(max_attempts=3))
     assert len(server.seen) == 3
 
 
@@ -221,7 +227,7 @@ def test_an_unreachable_source_is_retried_then_reported(serve: Any) -> None:
     url = server.url
     server.close()
     with pytest.raises(SourceError, match="could not be reached"):
-        fetch(source(url + "/e"), policy=HttpPolicy(max_attempts=2))
+        fetch(source(url + "/e"), policy=RetryPolicy(max_attempts=2))
 
 
 # ── failure rules ────────────────────────────────────────────────────────────────────────────────
@@ -250,8 +256,8 @@ def test_headers_are_sent_and_the_notion_token_never_is(serve: Any) -> None:
     fetch(source(server.url + "/e", headers={"X-Api-Key": "pd-key"}))
     assert server.headers[0]["x-api-key"] == "pd-key"
     assert "authorization" not in server.headers[0]
-    with pytest.raises(SourceError, match="would send the Notion token"):
-        fetch(source(server.url + "/e", headers={"Authorization": "Bearer secret_tok"}))
+    with pytest.raises(SourceError, match="refusing to send NOTION_TOKEN in header authorization"):
+        fetch(source(server.url + "/e", headers={"Authorization": f"Bearer {NOTION_TOKEN}"}))
     assert len(server.seen) == 1
 
 

@@ -400,6 +400,7 @@ def test_log_lines_never_carry_the_token(clock: FakeClock, caplog: pytest.LogCap
     lines = [r.getMessage() for r in caplog.records]
     assert lines == [
         f"GET https://api.notion.com/v1/pages/{PAGE} 503 0.000s",
+        f"retrying GET https://api.notion.com/v1/pages/{PAGE} in 0.00 s: HTTP 503",
         f"GET https://api.notion.com/v1/pages/{PAGE} 200 0.000s",
     ]
     assert TOKEN not in caplog.text
