@@ -228,7 +228,7 @@ class TokenBucket:
         signal and lower the rate only once.
         """
         with self._lock:
-            if self.rate is None or sent_at < self._lowered_at:
+            if self.rate is None or sent_at <= self._lowered_at:
                 return False
             floor = max(self.rate * MIN_RATE_SHARE, 0.05)
             self._current = max(floor, self._current * DECREASE_FACTOR)

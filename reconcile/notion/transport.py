@@ -206,8 +206,9 @@ def json_problem(response: httpx.Response) -> str:
     except UnicodeDecodeError:
         problem = "not UTF-8"
     except json.JSONDecodeError as exc:
-        size = len(response.content)
-        problem = f"truncated after {size} bytes" if exc.pos >= len(exc.doc) else f"not JSON at byte {exc.pos}"
+        # JSON that breaks off where the text ends (mid-string included) was cut short.
+        cut = exc.pos >= len(exc.doc.rstrip()) or exc.msg.startswith("Unterminated string")
+        problem = f"truncated after {len(response.content)} bytes" if cut else f"not JSON at byte {exc.pos}"
     response.extensions[_JSON_PROBLEM] = problem
     return problem
 
