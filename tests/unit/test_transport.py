@@ -71,7 +71,7 @@ def error(status: int, code: str, **extra: object) -> httpx.Response:
     return httpx.Response(status, json=body)
 
 
-def ok(body: dict | None = None) -> httpx.Response:
+def ok(body: dict[str, object] | None = None) -> httpx.Response:
     return httpx.Response(200, json=body or {"object": "page", "id": PAGE})
 
 
@@ -350,7 +350,8 @@ def test_notion_client_sees_retried_success_and_ambiguous_writes(clock: FakeCloc
     html = httpx.Response(502, text=HTML_502)
     transport, seen, _ = make([html, ok(), error(503, "service_unavailable")], clock)
     client = notion(transport)
-    assert client.pages.retrieve(page_id=PAGE)["id"] == PAGE
+    page: dict[str, object] = client.pages.retrieve(page_id=PAGE)  # type: ignore[assignment]  # sync client
+    assert page["id"] == PAGE
     with pytest.raises(AmbiguousWriteError):
         client.pages.create(parent={"data_source_id": PAGE}, properties={})
     assert [r.method for r in seen] == ["GET", "GET", "POST"]
