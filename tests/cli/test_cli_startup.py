@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +97,30 @@ def test_the_command_table_shows_each_commands_own_help(name: str) -> None:
 def test_the_group_help_lists_every_command() -> None:
     listed = cli.get_help(click.Context(cli)).split("Commands:", 1)[1].splitlines()
     assert [line.split()[0] for line in listed if line.startswith("  ") and line[2] != " "] == sorted(COMMANDS)
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, at any depth of its code (function-level imports included)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            if node.module in ("reconcile", "reconcile.commands"):  # `from reconcile import cli`
+                found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "reconcile" / "commands").glob("*.py")), ids=lambda p: p.name)
+def test_a_command_imports_neither_the_cli_nor_another_command(path: Path) -> None:
+    own = f"reconcile.commands.{path.stem}"
+    allowed = {"reconcile.commands", "reconcile.commands.common", own}
+    wrong = sorted(
+        m
+        for m in imported_modules(path)
+        if m == "reconcile.cli"
+        or m.startswith("reconcile.cli.")
+        or (m.startswith("reconcile.commands") and m not in allowed)
+    )
+    assert wrong == []
