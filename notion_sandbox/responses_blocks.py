@@ -45,7 +45,7 @@ class BlockResponses(ApiBase):
         if named in MODELLED:
             parse_content(named, raw, f"body.{named}", with_children=False, update=True)
         kind, obj = self.block_target(call, call.params["id"])
-        if obj["in_trash"] and trash is not False:
+        if (obj["in_trash"] and trash is not False) or self.under_trash(kind, obj):
             raise archived_block()
         if named is not None and named != (obj["type"] if kind == "block" else f"child_{kind}"):
             current = obj["type"] if kind == "block" else f"child_{kind}"
@@ -60,13 +60,18 @@ class BlockResponses(ApiBase):
 
     def block_delete(self, call: Call) -> dict[str, Any]:
         kind, obj = self.block_target(call, call.params["id"])
-        if obj["in_trash"]:
+        if obj["in_trash"] or self.under_trash(kind, obj):
             raise archived_block()
         now = self.store.now()
         self.change_trash(kind, obj, True, now)
         obj["last_edited_time"] = now
         self.written(call)
         return self.rendered_block(call, kind, obj)
+
+    def under_trash(self, kind: str, obj: dict[str, Any]) -> bool:
+        """Whether something above the object is in the trash (its content cannot be edited then)."""
+        parent_kind, parent = self.store.parent_of(kind, obj)
+        return parent is not None and self.store.trashed(parent_kind, parent)
 
     def change_trash(self, kind: str, obj: dict[str, Any], trash: bool | None, now: str) -> None:
         """Trash or restore a block, page or database; the page whose content changes is edited too."""
