@@ -17,6 +17,7 @@ from notion_sandbox.text import MAX_ARRAY, utf16_len
 BOT_USER_ID = "5b8183bd-8984-4417-b2a6-7dc8e439e679"
 BOT_NAME = "Sandbox integration"
 WORKSPACE_NAME = "Sandbox"
+MAX_UPLOAD_BYTES = 5 * 1024**3  # as recorded for a paid workspace (hkob/notion_ruby_mapping retrieve_user_token_bot)
 # Seeded people, fixed ids (the same in every seed).
 SEED_PEOPLE: tuple[dict[str, Any], ...] = (
     {"id": "a11ce000-0000-4000-8000-000000000001", "name": "Alice Example", "email": "alice@example.org"},
@@ -54,7 +55,11 @@ def render_bot(full: bool = False) -> dict[str, Any]:
     """The integration's bot: with its owner for users/me, ``"bot": {}`` in the users list (recorded)."""
     bot: dict[str, Any] = {}
     if full:
-        bot = {"owner": {"type": "workspace", "workspace": True}, "workspace_name": WORKSPACE_NAME}
+        bot = {
+            "owner": {"type": "workspace", "workspace": True},
+            "workspace_name": WORKSPACE_NAME,
+            "workspace_limits": {"max_file_upload_size_in_bytes": MAX_UPLOAD_BYTES},
+        }
     return {"object": "user", "id": BOT_USER_ID, "name": BOT_NAME, "avatar_url": None, "type": "bot", "bot": bot}
 
 
