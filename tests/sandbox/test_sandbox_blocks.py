@@ -463,3 +463,27 @@ def test_block_requests_are_logged_under_their_templates(sb: SandboxServer, noti
         "DELETE /v1/blocks/{id}",
     ):
         assert routes[route] == 1, route
+
+
+# ---------------------------------------------------------------- state and help
+
+
+def test_the_state_keeps_the_content_and_the_people(sb: SandboxServer, notion: Client) -> None:
+    page = new_page(notion, children=[bullet("kept", [para("nested")])])
+    dump = sb.admin.state()
+    sb.admin.reset("empty")
+    assert refusal(lambda: listed(notion, page["id"]))[0] == 404
+    sb.admin.put_state(dump)
+    top = listed(notion, page["id"])
+    assert [plain(b) for b in top] == ["kept"] and [plain(b) for b in listed(notion, top[0]["id"])] == ["nested"]
+    assert len(dump["users"]) == 3 and page["id"] in dump["children"][PARENT_PAGE]
+
+
+def test_serve_help_names_the_content_and_user_routes() -> None:
+    from click.testing import CliRunner
+
+    from notion_sandbox.cli import sandbox as sandbox_cli
+
+    shown = CliRunner().invoke(sandbox_cli, ["serve", "--help"]).output
+    for route in ("GET/PATCH/DELETE /v1/blocks/{id}", "PATCH /v1/blocks/{id}/children", "GET /v1/users/{id}"):
+        assert route in shown, route
