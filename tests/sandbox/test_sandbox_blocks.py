@@ -487,3 +487,10 @@ def test_serve_help_names_the_content_and_user_routes() -> None:
     shown = CliRunner().invoke(sandbox_cli, ["serve", "--help"]).output
     for route in ("GET/PATCH/DELETE /v1/blocks/{id}", "PATCH /v1/blocks/{id}/children", "GET /v1/users/{id}"):
         assert route in shown, route
+
+
+def test_markdown_content_is_refused_rather_than_dropped(raw: Raw) -> None:
+    body = {"parent": {"page_id": PARENT_PAGE}, "properties": {}, "markdown": "# Title"}
+    refused = raw.call("POST", "/v1/pages", body).json()
+    assert (refused["status"], refused["code"]) == (400, "validation_error")
+    assert refused["message"].startswith("body.markdown: notion_sandbox does not model Markdown page content")
