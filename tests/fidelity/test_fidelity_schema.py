@@ -344,6 +344,7 @@ ROUTE_CALLS: dict[tuple[str, str], Any] = {
 FAULT_STATUSES = (409, 429, 500, 502, 503, 504, 529)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("status", FAULT_STATUSES)
 @pytest.mark.parametrize("route", list(ROUTE_CALLS), ids=[f"{m} {t}" for m, t in ROUTE_CALLS])
 def test_injected_faults_on_every_route(
