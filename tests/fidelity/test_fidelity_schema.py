@@ -33,6 +33,8 @@ from tests.support.fidelity import (
 )
 from tests.support.notion_openapi import NotionOpenApi
 
+pytestmark = pytest.mark.slow
+
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 ALL_TYPES: dict[str, Any] = {
@@ -344,7 +346,6 @@ ROUTE_CALLS: dict[tuple[str, str], Any] = {
 FAULT_STATUSES = (409, 429, 500, 502, 503, 504, 529)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("status", FAULT_STATUSES)
 @pytest.mark.parametrize("route", list(ROUTE_CALLS), ids=[f"{m} {t}" for m, t in ROUTE_CALLS])
 def test_injected_faults_on_every_route(
