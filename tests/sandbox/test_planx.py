@@ -349,7 +349,6 @@ def test_snapshot_round_trips_with_defaults_filled() -> None:
     }
 
 
-@pytest.mark.slow
 def test_large_generated_snapshot_is_fast() -> None:
     snapshot = synthetic_snapshot(12_000)
     started = time.perf_counter()
