@@ -100,16 +100,16 @@ plans = st.builds(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(plan=plans)
-@pytest.mark.slow
 def test_plan_round_trips_through_its_json_form(plan: Plan) -> None:
     assert plan_from_dict(plan_to_dict(plan)) == plan
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(plan=plans)
-@pytest.mark.slow
 def test_generated_plans_fit_the_schema_and_survive_json_text(plan: Plan) -> None:
     data = plan_to_dict(plan)
     Draft202012Validator(schema()).validate(data)
