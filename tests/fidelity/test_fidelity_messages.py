@@ -32,8 +32,6 @@ from tests.support.fidelity import (
     title_value,
 )
 
-pytestmark = pytest.mark.slow
-
 
 @dataclass(frozen=True)
 class Case:

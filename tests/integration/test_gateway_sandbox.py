@@ -138,7 +138,6 @@ def test_relations_beyond_25_are_read_in_full(sb: Any) -> None:
     assert after.get(item_reads, 0) - before.get(item_reads, 0) >= 1
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
     "fault",
     [{"commit_then": 503}, {"commit_then": "drop"}, {"status": 503}, {"status": 502, "body": "html"}],

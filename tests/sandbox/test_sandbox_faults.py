@@ -32,7 +32,6 @@ def page_count(sb: SandboxServer) -> int:
     return len(sb.admin.state()["pages"])
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(("status", "code", "message", "raised"), JSON_FAULTS)
 def test_json_status_faults(
     sb: SandboxServer, notion: Client, status: int, code: str, message: str | None, raised: type

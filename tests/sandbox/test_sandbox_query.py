@@ -120,7 +120,6 @@ FILTERS = [
 ]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(("flt", "expected"), FILTERS)
 def test_filters(notion: Client, ds: str, flt: dict[str, Any], expected: list[str]) -> None:
     assert names(notion, ds, filter=flt) == expected

@@ -195,7 +195,6 @@ def test_chaos_faults_look_like_notions(planx_sb: Any) -> None:
     assert set(planx_sb.admin.realism()["chaos_faults"]) == {"rate_limited", "bad_gateway_html", "gateway_timeout"}
 
 
-@pytest.mark.slow
 def test_chaos_late_commits_land_after_their_504(planx_sb: Any) -> None:
     planx_sb.admin.settings(chaos=1.0, chaos_seed=1, chaos_commit_delay_ms=60000)
     raw = Raw(planx_sb.url)

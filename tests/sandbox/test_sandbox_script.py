@@ -25,7 +25,6 @@ def all_pages(notion: Client, ds: str, **query: Any) -> tuple[list[dict[str, Any
         cursor = res["next_cursor"]
 
 
-@pytest.mark.slow
 def test_create_related_databases_insert_250_and_page_through(sb: SandboxServer, notion: Client) -> None:
     ids = make_pair(notion)
     schema = notion.data_sources.retrieve(data_source_id=ids["councils_ds"])["properties"]

@@ -460,7 +460,6 @@ markdown_blocks = st.lists(st.one_of(plain_lines.map(lambda line: [line]), fence
 
 @settings(max_examples=150, deadline=None)
 @given(lines=st.lists(plain_lines, max_size=60), limit=st.integers(min_value=20, max_value=400))
-@pytest.mark.slow
 def test_split_markdown_chunks_fit_and_join_back(lines: list[str], limit: int) -> None:
     text = "\n".join(lines)
     chunks = split_markdown(text, limit)
@@ -484,7 +483,6 @@ def without_fences(text: str) -> str:
 
 @settings(max_examples=150, deadline=None)
 @given(blocks=markdown_blocks, limit=st.integers(min_value=60, max_value=400))
-@pytest.mark.slow
 def test_split_markdown_closes_and_reopens_a_code_block_it_cuts(blocks: list[list[str]], limit: int) -> None:
     text = "\n".join(line for block in blocks for line in block) + "\n"
     chunks = split_markdown(text, limit)
