@@ -18,7 +18,7 @@ from typing import Any
 
 from reconcile.errors import SchemaMismatchError
 from reconcile.model import Diagnostic, ResourceConfig
-from reconcile.notion.values import READ_ONLY_TYPES, WRITABLE_TYPES
+from reconcile.values import READ_ONLY_TYPES, WRITABLE_TYPES
 
 MATCH_TYPES = frozenset({"title", "rich_text", "number", "url", "email", "phone_number", "select"})
 
