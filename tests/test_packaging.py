@@ -62,6 +62,12 @@ def test_the_distribution_installs_the_reconcile_command() -> None:
     assert scripts == {"reconcile": "reconcile.cli:main"}
 
 
+def test_the_sandbox_reports_the_version_of_the_distribution_it_ships_in() -> None:
+    from notion_sandbox.admin import package_version
+
+    assert package_version() == metadata.version(DISTRIBUTION)
+
+
 def test_every_dependency_ci_installs_is_pinned() -> None:
     missing = sorted(installed_closure(DISTRIBUTION, frozenset({"test"})) - set(pinned()))
     assert not missing, f"not in constraints.txt: {missing}; run `bash .ci/refresh-constraints`"
