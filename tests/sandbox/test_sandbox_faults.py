@@ -98,6 +98,7 @@ def test_commit_then_503_reports_the_committed_id(sb: SandboxServer, notion: Cli
     assert notion.pages.retrieve(page_id=created)["id"] == created
 
 
+@pytest.mark.slow
 def test_commit_then_timeout_and_drop_store_the_write(sb: SandboxServer) -> None:
     impatient = Client(auth="ntn_sandbox", base_url=sb.url, timeout_ms=100, retry=False)
     sb.admin.add_faults(
@@ -125,6 +126,7 @@ def test_faults_on_the_source_routes(sb: SandboxServer) -> None:
     assert sb.admin.requests()["by_route"]["POST /v1/graphql"] == 1
 
 
+@pytest.mark.slow
 def test_latency_does_not_hold_the_state_lock(sb: SandboxServer) -> None:
     sb.admin.settings(latency_ms=300)
     results: list[int] = []
