@@ -25,7 +25,7 @@ ADMIN_TOKEN_ENV = "NOTION_SANDBOX_ADMIN_TOKEN"
 
 def package_version() -> str:
     try:
-        return metadata.version("reconcile")
+        return metadata.version("notion-reconcile")  # the distribution both packages ship in
     except metadata.PackageNotFoundError:
         return "0"
 

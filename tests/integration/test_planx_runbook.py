@@ -17,6 +17,8 @@ from click.testing import CliRunner
 from reconcile.cli import cli
 from tests.support.common import notion, run, writes
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 
 SandboxServer = pytest.importorskip("notion_sandbox.server").SandboxServer

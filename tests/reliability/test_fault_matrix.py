@@ -18,6 +18,8 @@ import pytest
 from tests.support.common import run
 from tests.support.reliability import QUERY_ROUTE, assert_converged, requests_log, write_config
 
+pytestmark = pytest.mark.slow
+
 CREATE = ("POST", "/v1/pages")
 UPDATE = ("PATCH", "/v1/pages/{id}")
 QUERY = ("POST", QUERY_ROUTE)

@@ -21,6 +21,8 @@ from notion_sandbox.server import SandboxServer
 from tests.support.common import run, writes
 from tests.support.reliability import assert_converged, notion_state, requests_log, write_config
 
+pytestmark = pytest.mark.slow
+
 KILL_AFTER_WRITES = (1, 6, 21)
 
 
