@@ -90,7 +90,7 @@ class BlockResponses(ApiBase):
 
     def block_children(self, call: Call) -> dict[str, Any]:
         page_size = query_page_size(call.query.get("page_size"))
-        cursor = (call.query.get("start_cursor") or [None])[0]
+        cursor = next(iter(call.query.get("start_cursor") or []), None)
         if cursor is not None and normalize_id(cursor) is None:
             raise body_invalid("query.start_cursor", "a valid uuid or `undefined`", cursor, where="query")
         _, obj = self.block_target(call, call.params["id"])

@@ -17,7 +17,7 @@ class UserResponses(ApiBase):
 
     def users_list(self, call: Call) -> dict[str, Any]:
         page_size = query_page_size(call.query.get("page_size"))
-        cursor = (call.query.get("start_cursor") or [None])[0]
+        cursor = next(iter(call.query.get("start_cursor") or []), None)
         users = all_users(self.store)
         offset, served = self.resume(cursor, users, "users")
         chunk = users[offset : offset + page_size]

@@ -41,13 +41,15 @@ class BlockTree:
 
     @property
     def blocks(self) -> dict[str, Any]:
-        return self.data.setdefault("blocks", {})
+        blocks: dict[str, Any] = self.data.setdefault("blocks", {})
+        return blocks
 
     def child_ids(self, parent_id: str) -> list[str]:
-        return self.data.setdefault("children", {}).setdefault(parent_id, [])
+        children: list[str] = self.data.setdefault("children", {}).setdefault(parent_id, [])
+        return children
 
     def block(self, block_id: str) -> dict[str, Any]:
-        found = self.blocks.get(block_id)
+        found: dict[str, Any] | None = self.blocks.get(block_id)
         if found is None:
             raise not_found("block", block_id)
         return found
@@ -100,7 +102,7 @@ class BlockTree:
 
     def new_block(self, parent_kind: str, parent: dict[str, Any], node: dict[str, Any], now: str) -> str:
         ref = "page_id" if parent_kind == "page" else "block_id"
-        block = {
+        block: dict[str, Any] = {
             "id": new_id(),
             "parent": {"type": ref, ref: parent["id"]},
             "type": node["type"],
@@ -109,9 +111,10 @@ class BlockTree:
             "last_edited_time": now,
             "in_trash": False,
         }
-        self.blocks[block["id"]] = block
-        self.child_ids(block["id"]).extend(self.new_block("block", block, child, now) for child in node["children"])
-        return block["id"]
+        block_id = str(block["id"])
+        self.blocks[block_id] = block
+        self.child_ids(block_id).extend(self.new_block("block", block, child, now) for child in node["children"])
+        return block_id
 
     def content_edited(self, kind: str, obj: dict[str, Any], now: str) -> None:
         """Note an edit of the content under ``obj``: its page is edited too."""

@@ -35,6 +35,8 @@ ROOT = "9a9e0000-0000-4000-8000-000000000001"
 ALICE = "a11ce000-0000-4000-8000-000000000001"
 BOT = "5b8183bd-8984-4417-b2a6-7dc8e439e679"
 COVER = {"type": "external", "external": {"url": "https://example.org/cover.png"}}
+# Like the other fidelity replays: they need ../shared, so they stay out of the fast lane.
+pytestmark = pytest.mark.slow
 
 
 def rich(content: str) -> list[dict[str, Any]]:
