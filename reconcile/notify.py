@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from reconcile.redact import scrub
+from reconcile.redact import remember_secret, scrub
 
 Event = Literal["run_failed", "guard_tripped", "duplicates_found", "drift_reverted", "record_count_changed"]
 EVENTS: tuple[Event, ...] = (
@@ -93,6 +93,32 @@ class Delivery:
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+# ── settings, from the config's `notify:` section and the environment ─────────────────────────────
+
+
+def settings_from(raw: Mapping[str, Any] | None, env: Mapping[str, str]) -> NotifySettings:
+    """NotifySettings for a schema-valid `notify:` section; each URL read from its variable now.
+
+    A variable that is not set gives a webhook with no URL: planning and validating must not need
+    the alert secrets, so it is reported when a message would be sent, not when the config loads.
+    """
+    if not raw:
+        return NotifySettings()
+    webhooks = []
+    for spec in raw.get("webhooks") or []:
+        name = str(spec["url_env"])
+        url = (env.get(name) or "").strip()
+        remember_secret(url)
+        webhooks.append(Webhook(name=name, url=url, format=spec.get("format", "json")))
+    events = raw.get("events")
+    return NotifySettings(
+        webhooks=tuple(webhooks),
+        events=frozenset(events) if events is not None else frozenset(EVENTS),
+        record_change_threshold=float(raw.get("record_count_change", DEFAULT_RECORD_CHANGE_THRESHOLD)),
+        timeout_s=float(raw.get("timeout_seconds", DEFAULT_TIMEOUT_S)),
+    )
 
 
 # ── deciding (pure) ──────────────────────────────────────────────────────────────────────────────
@@ -245,6 +271,8 @@ def deliver(message: Message | None, settings: NotifySettings, post: Post | None
 
 def deliver_one(webhook: Webhook, body: bytes, timeout_s: float, post: Post) -> Delivery:
     """One POST in a daemon thread, waited for at most `timeout_s` (a trickling server cannot stall us)."""
+    if not webhook.url:
+        return Delivery(webhook.name, ok=False, error=f"{webhook.name} is not set; not sent")
     outcome: dict[str, Any] = {}
 
     def attempt() -> None:

@@ -16,8 +16,9 @@ from reconcile.notify import (
     body_for,
     deliver,
     message_for,
+    settings_from,
 )
-from reconcile.redact import remember_secret
+from reconcile.redact import remember_secret, scrub
 
 ALL = NotifySettings()
 
@@ -177,3 +178,29 @@ def test_a_non_2xx_answer_is_a_failed_delivery(status: int, ok: bool) -> None:
 
 def test_the_events_are_the_five_the_operator_can_name() -> None:
     assert EVENTS == ("run_failed", "guard_tripped", "duplicates_found", "drift_reverted", "record_count_changed")
+
+
+def test_settings_read_each_url_from_its_variable_and_remember_it_as_a_secret() -> None:
+    raw = {
+        "webhooks": [{"url_env": "SLACK_HOOK", "format": "slack"}, {"url_env": "OPS_HOOK"}],
+        "events": ["run_failed", "guard_tripped"],
+        "record_count_change": 0.5,
+        "timeout_seconds": 2,
+    }
+    settings = settings_from(raw, {"SLACK_HOOK": "https://hooks.example/T1/B2/s3cr3tpath"})
+    assert [(w.name, w.format, bool(w.url)) for w in settings.webhooks] == [
+        ("SLACK_HOOK", "slack", True),
+        ("OPS_HOOK", "json", False),
+    ]
+    assert settings.events == {"run_failed", "guard_tripped"}
+    assert (settings.record_change_threshold, settings.timeout_s) == (0.5, 2.0)
+    assert scrub("posting to https://hooks.example/T1/B2/s3cr3tpath") == "posting to [redacted]"
+    assert settings_from(None, {}) == NotifySettings()
+
+
+def test_a_webhook_whose_variable_is_unset_is_recorded_and_never_called() -> None:
+    calls: list[str] = []
+    settings = settings_from({"webhooks": [{"url_env": "MISSING_HOOK"}]}, {})
+    [delivery] = deliver(message_for(guard_trip(), None, ALL), settings, lambda u, b, t: calls.append(u) or 200)
+    assert delivery == Delivery("MISSING_HOOK", ok=False, error="MISSING_HOOK is not set; not sent")
+    assert calls == []
