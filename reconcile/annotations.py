@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from reconcile.grouping import group_diagnostics
 from reconcile.redact import scrub
 
 Level = Literal["error", "warning", "notice"]
@@ -91,17 +92,10 @@ def failed_write_annotations(record: Mapping[str, Any]) -> list[Annotation]:
 
 
 def grouped_warning_annotations(warnings: Sequence[Mapping[str, Any]]) -> list[Annotation]:
-    groups: dict[str, list[Mapping[str, Any]]] = {}
-    for warning in warnings:
-        groups.setdefault(str(warning.get("code") or "warning"), []).append(warning)
-    out = []
-    for code, items in sorted(groups.items()):
-        if len(items) == 1:
-            out.append(Annotation("warning", str(items[0].get("message", "")), title=f"{TITLE}: {code}"))
-            continue
-        keys = sorted({str(w.get("key")) for w in items if w.get("key")})
-        out.append(Annotation("warning", f"{len(items)} × {code}: {key_list(keys)}", title=f"{TITLE}: {code}"))
-    return out
+    return [
+        Annotation("warning", group.line(), title=f"{TITLE}: {group.code}")
+        for group in group_diagnostics(warnings, severity="warning")
+    ]
 
 
 # ── the job summary ──────────────────────────────────────────────────────────────────────────────

@@ -31,7 +31,8 @@ def test_a_command_line_escapes_newlines_percent_and_property_separators() -> No
 def test_warnings_of_one_kind_become_one_annotation_with_a_count_and_the_keys() -> None:
     notes = annotations(record(warnings=unlinked("camden", "barnet", "hounslow")))
     assert [n.command() for n in notes] == [
-        "::warning title=reconcile%3A relation_target_missing::3 × relation_target_missing: barnet, camden, hounslow"
+        "::warning title=reconcile%3A relation_target_missing::3 × relation_target_missing (services): "
+        "no councils page carries ExternalCustomerID ‹key›; services ‹key› stays unlinked: camden, barnet, hounslow"
     ]
 
 
