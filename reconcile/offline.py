@@ -20,7 +20,11 @@ from typing import Any, Literal
 import yaml
 from jsonschema.exceptions import ValidationError, best_match
 
-from reconcile import config as loader
+from reconcile.config import build as loader
+from reconcile.config.checks import check_property_owners, check_unique_resource_names
+from reconcile.config.interpolate import Secrets, refuse_misplaced_secret
+from reconcile.config.schema import key_path, schema_message, validator
+from reconcile.config.yamlload import check_bounds, check_size
 from reconcile.errors import ConfigError
 
 Path_ = tuple[str | int, ...]
@@ -73,6 +77,11 @@ OfflineLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.con
 def check_text(text: str, file: str) -> list[Problem]:
     """Every problem of the config in `text`, in file order (warnings included)."""
     try:
+        check_size(len(text), file, "characters")
+        check_bounds(text, file)  # an alias bomb is refused before it is expanded
+    except ConfigError as exc:
+        return [bound_problem(exc.message, file)]
+    try:
         node = yaml.compose(text, Loader=OfflineLoader)
         document = yaml.load(text, Loader=OfflineLoader)  # a SafeLoader
     except yaml.MarkedYAMLError as exc:
@@ -90,6 +99,14 @@ def check_text(text: str, file: str) -> list[Problem]:
     problems += loader_problems(document, positions, file, broken=[p.path for p in schema_found])
     problems += mark_without_way_back(document, positions, file)
     return sorted(set(problems))
+
+
+def bound_problem(message: str, file: str) -> Problem:
+    """A size or nesting bound's error (`file:line:col: problem`) as a Problem."""
+    found = re.match(rf"{re.escape(file)}:(\d+):(\d+): (.*)", message)
+    if found is None:
+        return Problem(1, 1, "top level", message.removeprefix(f"{file}: "), file)
+    return Problem(int(found.group(1)), int(found.group(2)), "top level", found.group(3), file)
 
 
 # ── positions ────────────────────────────────────────────────────────────────────────────────────
@@ -117,7 +134,7 @@ def record_positions(node: yaml.Node, path: Path_, positions: Positions) -> None
 
 def problem_at(positions: Positions, path: Path_, message: str, file: str, **extra: Any) -> Problem:
     line, column = positions.of(path)
-    return Problem(line, column, loader.key_path(path), message, file, **extra)
+    return Problem(line, column, key_path(path), message, file, **extra)
 
 
 # ── the checks ───────────────────────────────────────────────────────────────────────────────────
@@ -125,12 +142,13 @@ def problem_at(positions: Positions, path: Path_, message: str, file: str, **ext
 
 def duplicate_problems(positions: Positions, file: str) -> list[Problem]:
     return [
-        Problem(line, column, loader.key_path(path), f"duplicate key {path[-1]!r} (first at line {first})", file)
+        Problem(line, column, key_path(path), f"duplicate key {path[-1]!r} (first at line {first})", file)
         for path, line, column, first in positions.duplicates
     ]
 
 
 def interpolation_problems(document: Any, positions: Positions, file: str) -> list[Problem]:
+    owners = secret_owners(document)
     out = []
     for path, text in strings(document):
         for match in _PLACEHOLDER.finditer(text):
@@ -141,12 +159,38 @@ def interpolation_problems(document: Any, positions: Positions, file: str) -> li
                 out.append(problem_at(positions, path, "unclosed ${ (write $${ for a literal ${)", file))
             elif not _VARIABLE.fullmatch(inner):
                 out.append(problem_at(positions, path, f"bad interpolation ${{{inner}}}: write ${{NAME}}", file))
+            else:
+                refused = secret_misplaced(inner.split(":-", 1)[0], path, owners, file)
+                if refused:
+                    out.append(problem_at(positions, path, refused, file))
     return out
+
+
+def secret_owners(document: Any) -> dict[str, set[str]]:
+    """Secret name -> the jobs whose source declares it (`source.secrets`)."""
+    owners: dict[str, set[str]] = {}
+    jobs = document.get("jobs") if isinstance(document, dict) else None
+    for job, raw in jobs.items() if isinstance(jobs, dict) else ():
+        source = raw.get("source") if isinstance(raw, dict) else None
+        names = source.get("secrets") if isinstance(source, dict) else None
+        for name in names if isinstance(names, list) else ():
+            owners.setdefault(str(name), set()).add(str(job))
+    return owners
+
+
+def secret_misplaced(name: str, at: Path_, owners: dict[str, set[str]], file: str) -> str | None:
+    """The loader's own refusal of `${name}` at `at` (NOTION_TOKEN anywhere, a secret off its headers)."""
+    secrets = Secrets(owners={n: frozenset(jobs) for n, jobs in owners.items()}, values={})
+    try:
+        refuse_misplaced_secret(name, file, secrets, at)
+    except ConfigError as exc:
+        return str(exc).removeprefix(f"{file}: at {key_path(at)}: ")
+    return None
 
 
 def schema_problems(document: Any, positions: Positions, file: str) -> list[Problem]:
     out: list[Problem] = []
-    for error in loader.validator().iter_errors(document):
+    for error in validator().iter_errors(document):
         out += problems_of(error, positions, file)
     return out
 
@@ -162,7 +206,7 @@ def problems_of(error: ValidationError, positions: Positions, file: str) -> list
         deepest = best_match(error.context)
         if deepest is not None:
             return problems_of(deepest, positions, file)
-    return [problem_at(positions, path, loader.schema_message(error), file)]
+    return [problem_at(positions, path, schema_message(error), file)]
 
 
 def ancestry(error: ValidationError) -> Iterator[ValidationError]:
@@ -200,7 +244,7 @@ def loader_problems(document: Any, positions: Positions, file: str, *, broken: l
     built = []
     clean = not broken
     for name, raw in filled["jobs"].items():
-        prefix = loader.key_path(("jobs", name))
+        prefix = key_path(("jobs", name))
         if any(p == prefix or p.startswith((prefix + ".", prefix + "[")) for p in broken):
             continue
         found = job_problems(builder, name, raw, positions, file)
@@ -209,7 +253,7 @@ def loader_problems(document: Any, positions: Positions, file: str, *, broken: l
         else:
             built.append(loader.build_job(builder, name, raw))
     if clean:
-        for check in (loader.check_unique_resource_names, loader.check_property_owners):
+        for check in (check_unique_resource_names, check_property_owners):
             try:
                 check(builder, tuple(built))
             except ConfigError as exc:

@@ -133,3 +133,23 @@ def test_broken_yaml_is_one_problem_at_its_position() -> None:
         "m.yaml:4:1: top level: expected ',' or ']', but got '<stream end>'"
     ]
     assert lines("") == ["m.yaml:1:1: top level: the file is empty: it needs at least version: 1 and jobs:"]
+
+
+def test_the_token_and_misplaced_secrets_are_refused_where_they_stand() -> None:
+    text = MINIMAL.replace("      key: reference\n", "      key: reference\n      secrets: [ENTITY_API_KEY]\n").replace(
+        "        url: https://example.org/entities.json\n",
+        "        url: https://example.org/entities.json?key=${ENTITY_API_KEY}\n"
+        "        headers: {Authorization: '${NOTION_TOKEN}', X-Key: '${ENTITY_API_KEY}'}\n",
+    )
+    found = lines(text)
+    assert len(found) == 2
+    assert found[0].startswith("m.yaml:6:9: jobs.entities.source.http.url: ${ENTITY_API_KEY} is a secret")
+    assert found[1].startswith("m.yaml:7:19: jobs.entities.source.http.headers.Authorization: ${NOTION_TOKEN} cannot")
+
+
+def test_an_alias_bomb_is_refused_before_it_is_expanded() -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(7)
+    )
+    [problem] = lines(bomb)
+    assert "alias bomb" in problem and problem.startswith("m.yaml:")
