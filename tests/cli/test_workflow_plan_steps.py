@@ -32,8 +32,8 @@ pytestmark = [
 
 @pytest.fixture
 def sandbox() -> Iterator[Any]:
-    """A PlanX sandbox that accepts only the read-only plan token."""
-    with SandboxServer(port=0, seed="planx", rate_limit=None, tokens=(PLAN_TOKEN,)) as sb:
+    """A PlanX sandbox that knows two integrations: the plan's (read content only) and apply's."""
+    with SandboxServer(port=0, seed="planx", rate_limit=None, tokens=(f"{PLAN_TOKEN}:read", WRITE_TOKEN)) as sb:
         yield sb
 
 
@@ -165,11 +165,14 @@ def test_a_crash_or_an_interrupt_fails_the_job_instead_of_reading_as_no_changes(
 
 @pytest.mark.slow
 def test_planning_uses_the_read_only_token_when_one_is_configured(tmp_path: Path, sandbox: Any, gh: FakeGitHub) -> None:
-    # The sandbox accepts only PLAN_TOKEN: the plan succeeds only if the job planned with it.
-    result = runner(tmp_path, sandbox, gh).run()
+    # NOTION_TOKEN is one the sandbox does not know: the plan succeeds only with the read-only token.
+    secrets = {"NOTION_TOKEN": "ntn_unknown_to_notion_9", "NOTION_PLAN_TOKEN": PLAN_TOKEN}
+    result = runner(tmp_path, sandbox, gh, secrets=secrets).run()
     assert result.step("Validate and plan").outputs["exit_code"] == "2", failure_text(result)
-    without = runner(tmp_path, sandbox, gh, secrets={"NOTION_TOKEN": WRITE_TOKEN}).run()
-    assert without.step("Validate and plan").outputs["exit_code"] == "1"  # fell back to NOTION_TOKEN: refused
+    fallback = runner(tmp_path, sandbox, gh, secrets={"NOTION_TOKEN": WRITE_TOKEN}).run()
+    assert fallback.step("Validate and plan").outputs["exit_code"] == "2"  # no plan token: NOTION_TOKEN
+    refused = runner(tmp_path, sandbox, gh, secrets={"NOTION_TOKEN": "ntn_unknown_to_notion_9"}).run()
+    assert refused.step("Validate and plan").outputs["exit_code"] == "1"
 
 
 def apply_everything(sandbox: Any) -> None:
@@ -177,7 +180,7 @@ def apply_everything(sandbox: Any) -> None:
 
     from reconcile.cli import cli
 
-    env = {**sandbox.seed_info["env"], "NOTION_TOKEN": PLAN_TOKEN, "NOTION_RATE_LIMIT": "0"}
+    env = {**sandbox.seed_info["env"], "NOTION_TOKEN": WRITE_TOKEN, "NOTION_RATE_LIMIT": "0"}
     out = CliRunner(env=env).invoke(cli, ["apply", "-c", str(REPO / "mappings.yaml"), "--auto-approve"])
     assert out.exit_code == 0, out.output
 
