@@ -66,7 +66,7 @@ COMMANDS: dict[str, CommandEntry] = {
     "history": CommandEntry(
         "reconcile.commands.history",
         "history",
-        "List recorded runs: when, which jobs, what was written, failures, API calls, duration.",
+        "List recorded runs: id, status, what was written, failures, API calls, duration.",
     ),
     "report": CommandEntry(
         "reconcile.commands.report",
