@@ -102,6 +102,10 @@ def _report_nothing(job: str, error: ReconcileError) -> None:
     return None
 
 
+def _kept_nothing(record: RunRecordJSON) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class ApplyHooks:
     """What the caller shows and decides while jobs are applied; the defaults approve silently."""
@@ -111,6 +115,7 @@ class ApplyHooks:
     progress: ProgressBar = no_progress  # a progress callback for this many writes, or None
     applied: Callable[[RunRecord], None] = _record_nothing  # each recorded run
     job_failed: Callable[[str, ReconcileError], None] = _report_nothing  # a job refused or failed
+    kept: Callable[[RunRecordJSON], None] = _kept_nothing  # each run record written, stopped runs too
 
 
 @dataclass(frozen=True)
@@ -212,6 +217,7 @@ def apply_run(
     command: str = "apply",
     progress: ProgressBar = no_progress,
     clock: Clock = now_utc,
+    kept: Callable[[RunRecordJSON], None] = _kept_nothing,
 ) -> RunRecord:
     """Execute the plan's actions in their order and append the run to the config's run log."""
     done: list[Outcome] = []  # filled as writes land: what a stopped run wrote so far
@@ -221,7 +227,7 @@ def apply_run(
             with progress(len(plan.actions)) as advance:
                 result = execute(plan, gateway, workers=config.notion.workers, progress=advance, done=done)
     except BaseException as exc:
-        stopped = RunStop(config, gateway, started, clock, command=command, saved=saved)
+        stopped = RunStop(config, gateway, started, clock, command=command, saved=saved, kept=kept)
         stopped.keep(exc, plan, ApplyResult(tuple(done)), executed=True)
         raise
     record = RunRecord(
@@ -238,7 +244,7 @@ def apply_run(
         saved=saved,
         run_id=new_run_id(started),
     )
-    keep_record(config, record)
+    keep_record(config, record, kept)
     return record
 
 
@@ -247,11 +253,12 @@ def new_run_id(started: datetime) -> str:
     return f"{started.astimezone(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
 
 
-def keep_record(config: Config, record: RunRecord) -> None:
+def keep_record(config: Config, record: RunRecord, kept: Callable[[RunRecordJSON], None] = _kept_nothing) -> None:
     """Append the run to the log, then send its one alert (if any) and record how that went."""
     previous = read_runs(config.run_log)
     data = record_json(record)
     append_run(config.run_log, data)
+    kept(data)
     if config.notify.webhooks:
         deliveries = deliver(message_for(data, previous_with_counts(previous, data), config.notify), config.notify)
         if deliveries:
@@ -277,6 +284,7 @@ class RunStop:
     clock: Clock
     command: str = "apply"
     saved: bool = False
+    kept: Callable[[RunRecordJSON], None] = _kept_nothing
 
     def keep(
         self,
@@ -305,7 +313,7 @@ class RunStop:
             error=error,
             executed=executed,
         )
-        keep_record(self.config, record)
+        keep_record(self.config, record, self.kept)
 
 
 def stop_reason(exc: BaseException, *, written: int) -> tuple[RunStatus, RunError]:
@@ -372,9 +380,9 @@ def apply_now(
         if plan.has_changes and not hooks.confirm(plan):
             return None
     except BaseException as exc:
-        RunStop(config, gateway, started, clock).keep(exc, plan, jobs=jobs)
+        RunStop(config, gateway, started, clock, kept=hooks.kept).keep(exc, plan, jobs=jobs)
         raise
-    record = apply_run(config, gateway, plan, started=started, progress=hooks.progress, clock=clock)
+    record = apply_run(config, gateway, plan, started=started, progress=hooks.progress, clock=clock, kept=hooks.kept)
     hooks.applied(record)
     return record
 
@@ -399,9 +407,12 @@ def apply_saved(
             assert_fresh(config, plan, gateway)
             check_guards(plan, allow_large_changes=allow_large_changes)
         except BaseException as exc:
-            RunStop(config, gateway, started, clock, saved=True).keep(exc, plan, jobs=plan.jobs if plan else ())
+            stop = RunStop(config, gateway, started, clock, saved=True, kept=hooks.kept)
+            stop.keep(exc, plan, jobs=plan.jobs if plan else ())
             raise
-        record = apply_run(config, gateway, plan, started=started, saved=True, progress=hooks.progress, clock=clock)
+        record = apply_run(
+            config, gateway, plan, started=started, saved=True, progress=hooks.progress, clock=clock, kept=hooks.kept
+        )
         hooks.applied(record)
     return ApplyReport((record,))
 

@@ -10,6 +10,7 @@ from functools import partial
 
 import click
 
+from reconcile.annotations import emit
 from reconcile.commands.common import (
     CONFIG_OPTION,
     CSV_OPTION,
@@ -27,9 +28,10 @@ from reconcile.commands.common import (
 from reconcile.config import load_config
 from reconcile.csvout import plan_rows, write_csv
 from reconcile.errors import ReconcileError
-from reconcile.model import Plan, RunRecord
+from reconcile.model import CiSettings, Plan, RunRecord
 from reconcile.redact import scrub
 from reconcile.run import ApplyHooks, apply_jobs, apply_saved, open_gateway
+from reconcile.runlog import RunRecordJSON
 
 __all__ = ["apply"]
 
@@ -69,6 +71,7 @@ def apply(
         progress=partial(progress_bar, quiet=quiet),
         applied=report_run,
         job_failed=report_job_failure,
+        kept=partial(annotate, config.ci) if config.ci.github_actions else ignore,
     )
     if planfile:
         report = apply_saved(config, gateway, planfile, allow_large_changes=allow_large_changes, hooks=hooks)
@@ -125,6 +128,15 @@ def report_run(record: RunRecord) -> None:
     )
     if record.plan.errors:
         click.echo(f"{len(record.plan.errors)} key(s) were left alone because of errors shown in the plan.", err=True)
+
+
+def annotate(ci: CiSettings, record: RunRecordJSON) -> None:
+    """Under GitHub Actions: the run's errors and warnings as annotations, its outcome in the job summary."""
+    emit(record, echo=click.echo, summary_path=ci.step_summary)
+
+
+def ignore(record: RunRecordJSON) -> None:
+    return None
 
 
 def report_job_failure(job: str, error: ReconcileError) -> None:
