@@ -1,8 +1,8 @@
 """The plan as GitHub-flavoured Markdown, for a pull-request comment or a job summary.
 
 A heading, the summary line, then per resource a table (action, key, changes, why) followed by
-the long-text diffs in <details> blocks, then errors and warnings. split_markdown cuts a long
-rendering into comments that fit GitHub's limit.
+the long-text diffs in <details> blocks, then errors and warnings. reconcile.render.split cuts a
+long rendering into comments that fit GitHub's limit.
 """
 
 from __future__ import annotations
@@ -23,12 +23,9 @@ from reconcile.render.common import (
     text_diff,
 )
 
-GITHUB_COMMENT_LIMIT = 65535
-SECTION_START = re.compile(r"#{1,6} |<details>")
-FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}(?=[^`\n]*$)|~{3,})[^\n]*", re.MULTILINE)
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 
-__all__ = ["GITHUB_COMMENT_LIMIT", "render_markdown", "split_markdown"]
+__all__ = ["render_markdown"]
 
 
 def render_markdown(plan: dict[str, Any], *, redact: bool = False) -> str:
@@ -149,109 +146,3 @@ def url(value: str) -> str:
 
 def longest_backtick_run(value: str) -> int:
     return max((len(m) for m in re.findall(r"`+", value)), default=0)
-
-
-# ── splitting for GitHub ─────────────────────────────────────────────────────────────────────────
-
-
-def split_markdown(text: str, limit: int = GITHUB_COMMENT_LIMIT) -> list[str]:
-    """Chunks of at most `limit` characters, each but a lone one marked "(part i/n)".
-
-    Cuts fall before a heading or a <details> block where the sections fit, else between lines,
-    and only inside a line when one line alone is too long. A code block that has to be cut is
-    closed at the end of one chunk and reopened at the start of the next; otherwise, without the
-    markers, the chunks join back to the text exactly.
-    """
-    if len(text) <= limit:
-        return [text]
-    n = 2
-    while True:
-        budget = limit - len(part_marker(n, n))
-        if budget < 1:
-            raise ValueError(f"limit {limit} is too small to hold a part marker")
-        pieces = pack(sections(text), budget)
-        if len(str(len(pieces))) <= len(str(n)):
-            return [part_marker(i, len(pieces)) + p for i, p in enumerate(pieces, 1)]
-        n = len(pieces)
-
-
-def part_marker(i: int, n: int) -> str:
-    return f"*(part {i}/{n})*\n\n"
-
-
-def sections(text: str) -> list[str]:
-    """The text cut before each heading and <details> block outside code; lines keep their ends."""
-    out: list[str] = []
-    fence: tuple[str, str] | None = None
-    for line in text.splitlines(keepends=True):
-        if not out or (fence is None and SECTION_START.match(line)):
-            out.append(line)
-        else:
-            out[-1] += line
-        fence = fence_after(line, fence)
-    return out
-
-
-def pack(units: list[str], budget: int) -> list[str]:
-    """Greedy: whole sections while they fit; a section too big for one chunk is cut by lines."""
-    chunks: list[str] = []
-    current = ""
-    for unit in units:
-        if len(unit) > budget:
-            if current:
-                chunks.append(current)
-            *full, current = split_section(unit, budget)
-            chunks += full
-            continue
-        if current and len(current) + len(unit) > budget:
-            chunks.append(current)
-            current = ""
-        current += unit
-    if current:
-        chunks.append(current)
-    return chunks
-
-
-def split_section(section: str, budget: int) -> list[str]:
-    """Line by line; a code block cut in two is closed and reopened, so both halves still render."""
-    longest = max((len(m.group(0)) for m in FENCE_OPEN.finditer(section)), default=None)
-    # Room to close a block in one chunk and reopen it in the next, with the opening line uncut;
-    # when a chunk is too small for that, cut plainly rather than overflow.
-    reserve = 0 if longest is None or 3 * longest + 5 > budget else 2 * longest + 4
-    pieces: list[str] = []
-    current = ""
-    fence: tuple[str, str] | None = None  # (opening line, closing marker) of the open code block
-    for piece, starts_line in line_pieces(section, budget - reserve):
-        after = fence_after(piece, fence) if starts_line and reserve else fence
-        needed = len(current) + len(piece) + (len(after[1]) + 2 if after else 0)
-        if current and needed > budget:
-            if fence:
-                current += ("" if current.endswith("\n") else "\n") + fence[1] + "\n"
-            pieces.append(current)
-            current = fence[0] if fence else ""
-        current += piece
-        fence = after
-    pieces.append(current)
-    return pieces
-
-
-def line_pieces(section: str, width: int) -> list[tuple[str, bool]]:
-    """The section's lines (with their ends), a line longer than `width` in several pieces."""
-    out = []
-    for line in section.splitlines(keepends=True):
-        out += [(line[i : i + width], i == 0) for i in range(0, len(line), width)]
-    return out
-
-
-def fence_after(line: str, fence: tuple[str, str] | None) -> tuple[str, str] | None:
-    """The open code block after `line`: opened, closed, or as it was."""
-    if fence is None:
-        match = FENCE_OPEN.match(line)
-        if match is None:
-            return None
-        opening = line if line.endswith("\n") else line + "\n"
-        return opening, match.group(1)
-    marker = fence[1]
-    if re.fullmatch(rf" {{0,3}}{re.escape(marker[0])}{{{len(marker)},}}[ \t]*\n?", line):
-        return None
-    return fence
