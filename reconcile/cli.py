@@ -71,7 +71,7 @@ COMMANDS: dict[str, CommandEntry] = {
     "report": CommandEntry(
         "reconcile.commands.report",
         "report",
-        "Write an HTML report: writes and failures per run, the last run's changes, what is unlinked.",
+        "Write the HTML dashboard: the last run's status, recent runs, writes per action, what is unlinked.",
     ),
     "split-markdown": CommandEntry(
         "reconcile.commands.split_markdown",
