@@ -79,6 +79,7 @@ class Executor:
                 created.page_id if created else action.page_id,
                 "ok",
                 note=created.resolution if created else None,
+                page_url=str(created.page.get("url") or "") or None if created else None,
             )
         except NotionError as exc:
             outcome = failed(action, exc.code or "notion_error", str(exc))

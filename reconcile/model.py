@@ -333,6 +333,7 @@ class Outcome:
     error_code: str | None = None
     message: str | None = None
     note: str | None = None  # a create: "created", "committed", "found" or "recreated"
+    page_url: str | None = None  # a create: the new page's URL (the plan knows the others')
 
 
 @dataclass(frozen=True)

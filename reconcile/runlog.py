@@ -52,6 +52,7 @@ class OutcomeJSON(TypedDict, total=False):
     error_code: str
     message: str
     note: str
+    page_url: str
 
 
 class DiagnosticJSON(TypedDict, total=False):
@@ -146,6 +147,7 @@ def outcome_json(o: Outcome) -> OutcomeJSON:
         "error_code": o.error_code,
         "message": o.message,
         "note": o.note,
+        "page_url": o.page_url,
     }
     return cast(OutcomeJSON, {k: v for k, v in fields.items() if v is not None})
 

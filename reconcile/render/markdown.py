@@ -44,11 +44,9 @@ def render_markdown(plan: dict[str, Any], *, redact: bool = False) -> str:
 
 def context_line(plan: dict[str, Any]) -> str:
     jobs = ", ".join(code(j) for j in plan["jobs"]) or "none"
-    records = ", ".join(f"{text(job)} {n}" for job, n in plan["record_counts"].items()) or "none"
-    return (
-        f"Job {jobs} · source records: {records} · made {text(plan['created_at'])} · "
-        f"config {code(plan['config_digest'][:12])}"
-    )
+    records = ", ".join(f"{text(job)} {n}" for job, n in plan["record_counts"].items())
+    counted = f" · source records: {records}" if records else ""
+    return f"Job {jobs}{counted} · made {text(plan['created_at'])} · config {code(plan['config_digest'][:12])}"
 
 
 def guard_alert(plan: dict[str, Any]) -> str:

@@ -80,11 +80,10 @@ def render_text(plan: dict[str, Any], *, color: bool, redact: bool = False) -> s
 
 def header(plan: dict[str, Any]) -> str:
     jobs = ", ".join(plan["jobs"]) or "(none)"
-    counts = ", ".join(f"{job} {n}" for job, n in plan["record_counts"].items()) or "(none)"
-    return (
-        f"Reconcile plan for {jobs}, made {plan['created_at']} (config {plan['config_digest'][:12]}).\n"
-        f"Source records: {counts}."
-    )
+    counts = ", ".join(f"{job} {n}" for job, n in plan["record_counts"].items())
+    made = f"Reconcile plan for {jobs}, made {plan['created_at']} (config {plan['config_digest'][:12]})."
+    # A plan made without reading a source (suggest-links) claims no record count at all.
+    return f"{made}\nSource records: {counts}." if counts else made
 
 
 def guard_block(plan: dict[str, Any], style: _Style) -> str:
