@@ -43,7 +43,7 @@ __all__ = ["apply"]
 @JOB_OPTION
 @click.option("--allow-large-changes", is_flag=True, help="Override the blast-radius guards.")
 @click.option("--redact", is_flag=True, help="Hide property values in the plan shown.")
-@click.option("-q", "--quiet", is_flag=True, help="Print only the summary and errors (and no progress bar).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the summary line and errors (no plan, no progress bar).")
 @CSV_OPTION
 @verbose_option(command_verbose)
 def apply(
@@ -87,8 +87,13 @@ def apply(
 
 
 def show_plan(plan: Plan, *, quiet: bool, redact: bool) -> None:
-    if not quiet or plan.has_changes:
+    """The plan; with --quiet only its errors (the summary line follows the apply)."""
+    if not quiet:
         click.echo(render(plan, "text", redact=redact, color=use_color()), nl=False)
+        return
+    for d in plan.errors:
+        about = " ".join(x for x in (d.resource, repr(d.key) if d.key is not None else None) if x)
+        click.echo(f"error: {about + ': ' if about else ''}{d.message} [{d.code}]", err=True)
 
 
 def progress_bar(total: int, *, quiet: bool) -> AbstractContextManager[Callable[[int], None] | None]:

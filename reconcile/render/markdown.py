@@ -11,6 +11,7 @@ import html
 import re
 from typing import Any
 
+from reconcile.grouping import DiagnosticGroup, group_diagnostics
 from reconcile.render.common import (
     REDACTED,
     SYMBOLS,
@@ -89,7 +90,7 @@ def change_cell(change: dict[str, Any], with_before: bool, redact: bool) -> str:
     if redact:
         return f"{name}: " + (f"{REDACTED} → {REDACTED}" if with_before else REDACTED)
     if is_long_text(change) and text_diff(change):
-        return f"{name}: (diff below)"
+        return f"{name}: (text below)" if not with_before else f"{name}: (diff below)"
     after = code(format_value(change["after"]), cell=True)
     if not with_before:
         return f"{name}: {after}"
@@ -97,18 +98,39 @@ def change_cell(change: dict[str, Any], with_before: bool, redact: bool) -> str:
 
 
 def details(action: dict[str, Any], change: dict[str, Any]) -> str:
+    """A long text in a fold: a new page's text as it is, a changed text as a line diff."""
     summary = f"{html.escape(action['resource'])} <code>{html.escape(action['key'])}</code>: "
     summary += html.escape(change["name"])
-    body = "\n".join(text_diff(change))
+    created = not shows_before(action)
+    body = str(change["after"]) if created else "\n".join(text_diff(change))
     fence = "`" * max(3, longest_backtick_run(body) + 1)
-    return f"<details><summary>{summary}</summary>\n\n{fence}diff\n{body}\n{fence}\n\n</details>"
+    kind = "text" if created else "diff"
+    return f"<details><summary>{summary}</summary>\n\n{fence}{kind}\n{body}\n{fence}\n\n</details>"
 
 
 # ── diagnostics ──────────────────────────────────────────────────────────────────────────────────
 
 
 def diagnostic_section(title: str, diags: list[dict[str, Any]], redact: bool) -> str:
-    return f"### {title} ({len(diags)})\n\n" + "\n".join(diagnostic_item(d, redact) for d in diags)
+    """Errors one per item; warnings of one kind grouped in one item with the count and the keys."""
+    if diags[0]["severity"] != "warning":
+        return f"### {title} ({len(diags)})\n\n" + "\n".join(diagnostic_item(d, redact) for d in diags)
+    items = []
+    for group in group_diagnostics(diags):
+        if group.count == 1:
+            [only] = [d for d in diags if d["code"] == group.code and d["resource"] == group.resource]
+            items.append(diagnostic_item(only, redact))
+        else:
+            items.append(group_item(group))
+    return f"### {title} ({len(diags)})\n\n" + "\n".join(items)
+
+
+def group_item(group: DiagnosticGroup) -> str:
+    about = f"**{text(group.resource)}** " if group.resource else ""
+    keys = ", ".join(code(k) for k in dict.fromkeys(group.keys))
+    common = group.template
+    what = text(common) if common is not None else f"e.g. {text(group.messages[0])}"
+    return f"- {about}{group.count} × {code(group.code)}: {what}: {keys}"
 
 
 def diagnostic_item(d: dict[str, Any], redact: bool) -> str:

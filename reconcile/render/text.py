@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconcile.grouping import DiagnosticGroup, group_diagnostics
 from reconcile.render.common import (
     REDACTED,
     SYMBOLS,
@@ -107,6 +108,9 @@ def change_lines(change: dict[str, Any], with_before: bool, style: _Style, redac
     name = change["name"]
     if redact:
         return [f"{INDENT}{name}: " + (f"{REDACTED} → {REDACTED}" if with_before else REDACTED)]
+    if is_long_text(change) and not with_before:
+        # A new page's text has nothing to differ from: shown as the text itself, line by line.
+        return [f"{INDENT}{name}:"] + [f"{INDENT * 2}{line}" for line in str(change["after"]).splitlines()]
     if is_long_text(change):
         diff = text_diff(change)
         if diff:
@@ -130,9 +134,20 @@ def diff_line(line: str, style: _Style) -> str:
 
 
 def diagnostic_block(title: str, diags: list[dict[str, Any]], style: _Style, redact: bool) -> str:
+    """Errors one per line (each needs its own fix); warnings of one kind grouped on one line."""
     lines = [f"{title}:"]
-    lines += [f"  {diagnostic_line(d, style, redact)}" for d in diags]
+    if diags and diags[0]["severity"] == "warning":
+        lines += [f"  {group_line(g, diags, style, redact)}" for g in group_diagnostics(diags)]
+    else:
+        lines += [f"  {diagnostic_line(d, style, redact)}" for d in diags]
     return "\n".join(lines)
+
+
+def group_line(group: DiagnosticGroup, diags: list[dict[str, Any]], style: _Style, redact: bool) -> str:
+    if group.count == 1:
+        [only] = [d for d in diags if d["code"] == group.code and d["resource"] == group.resource]
+        return diagnostic_line(only, style, redact)
+    return f"{style('warning', 'warning:')} {' '.join(group.line().split())}"
 
 
 def diagnostic_line(d: dict[str, Any], style: _Style, redact: bool) -> str:

@@ -381,8 +381,9 @@ def test_markdown_table_escapes_pipes_and_markup() -> None:
 def test_markdown_puts_long_text_in_details() -> None:
     md = render_markdown(plan_to_dict(creates_plan()))
     assert "<details><summary>services <code>barnet</code>: Description</summary>" in md
-    assert "+Report a planning breach" in md
-    assert "Description: (diff below)" in md
+    assert "```text\nApply for a lawful development certificate\n" in md  # a new page's text, as text
+    assert "+Report a planning breach" not in md
+    assert "Description: (text below)" in md
     assert 'Description: `"Apply for planning permission"`' in md  # short text stays in the table
 
 
