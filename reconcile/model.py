@@ -221,6 +221,7 @@ class PageState:
     values: dict[str, Value]  # canonical values of the managed properties
     in_trash: bool = False
     last_edited_time: str = ""
+    title: str = ""  # the page's title, for people (relation values are shown by it)
 
 
 @dataclass(frozen=True)
@@ -301,6 +302,7 @@ class Plan:
     record_counts: dict[str, int] = field(default_factory=dict)
     guard_overrides: tuple[str, ...] = ()
     format_version: int = 2
+    labels: dict[str, str] = field(default_factory=dict)  # page id -> title, for relation values shown
 
     @property
     def summary(self) -> dict[str, int]:

@@ -17,8 +17,8 @@ from reconcile.render.common import (
     SYMBOLS,
     actions_of,
     diagnostics_of,
-    format_value,
     is_long_text,
+    shown_value,
     shows_before,
     summary_line,
     text_diff,
@@ -64,37 +64,37 @@ def resource_blocks(plan: dict[str, Any], resource: dict[str, Any], redact: bool
     heading = f"### {text(resource['name'])}"
     if not actions:
         return [heading, f"No changes ({resource['managed']} pages checked)."]
-    blocks = [heading, action_table(actions, redact)]
+    blocks = [heading, action_table(actions, redact, plan.get("labels") or {})]
     if not redact:
         blocks += [details(a, c) for a in actions for c in a["changes"] if is_long_text(c) and text_diff(c)]
     return blocks
 
 
-def action_table(actions: list[dict[str, Any]], redact: bool) -> str:
+def action_table(actions: list[dict[str, Any]], redact: bool, labels: dict[str, str]) -> str:
     rows = ["| | Action | Key | Changes | Why |", "|:-:|---|---|---|---|"]
-    rows += [action_row(a, redact) for a in actions]
+    rows += [action_row(a, redact, labels) for a in actions]
     return "\n".join(rows)
 
 
-def action_row(action: dict[str, Any], redact: bool) -> str:
+def action_row(action: dict[str, Any], redact: bool, labels: dict[str, str]) -> str:
     kind = action["action"]
     key = code(action["key"], cell=True)
     if action["url"] and not redact:
         key = f"[{key}]({url(action['url'])})"
-    changes = "<br>".join(change_cell(c, shows_before(action), redact) for c in action["changes"])
+    changes = "<br>".join(change_cell(c, shows_before(action), redact, labels) for c in action["changes"])
     return f"| {code(SYMBOLS[kind], cell=True)} | {kind} | {key} | {changes} | {text(action['reason'])} |"
 
 
-def change_cell(change: dict[str, Any], with_before: bool, redact: bool) -> str:
+def change_cell(change: dict[str, Any], with_before: bool, redact: bool, labels: dict[str, str]) -> str:
     name = text(change["name"])
     if redact:
         return f"{name}: " + (f"{REDACTED} → {REDACTED}" if with_before else REDACTED)
     if is_long_text(change) and text_diff(change):
         return f"{name}: (text below)" if not with_before else f"{name}: (diff below)"
-    after = code(format_value(change["after"]), cell=True)
+    after = code(shown_value(change, "after", labels), cell=True)
     if not with_before:
         return f"{name}: {after}"
-    return f"{name}: {code(format_value(change['before']), cell=True)} → {after}"
+    return f"{name}: {code(shown_value(change, 'before', labels), cell=True)} → {after}"
 
 
 def details(action: dict[str, Any], change: dict[str, Any]) -> str:

@@ -23,9 +23,9 @@ from reconcile.render.common import (
     REDACTED,
     SYMBOLS,
     diagnostics_of,
-    format_value,
     is_long_text,
     legend,
+    shown_value,
     shows_before,
     subject,
     summary_line,
@@ -70,7 +70,8 @@ def render_text(plan: dict[str, Any], *, color: bool, redact: bool = False) -> s
         blocks.append(guard_block(plan, style))
     if plan["actions"]:
         blocks.append(f"Symbols: {legend()}")
-        blocks += [action_block(a, style, redact) for a in plan["actions"]]
+        labels = plan.get("labels") or {}
+        blocks += [action_block(a, style, redact, labels) for a in plan["actions"]]
     for severity, title in (("error", "Errors"), ("warning", "Warnings")):
         diags = diagnostics_of(plan, severity)
         if diags:
@@ -93,18 +94,20 @@ def guard_block(plan: dict[str, Any], style: _Style) -> str:
     return "\n".join(lines)
 
 
-def action_block(action: dict[str, Any], style: _Style, redact: bool) -> str:
+def action_block(action: dict[str, Any], style: _Style, redact: bool, labels: dict[str, str]) -> str:
     kind = action["action"]
     head = style(kind, f"{SYMBOLS[kind]} {kind}")
     lines = [f"{head} {subject(action['resource'], action['key'])}: {action['reason']}"]
     if action["url"] and not redact:
         lines.append(f"{INDENT}page: {action['url']}")
     for change in action["changes"]:
-        lines += change_lines(change, shows_before(action), style, redact)
+        lines += change_lines(change, shows_before(action), style, redact, labels)
     return "\n".join(lines)
 
 
-def change_lines(change: dict[str, Any], with_before: bool, style: _Style, redact: bool) -> list[str]:
+def change_lines(
+    change: dict[str, Any], with_before: bool, style: _Style, redact: bool, labels: dict[str, str]
+) -> list[str]:
     name = change["name"]
     if redact:
         return [f"{INDENT}{name}: " + (f"{REDACTED} → {REDACTED}" if with_before else REDACTED)]
@@ -115,10 +118,10 @@ def change_lines(change: dict[str, Any], with_before: bool, style: _Style, redac
         diff = text_diff(change)
         if diff:
             return [f"{INDENT}{name}:"] + [INDENT * 2 + diff_line(line, style) for line in diff]
-    after = format_value(change["after"])
+    after = shown_value(change, "after", labels)
     if not with_before:
         return [f"{INDENT}{name}: {after}"]
-    return [f"{INDENT}{name}: {format_value(change['before'])} → {after}"]
+    return [f"{INDENT}{name}: {shown_value(change, 'before', labels)} → {after}"]
 
 
 def diff_line(line: str, style: _Style) -> str:

@@ -62,3 +62,20 @@ def test_apply_quiet_prints_only_the_summary_line_and_errors(sandbox: Any) -> No
     assert again.stdout.splitlines() == [
         "Apply complete (planx-live-services): 0 written, 0 failed. Run recorded in .reconcile/runs.jsonl."
     ]
+
+
+def test_relation_values_show_the_related_pages_titles_and_json_keeps_the_ids(sandbox: Any) -> None:
+    import json
+
+    councils = sandbox.seed_info["pages"]
+    text = run("plan").output
+    block = text.split('+ create services "barnet"', 1)[1].split("\n\n", 1)[0]
+    assert '    Councils: ["London Borough of Barnet"]' in block
+    assert councils["London Borough of Barnet"] not in text
+    markdown = run("plan", "--format", "markdown").output
+    assert 'Councils: `["London Borough of Barnet"]`' in markdown
+    data = json.loads(run("plan", "--format", "json").output)
+    [action] = [a for a in data["actions"] if a["action"] == "create" and a["key"] == "barnet"]
+    [relation] = [c for c in action["changes"] if c["name"] == "Councils"]
+    assert relation["after"] == [councils["London Borough of Barnet"]]
+    assert data["labels"][councils["London Borough of Barnet"]] == "London Borough of Barnet"
