@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from functools import partial
+from pathlib import Path
 
 import click
 
@@ -65,6 +66,8 @@ def apply(
     """
     config = load_config(config_path, os.environ)
     gateway = open_gateway(config, logger=http_logger())
+    if not quiet and not Path(config.run_log).exists():
+        click.echo(missing_log_note(config.run_log))
     hooks = ApplyHooks(
         show=partial(show_plan, quiet=quiet, redact=redact),
         confirm=approve if auto_approve else confirm,
@@ -84,6 +87,15 @@ def apply(
         write_csv(csv_path, [row for r in report.records for row in csv_rows(r)])
     if not report.ok:
         raise Abort(EXIT_ERROR)
+
+
+def missing_log_note(path: str) -> str:
+    """What apply does without its run log: said once, before it plans."""
+    return (
+        f"note: no run log at {path}: this apply starts a new one. Stamps an earlier run failed to "
+        "write and saved plans applied before are not known; nothing is written twice (apply is idempotent). "
+        "In CI, restore the log first (docs/operator.md, CI)."
+    )
 
 
 def show_plan(plan: Plan, *, quiet: bool, redact: bool) -> None:
