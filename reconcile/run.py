@@ -24,6 +24,7 @@ from pathlib import Path
 
 from reconcile.apply import Progress, execute
 from reconcile.desired import build_desired
+from reconcile.drift import mark_drift
 from reconcile.errors import ConfigError, GuardError, PlanFileError, ReconcileError
 from reconcile.lock import exclusive_lock
 from reconcile.model import (
@@ -257,6 +258,7 @@ def keep_record(config: Config, record: RunRecord, kept: Callable[[RunRecordJSON
     """Append the run to the log, then send its one alert (if any) and record how that went."""
     previous = read_runs(config.run_log)
     data = record_json(record)
+    mark_drift(data, record.plan, config.notion.token, previous)
     append_run(config.run_log, data)
     kept(data)
     if config.notify.webhooks:

@@ -53,6 +53,8 @@ class OutcomeJSON(TypedDict, total=False):
     message: str
     note: str
     page_url: str
+    written: dict[str, str]  # property -> keyed fingerprint of the value written (reconcile.drift)
+    drift: bool  # an update that set back a value edited in Notion since reconcile wrote it
 
 
 class DiagnosticJSON(TypedDict, total=False):
