@@ -24,16 +24,32 @@ __all__ = ["Executor", "Progress", "batches", "execute"]
 Progress = Callable[[int], None]
 
 
-def execute(plan: Plan, gateway: NotionWriter, *, workers: int, progress: Progress | None = None) -> ApplyResult:
-    """Every action of the plan, in its order; one outcome per action."""
-    return Executor(gateway, workers=workers, progress=progress).run(plan)
+def execute(
+    plan: Plan,
+    gateway: NotionWriter,
+    *,
+    workers: int,
+    progress: Progress | None = None,
+    done: list[Outcome] | None = None,
+) -> ApplyResult:
+    """Every action of the plan, in its order; one outcome per action. Each outcome is also added to
+    `done` as it lands, so a run that is stopped half-way still knows what it wrote."""
+    return Executor(gateway, workers=workers, progress=progress, done=done).run(plan)
 
 
 class Executor:
     """Executes actions; resolves new-page placeholders as creates land."""
 
-    def __init__(self, gateway: NotionWriter, *, workers: int = 4, progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        gateway: NotionWriter,
+        *,
+        workers: int = 4,
+        progress: Progress | None = None,
+        done: list[Outcome] | None = None,
+    ) -> None:
         self.gateway = gateway
+        self.done = done if done is not None else []
         self.workers = max(1, workers)
         self.progress = progress
         self.created: dict[str, str] = {}  # "new:<resource>:<key>" -> page id
@@ -63,11 +79,14 @@ class Executor:
                 created.page_id if created else action.page_id,
                 "ok",
                 note=created.resolution if created else None,
+                page_url=str(created.page.get("url") or "") or None if created else None,
             )
         except NotionError as exc:
             outcome = failed(action, exc.code or "notion_error", str(exc))
         except (ReconcileError, ValueError) as exc:
             outcome = failed(action, type(exc).__name__, str(exc))
+        with self._lock:
+            self.done.append(outcome)
         if self.progress is not None:
             self.progress(1)
         return outcome

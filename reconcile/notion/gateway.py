@@ -252,6 +252,7 @@ class NotionGateway:
             values=values,
             in_trash=bool(page.get("in_trash") or page.get("archived")),
             last_edited_time=page.get("last_edited_time", ""),
+            title=page_title(properties),
         )
 
     def _decoded(self, page_id: str, prop: NotionObject) -> Any:
@@ -478,3 +479,11 @@ def _key_condition(match_property: str, match_type: str, key: str) -> Filter:
         number = float(key)
         value = int(number) if number.is_integer() else number
     return {"property": match_property, match_type: {"equals": value}}
+
+
+def page_title(properties: NotionObject) -> str:
+    """The text of the page's title property ("" when it has none)."""
+    for prop in properties.values():
+        if isinstance(prop, dict) and prop.get("type") == "title":
+            return "".join(str(t.get("plain_text", "")) for t in prop.get("title") or [])
+    return ""

@@ -206,6 +206,7 @@ def test_json_form_has_the_documented_keys_in_order_and_a_summary() -> None:
         "diagnostics",
         "record_counts",
         "guard_overrides",
+        "labels",
     ]
     assert data["format_version"] == 2
     assert data["resources"][0] == {
