@@ -57,7 +57,7 @@ def escape_property(text: str) -> str:
 # ── a run record as annotations ──────────────────────────────────────────────────────────────────
 
 
-def annotations(record: Mapping[str, Any]) -> list[Annotation]:
+def run_annotations(record: Mapping[str, Any]) -> list[Annotation]:
     """Errors first (the run's own error, plan errors, failed writes by kind), then warnings by code."""
     out: list[Annotation] = []
     error = record.get("error")
@@ -109,8 +109,8 @@ def job_summary(record: Mapping[str, Any]) -> str:
     if record.get("run_id"):
         lines += [f"Run `{record['run_id']}`, {float(record.get('duration_s') or 0):.1f}s.", ""]
     lines += counts_table(record)
-    problems = [a for a in annotations(record) if a.level == "error"]
-    warnings = [a for a in annotations(record) if a.level == "warning"]
+    problems = [a for a in run_annotations(record) if a.level == "error"]
+    warnings = [a for a in run_annotations(record) if a.level == "warning"]
     if problems:
         lines += ["", "**Errors**", ""] + [f"- {md_line(a.message)}" for a in problems]
     if warnings:
@@ -141,7 +141,7 @@ def md_line(text: str) -> str:
 
 def emit(record: Mapping[str, Any], *, echo: Callable[[str], None], summary_path: str | None) -> None:
     """Print the annotations and append the job summary (when GitHub gave a summary file)."""
-    for annotation in annotations(record):
+    for annotation in run_annotations(record):
         echo(annotation.command())
     if summary_path:
         with Path(summary_path).open("a", encoding="utf-8") as fh:

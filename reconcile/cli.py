@@ -162,7 +162,7 @@ class ReconcileGroup(click.Group):
 
 def as_user_error(exc: click.UsageError) -> click.UsageError:
     """A usage error exits 1, like every error a person can fix: click's 2 means "changes" to CI."""
-    exc.exit_code = EXIT_ERROR
+    exc.exit_code = EXIT_ERROR  # type: ignore[misc]  # click declares it on the class; instances may differ
     return exc
 
 

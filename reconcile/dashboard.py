@@ -86,7 +86,7 @@ def written_by_action(record: Record) -> dict[str, int]:
 
 def job_records(runs: Sequence[Record], job: str) -> list[Record]:
     """Each run restricted to the outcomes and warnings of one job's resources."""
-    out = []
+    out: list[Record] = []
     for run in runs:
         if job not in (run.get("jobs") or []):
             continue
@@ -94,7 +94,8 @@ def job_records(runs: Sequence[Record], job: str) -> list[Record]:
         jobs = run.get("jobs") or []
 
         def mine(item: Mapping[str, Any], owners: Mapping[str, str] = owners, jobs: Sequence[str] = jobs) -> bool:
-            return owners.get(item.get("resource"), jobs[0] if len(jobs) == 1 else None) == job
+            owner = owners.get(str(item.get("resource")), jobs[0] if len(jobs) == 1 else "")
+            return owner == job
 
         out.append(
             {

@@ -53,7 +53,7 @@ def mark_drift(record: RunRecordJSON, plan: Plan, token: str, previous: Sequence
         return
     key = secret_key(token)
     last = written_fingerprints(previous)
-    actions = {(a.action, a.resource, a.key): a for a in plan.actions}
+    actions: dict[tuple[str, str, str], Action] = {(a.action, a.resource, a.key): a for a in plan.actions}
     for outcome in record.get("outcomes") or []:
         action = actions.get((outcome.get("action", ""), outcome.get("resource", ""), outcome.get("key", "")))
         page_id = outcome.get("page_id")

@@ -68,7 +68,11 @@ class OfflineLoader(yaml.SafeLoader):
     """SafeLoader that keeps dates as text, as the config loader does (duplicates are found apart)."""
 
 
-OfflineLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+def timestamp_as_text(loader: OfflineLoader, node: yaml.ScalarNode) -> str:
+    return loader.construct_yaml_str(node)
+
+
+OfflineLoader.add_constructor("tag:yaml.org,2002:timestamp", timestamp_as_text)
 
 
 # ── entry point ──────────────────────────────────────────────────────────────────────────────────
@@ -213,7 +217,7 @@ def ancestry(error: ValidationError) -> Iterator[ValidationError]:
     node: ValidationError | None = error
     while node is not None:
         yield node
-        node = node.parent
+        node = node.parent if isinstance(node.parent, ValidationError) else None
 
 
 def unknown_key_problems(error: ValidationError, path: Path_, positions: Positions, file: str) -> list[Problem]:
@@ -221,7 +225,7 @@ def unknown_key_problems(error: ValidationError, path: Path_, positions: Positio
     allowed = sorted(schema.get("properties", {}))
     patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
     out = []
-    for key in error.instance:
+    for key in error.instance if isinstance(error.instance, dict) else ():
         if key in allowed or any(p.search(str(key)) for p in patterns):
             continue
         nearest = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import click
 
@@ -17,7 +18,7 @@ def written_text(written: dict[str, int]) -> str:
     return ", ".join(f"{n} {action}" for action, n in sorted(written.items())) or "no changes"
 
 
-def table(rows: list[tuple[str, ...]]) -> str:
+def table(rows: Sequence[tuple[str, ...]]) -> str:
     """Columns padded to their widest cell, a rule under the header."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
@@ -58,7 +59,7 @@ def run_detail(record: RunRecordJSON) -> str:
     outcomes = sorted(record.get("outcomes") or [], key=outcome_order)
     lines.append("")
     if outcomes:
-        rows = [("Action", "Resource", "Key", "Status", "Page", "Error")]
+        rows: list[tuple[str, ...]] = [("Action", "Resource", "Key", "Status", "Page", "Error")]
         rows += [outcome_row(o) for o in outcomes]
         lines.append(table(rows))
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from reconcile.annotations import Annotation, annotations, emit, escape_data, job_summary
+from reconcile.annotations import Annotation, emit, escape_data, job_summary, run_annotations
 from reconcile.redact import remember_secret
 from tests.unit.test_notify import guard_trip, record
 
@@ -29,7 +29,7 @@ def test_a_command_line_escapes_newlines_percent_and_property_separators() -> No
 
 
 def test_warnings_of_one_kind_become_one_annotation_with_a_count_and_the_keys() -> None:
-    notes = annotations(record(warnings=unlinked("camden", "barnet", "hounslow")))
+    notes = run_annotations(record(warnings=unlinked("camden", "barnet", "hounslow")))
     assert [n.command() for n in notes] == [
         "::warning title=reconcile%3A relation_target_missing::3 × relation_target_missing (services): "
         "no councils page carries ExternalCustomerID ‹key›; services ‹key› stays unlinked: camden, barnet, hounslow"
@@ -37,7 +37,7 @@ def test_warnings_of_one_kind_become_one_annotation_with_a_count_and_the_keys() 
 
 
 def test_a_single_warning_keeps_its_own_message() -> None:
-    [note] = annotations(record(warnings=unlinked("camden")))
+    [note] = run_annotations(record(warnings=unlinked("camden")))
     assert note.message.startswith("no councils page carries ExternalCustomerID 'camden'")
 
 
@@ -58,7 +58,7 @@ def test_errors_come_first_failed_writes_grouped_by_action_and_code() -> None:
             for k in ("barnet", "lambeth")
         ],
     )
-    notes = annotations(failed)
+    notes = run_annotations(failed)
     assert [n.level for n in notes] == ["error", "warning"]
     assert (
         notes[0].message
@@ -67,7 +67,7 @@ def test_errors_come_first_failed_writes_grouped_by_action_and_code() -> None:
 
 
 def test_a_guard_trip_is_an_error_annotation_with_its_code() -> None:
-    notes = annotations(guard_trip())
+    notes = run_annotations(guard_trip())
     assert [(n.level, n.title) for n in notes] == [("error", "reconcile"), ("error", "reconcile: guard_archive_limit")]
 
 
