@@ -153,12 +153,12 @@ def expected_services(snapshot: dict[str, Any], keys: list[str], councils: set[s
     return out
 
 
-def assert_converged(sb: Any, *, stamped_at_least: set[str] | None = None) -> NotionState:
+def assert_converged(sb: Any, *, stamped_at_least: set[str] | None = None, config: Path = MAPPINGS) -> NotionState:
     """Notion equals the oracle: one page per allowlisted council with the right values, linked and stamped."""
     sb.admin.clear_faults()
     state = notion_state(sb)
     councils = council_keys(sb)
-    expected = expected_services(sb.admin.planx(), allowlist(), councils)
+    expected = expected_services(sb.admin.planx(), allowlist(config), councils)
     assert state.duplicates == {}, f"duplicate pages: {state.duplicates}"
     assert state.services == expected
     linked = {k for k, v in expected.items() if v["Councils"]}
