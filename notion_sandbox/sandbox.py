@@ -241,6 +241,8 @@ class Sandbox:
         extra: dict[str, Any] = {"retry_guidance": list(RETRY_GUIDANCE)}
         if reply.created_id:
             extra["committed_resource_id"] = reply.created_id
+        if reply.child_ids:
+            extra["committed_child_ids"] = list(reply.child_ids)
         err = {
             "object": "error",
             "status": 503,

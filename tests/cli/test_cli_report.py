@@ -85,6 +85,7 @@ def test_the_command_writes_the_file(tmp_path: Path) -> None:
     assert "Job planning-data" in (tmp_path / "out" / "r.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="headless Chromium (Debian package chromium) is not installed")
 def test_it_renders_in_headless_chromium(tmp_path: Path) -> None:
     page = tmp_path / "report.html"

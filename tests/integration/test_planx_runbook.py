@@ -24,6 +24,8 @@ from tests.support.common import notion, run, writes
 from tests.support.reliability import REALISM, assert_end_state, planx_sandbox
 from tests.support.sandbox import settled
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 
 pytest.importorskip("notion_sandbox.server")

@@ -25,6 +25,8 @@ from tests.support.reliability import (
     write_entries,
 )
 
+pytestmark = pytest.mark.slow
+
 JOB = "planx-live-services"
 
 

@@ -32,6 +32,8 @@ from tests.support.reliability import (
 )
 from tests.support.sandbox import settled
 
+pytestmark = pytest.mark.slow
+
 CREATE = ("POST", "/v1/pages")
 UPDATE = ("PATCH", "/v1/pages/{id}")
 QUERY = ("POST", QUERY_ROUTE)

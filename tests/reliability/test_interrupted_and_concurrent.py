@@ -36,6 +36,8 @@ from tests.support.reliability import (
 )
 from tests.support.sandbox import settled
 
+pytestmark = pytest.mark.slow
+
 KILL_AFTER_WRITES = (1, 6, 21)
 
 

@@ -22,6 +22,8 @@ from tests.support.common import run, writes
 from tests.support.reliability import assert_converged, notion_state, write_config
 from tests.support.sandbox import settled
 
+pytestmark = pytest.mark.slow  # end-to-end runs of the CLI against the sandbox
+
 LAG_MS = 60_000  # longer than any test here: the index never catches up by itself
 PAGE_READ = "GET /v1/pages/{id}"
 ALLOWLIST = ["barnet", "buckinghamshire", "camden", "lambeth", "medway", "southwark"]

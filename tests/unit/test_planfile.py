@@ -115,12 +115,14 @@ def plans(draw: st.DrawFn) -> Plan:
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(plan=plans())
 def test_plan_round_trips_through_its_json_form(plan: Plan) -> None:
     assert plan_from_dict(plan_to_dict(plan)) == plan
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(plan=plans())
 def test_generated_plans_fit_the_schema_and_survive_json_text(plan: Plan) -> None:
