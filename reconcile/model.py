@@ -158,6 +158,9 @@ class NotionSettings:
     retry_base_s: float = 0.5  # first backoff ceiling; doubles per retry, full jitter
     timeout_s: float = 60.0
     workers: int = 4
+    # How long Notion's query index may lag behind a write: within it, the pages this machine wrote
+    # are checked by id when planning (reconcile/state.py). 0 trusts the queries.
+    index_lag_s: float = 120.0
     token: str = field(default="", repr=False, compare=False)  # NOTION_TOKEN; "" when unset
 
 

@@ -53,12 +53,13 @@ from reconcile.runlog import (
     notification_json,
     owed_touches,
     read_runs,
+    recent_writes,
     record_json,
     resource_jobs,
 )
 from reconcile.saved import assert_fresh, check_saved_plan
 from reconcile.source import SourceRun, fetch_records
-from reconcile.state import read_job_state, related_data_sources
+from reconcile.state import read_job_state, related_data_sources, reread_pages, rewritten_recently
 
 __all__ = [
     "ApplyHooks",
@@ -188,20 +189,26 @@ def plan_run(
     sources = SourceRun()  # per-key lookup errors
     inputs = []
     extra: list[Diagnostic] = []
+    recent = recent_writes(config.run_log, now, config.notion.index_lag_s)
     for job in selected_jobs(config, jobs):
         desired = desired_state(job, gateway, sources)
         extra += sources.diagnostics
         sources.diagnostics.clear()
-        actual, diags = read_job_state(gateway, job, desired)
+        actual, diags = read_job_state(gateway, job, desired, recent)
         extra += diags
         inputs.append(JobInput(job=job, desired=desired, actual=actual))
+    owed = owed_touches(config.run_log)
     plan = compute_plan(
-        inputs,
-        now=now,
-        config_digest=config.digest,
-        allow_large_changes=allow_large_changes,
-        owed_touches=owed_touches(config.run_log),
+        inputs, now=now, config_digest=config.digest, allow_large_changes=allow_large_changes, owed_touches=owed
     )
+    # The query index may still show a page as it was before this machine edited it moments ago:
+    # read the pages the plan would write again by id, then plan once more.
+    again = rewritten_recently(plan.actions, recent)
+    if again:
+        inputs = [replace(i, actual=reread_pages(gateway, i.job, i.actual, again)) for i in inputs]
+        plan = compute_plan(
+            inputs, now=now, config_digest=config.digest, allow_large_changes=allow_large_changes, owed_touches=owed
+        )
     return replace(plan, diagnostics=(*extra, *plan.diagnostics)) if extra else plan
 
 

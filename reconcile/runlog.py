@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypedDict, cast
+from typing import Literal, TypedDict, cast
 
 from reconcile.model import ApiCalls, Diagnostic, Job, Outcome, RunRecord
 from reconcile.notify import Delivery
@@ -24,6 +25,7 @@ __all__ = [
     "HistoryRow",
     "JobPart",
     "OutcomeJSON",
+    "RecentWrites",
     "RunRecordJSON",
     "UnlinkedKey",
     "append_run",
@@ -33,6 +35,7 @@ __all__ = [
     "notification_json",
     "owed_touches",
     "read_runs",
+    "recent_writes",
     "record_json",
     "resource_jobs",
     "run_status",
@@ -234,6 +237,53 @@ def owed_touches(path: str | os.PathLike[str]) -> frozenset[tuple[str, str]]:
             elif outcome.get("status") == "ok":
                 owed.discard(pair)
     return frozenset(owed)
+
+
+# What this machine's last write left a page as: "live" (created, restored), "trashed" (archived)
+# or "edited" (updated, stamped, or a write whose outcome is unknown).
+LeftAs = Literal["live", "trashed", "edited"]
+RecentWrites = dict[str, dict[str, LeftAs]]  # resource -> page id -> what the last write left it as
+_LEFT_LIVE = frozenset({"create", "restore"})
+_LEFT_TRASHED = frozenset({"archive", "heal"})
+
+
+def recent_writes(path: str | os.PathLike[str], now: datetime, window_s: float) -> RecentWrites:
+    """The pages runs recorded in this run log wrote within `window_s` before `now`, by resource.
+
+    Notion's query index may not show those writes yet (retrieving a page by id always does), so
+    the read stage checks them by id. A run counts from its finish (a stopped run's record counts
+    too); a write that failed may still have landed, so it counts as an edit.
+    """
+    out: RecentWrites = {}
+    if window_s <= 0:
+        return out
+    for record in read_runs(path):
+        ended = parsed_time(record.get("finished_at") or record.get("started_at") or "")
+        # Either way: machines sharing a run log (CI carries it) may disagree about the time.
+        if ended is None or abs((now - ended).total_seconds()) > window_s:
+            continue
+        for outcome in record.get("outcomes") or []:
+            page_id, resource, status = outcome.get("page_id"), outcome.get("resource"), outcome.get("status")
+            if page_id and resource and status in ("ok", "failed"):
+                out.setdefault(resource, {})[page_id] = left_as(outcome.get("action", ""), status == "ok")
+    return out
+
+
+def left_as(action: str, landed: bool) -> LeftAs:
+    if landed and action in _LEFT_LIVE:
+        return "live"
+    if landed and action in _LEFT_TRASHED:
+        return "trashed"
+    return "edited"
+
+
+def parsed_time(text: str) -> datetime | None:
+    """A run log time (UTC, as iso_time writes it); None when it cannot be read."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def applied_plan_ids(path: str | os.PathLike[str]) -> set[str]:

@@ -88,6 +88,7 @@ def notion_settings(raw: dict[str, Any], env: Mapping[str, str]) -> NotionSettin
         retry_base_s=float(raw.get("retry_base_seconds", defaults.retry_base_s)),
         timeout_s=float(raw.get("timeout_seconds", defaults.timeout_s)),
         workers=int(raw.get("workers", defaults.workers)),
+        index_lag_s=float(raw.get("index_lag_seconds", defaults.index_lag_s)),
         token=token,
     )
 

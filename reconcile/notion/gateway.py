@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
@@ -239,6 +239,27 @@ class NotionGateway:
         states = [self._page_state(resource, page, managed) for page in pages]
         return tuple(s for s in states if s.in_trash and s.key is not None)
 
+    def read_pages(
+        self, resource: ResourceConfig, page_ids: Iterable[str], *, data_source_id: str, schema: PropertySchema
+    ) -> tuple[PageState, ...]:
+        """Pages retrieved one by one, as canonical managed values, live or trashed.
+
+        Retrieving a page by id shows every write at once, where the query index may lag behind.
+        A page that is gone, not shared, or no longer in this data source is left out.
+        """
+        managed = [name for name in resource.managed_properties if name in schema]
+        states = []
+        for page_id in page_ids:
+            try:
+                page = self.retrieve_page(page_id)
+            except NotionError as exc:
+                if exc.status in (403, 404):
+                    continue
+                raise
+            if _same_id((page.get("parent") or {}).get("data_source_id"), data_source_id):
+                states.append(self._page_state(resource, page, managed))
+        return tuple(states)
+
     def _page_state(self, resource: ResourceConfig, page: NotionObject, managed: list[str]) -> PageState:
         properties = page.get("properties") or {}
         values = {name: self._decoded(page["id"], properties[name]) for name in managed if name in properties}
@@ -452,6 +473,10 @@ def _split_on(resource: ResourceConfig, schema: PropertySchema) -> tuple[str, st
     """The match property, when its type lets a capped minute be divided by a character."""
     match_type = str(schema.get(resource.match.property, {}).get("type", ""))
     return (resource.match.property, match_type) if match_type in SPLITTABLE_TYPES else None
+
+
+def _same_id(a: Any, b: str) -> bool:
+    return isinstance(a, str) and a.replace("-", "").lower() == b.replace("-", "").lower()
 
 
 def _raw_key(value: Any) -> str | None:
