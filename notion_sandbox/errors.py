@@ -1,11 +1,14 @@
 """Notion's error responses: one exception type carrying status, code, message and additional_data.
 
-Messages follow Notion's wording (see docs/sandbox.md for the ones that are guesses).
+Messages follow Notion's wording; docs/sandbox.md lists each one with its source (and marks the guesses).
+Validation errors built from a JSON path also remember that path and their one-line ``detail``, so that a union of
+alternatives (a property value, a files item, a page parent) can report them the way Notion's validator does.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 SHARING_HINT = "Make sure the relevant pages and databases are shared with your integration."
@@ -15,6 +18,11 @@ MISSING_VERSION_MESSAGE = (
 )
 ARCHIVED_MESSAGE = "Can't edit block that is archived. You must unarchive the block before editing."
 MULTI_SOURCE_MESSAGE = "Databases with multiple data sources are not supported in this API version."
+RESTRICTED_MESSAGE = "Insufficient permissions for this endpoint."
+CONFLICT_MESSAGE = "Conflict occurred while saving. Please try again."
+REQUEST_RATE = "public_api_request_rate_limit"
+WORKSPACE_RATE = "public_api_space_request_rate_limit"
+_SEGMENT = re.compile(r"\.|\[")
 
 
 class NotionError(Exception):
@@ -27,6 +35,8 @@ class NotionError(Exception):
         message: str,
         additional_data: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        path: str | None = None,
+        detail: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -34,6 +44,8 @@ class NotionError(Exception):
         self.message = message
         self.additional_data = additional_data
         self.headers = headers or {}
+        self.path = path
+        self.detail = detail
 
     def body(self, request_id: str) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -67,13 +79,58 @@ def validation(message: str, additional_data: dict[str, Any] | None = None) -> N
     return NotionError(400, "validation_error", message, additional_data)
 
 
+def located(path: str, detail: str, where: str = "body") -> NotionError:
+    """``<where> failed validation: <detail>``, remembering the path the detail is about."""
+    return NotionError(400, "validation_error", f"{where} failed validation: {detail}", path=path, detail=detail)
+
+
 def body_invalid(path: str, expectation: str, value: Any, where: str = "body") -> NotionError:
     """``body failed validation: body.x should be <expectation>, instead was `<value>`.``"""
-    return validation(f"{where} failed validation: {path} should be {expectation}, instead was `{shown(value)}`.")
+    return located(path, f"{path} should be {expectation}, instead was `{shown(value)}`.", where)
+
+
+def not_present(path: str, value: Any) -> NotionError:
+    return body_invalid(path, "not present", value)
+
+
+def undefined(path: str) -> NotionError:
+    return body_invalid(path, "defined", UNDEFINED)
 
 
 def too_long(path: str, limit: int, actual: int, where: str = "body") -> NotionError:
-    return validation(f"{where} failed validation: {path}.length should be ≤ `{limit}`, instead was `{actual}`.")
+    return located(f"{path}.length", f"{path}.length should be ≤ `{limit}`, instead was `{actual}`.", where)
+
+
+def too_short(path: str, limit: int, actual: int) -> NotionError:
+    return located(f"{path}.length", f"{path}.length should be ≥ `{limit}`, instead was `{actual}`.")
+
+
+def one_of(values: tuple[str, ...]) -> str:
+    """Notion's way of listing allowed strings: `"a"` or `"b"`; `"a"`, `"b"`, or `"c"`."""
+    quoted = [f'`"{v}"`' for v in values]
+    if len(quoted) <= 2:
+        return " or ".join(quoted)
+    return ", ".join(quoted[:-1]) + ", or " + quoted[-1]
+
+
+def depth(path: str | None) -> int:
+    return len(_SEGMENT.split(path)) if path else 0
+
+
+def fix_one(errors: list[NotionError]) -> NotionError:
+    """The error of a union none of whose alternatives fits: the deepest failures, one line each.
+
+    One failure deeper than the rest is reported alone (``body failed validation: ...``, as for a rich text content
+    over 2,000 characters); several at the same depth become ``body failed validation. Fix one:`` and a line each.
+    """
+    deepest = max(depth(e.path) for e in errors)
+    lines: list[str] = []
+    for error in errors:
+        if depth(error.path) == deepest and error.detail not in lines:
+            lines.append(error.detail or error.message)
+    if len(lines) == 1:
+        return located(next(e.path for e in errors if depth(e.path) == deepest) or "", lines[0])
+    return NotionError(400, "validation_error", "body failed validation. Fix one:\n" + "\n".join(lines), path=None)
 
 
 def invalid_request_url() -> NotionError:
@@ -86,6 +143,14 @@ def invalid_json() -> NotionError:
 
 def not_found(kind: str, object_id: str) -> NotionError:
     return NotionError(404, "object_not_found", f"Could not find {kind} with ID: {object_id}. {SHARING_HINT}")
+
+
+def restricted() -> NotionError:
+    return NotionError(403, "restricted_resource", RESTRICTED_MESSAGE)
+
+
+def conflict() -> NotionError:
+    return NotionError(409, "conflict_error", CONFLICT_MESSAGE)
 
 
 def archived_block() -> NotionError:
@@ -104,11 +169,11 @@ def multiple_sources(database_id: str, data_source_ids: list[str]) -> NotionErro
     )
 
 
-def rate_limited(retry_after: int) -> NotionError:
+def rate_limited(retry_after: int, reason: str = REQUEST_RATE) -> NotionError:
     return NotionError(
         429,
         "rate_limited",
         RATE_LIMITED_MESSAGE,
-        {"rate_limit_reason": "public_api_request_rate_limit", "retry_after": str(retry_after)},
+        {"rate_limit_reason": reason, "retry_after": str(retry_after)},
         {"Retry-After": str(retry_after)},
     )

@@ -3,7 +3,8 @@
 A rule is ``{"method": "POST", "route": "/v1/pages", "faults": [f1, f2, ...]}`` (one fault consumed per matching
 request, then the rule is spent) or ``{"method", "route", "fault": f, "every": N, "times": T}`` (every Nth matching
 request is faulted, at most T times; T null = forever). ``method``/``route`` may be ``"*"`` or omitted. The first
-live matching rule decides; only that rule's counter advances.
+live matching rule decides; only that rule's counter advances. A ``commit_then`` fault with ``commit_delay_ms`` is a
+late commit: the client is answered first and the write lands that long after (sandbox.py, realism.py).
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ COMMIT_MESSAGE = (
     "Read the object again instead of repeating the write."
 )
 RETRY_GUIDANCE = ["Read the object again to confirm the saved change.", "Do not repeat the write."]
-FAULT_KEYS = {"status", "body", "retry_after", "latency_ms", "drop", "commit_then", "pass"}
+FAULT_KEYS = {"status", "body", "retry_after", "latency_ms", "drop", "commit_then", "commit_delay_ms", "pass"}
+COMMIT_THEN = (503, 504, "timeout", "drop")
 
 
 class FaultError(ValueError):
@@ -78,8 +80,17 @@ def validate_fault(fault: Any) -> None:
         raise FaultError(f"status must be one of {sorted(STATUS_CODES)}")
     if fault.get("body", "json") not in ("json", "html"):
         raise FaultError('body must be "json" or "html"')
-    if "commit_then" in fault and fault["commit_then"] not in (503, "timeout", "drop"):
-        raise FaultError('commit_then must be 503, "timeout" or "drop"')
+    if "commit_then" in fault and fault["commit_then"] not in COMMIT_THEN:
+        raise FaultError('commit_then must be 503, 504, "timeout" or "drop"')
+    delay = fault.get("commit_delay_ms", 0)
+    if "commit_delay_ms" in fault and "commit_then" not in fault:
+        raise FaultError("commit_delay_ms goes with commit_then (the write lands that long after the answer)")
+    if isinstance(delay, bool) or not isinstance(delay, int) or delay < 0:
+        raise FaultError("commit_delay_ms must be a non-negative integer")
+    # Notion sends whole seconds; a test may script fractions to keep its waits short.
+    retry_after = fault.get("retry_after", 1)
+    if isinstance(retry_after, bool) or not isinstance(retry_after, int | float) or retry_after < 0:
+        raise FaultError("retry_after must be a non-negative number of seconds")
 
 
 class FaultBook:

@@ -6,10 +6,12 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
+from notion_sandbox.dates import valid_date
 from notion_sandbox.errors import UNDEFINED, body_invalid, too_long, validation
 from notion_sandbox.ids import normalize_id, parse_iso
 from notion_sandbox.store import Store
-from notion_sandbox.values import EMPTY_VALUES, plain_text, valid_date
+from notion_sandbox.text import plain_text
+from notion_sandbox.values import EMPTY_VALUES
 
 Predicate = Callable[[dict[str, Any]], bool]
 

@@ -1,12 +1,20 @@
-"""Stored objects → Notion JSON, in the key order of real responses, per API version."""
+"""Stored objects → Notion JSON, in the key order of real responses, per API version.
+
+``sees`` (a page id → bool) is the integration's view: a relation to a page it cannot see reads back without that
+page, as in Notion, where a relation to a database not shared with the integration reads back as ``[]``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from notion_sandbox.ids import minute_stamp, object_url, offset_stamp, page_url
 from notion_sandbox.store import Store
-from notion_sandbox.values import render_value, user_ref
+from notion_sandbox.values import BOT_USER_ID, COMPUTED_TYPES, stored_or_empty
+
+Sees = Callable[[str], bool]
+RELATION_CAP = 25
 
 LEGACY = "2022-06-28"
 CURRENT = "2025-09-03"
@@ -31,7 +39,9 @@ def page_parent(store: Store, page: dict[str, Any], version: str) -> dict[str, A
     return {"type": "data_source_id", "data_source_id": ds["id"], "database_id": ds["database_id"]}
 
 
-def render_page(store: Store, page: dict[str, Any], version: str, only: set[str] | None = None) -> dict[str, Any]:
+def render_page(
+    store: Store, page: dict[str, Any], version: str, only: set[str] | None = None, sees: Sees | None = None
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "object": "page",
         "id": page["id"],
@@ -48,7 +58,7 @@ def render_page(store: Store, page: dict[str, Any], version: str, only: set[str]
     out["in_trash"] = page["in_trash"]
     out["is_locked"] = page["is_locked"]
     out["properties"] = {
-        prop["name"]: render_value(prop, page)
+        prop["name"]: render_value(prop, page, sees)
         for prop in store.schema_of(page)
         if only is None or prop["id"] in only or prop["name"] in only
     }
@@ -176,10 +186,63 @@ def render_block(store: Store, obj: dict[str, Any], kind: str, version: str) -> 
     return out
 
 
-def render_search_hit(store: Store, kind: str, obj: dict[str, Any], version: str) -> dict[str, Any]:
+def render_search_hit(
+    store: Store, kind: str, obj: dict[str, Any], version: str, sees: Sees | None = None
+) -> dict[str, Any]:
     """A search result: the full object, as its own retrieve endpoint renders it."""
     if kind == "page":
-        return render_page(store, obj, version)
+        return render_page(store, obj, version, sees=sees)
     if kind == "data_source":
         return render_data_source(store, obj, version)
     return render_legacy_database(store, obj, version)
+
+
+# ---------------------------------------------------------------- property values (read path)
+
+
+def user_ref(user_id: str = BOT_USER_ID) -> dict[str, str]:
+    return {"object": "user", "id": user_id}
+
+
+def visible_refs(refs: list[str], sees: Sees | None) -> list[str]:
+    return refs if sees is None else [ref for ref in refs if sees(ref)]
+
+
+def render_value(prop: dict[str, Any], page: dict[str, Any], sees: Sees | None = None) -> dict[str, Any]:
+    """A page property value as Notion returns it: ``{"id", "type", "<type>": value}``."""
+    kind = prop["type"]
+    out: dict[str, Any] = {"id": prop["id"], "type": kind}
+    if kind == "relation":
+        refs = visible_refs(stored_or_empty(prop, page["props"]), sees)
+        out["relation"] = [{"id": ref} for ref in refs[:RELATION_CAP]]
+        out["has_more"] = len(refs) > RELATION_CAP
+    elif kind == "people":
+        out["people"] = [user_ref(u) for u in stored_or_empty(prop, page["props"])]
+    elif kind in COMPUTED_TYPES:
+        out[kind] = computed_value(prop, page)
+    else:
+        out[kind] = stored_or_empty(prop, page["props"])
+    return out
+
+
+def computed_value(prop: dict[str, Any], page: dict[str, Any]) -> Any:
+    """Computed properties: timestamps and users are real; formula/rollup are not evaluated (null results)."""
+    kind = prop["type"]
+    if kind in ("created_time", "last_edited_time"):
+        return minute_stamp(page[kind])
+    if kind in ("created_by", "last_edited_by"):
+        return user_ref()
+    if kind == "formula":
+        return {"type": "string", "string": None}
+    if kind == "rollup":
+        return {"type": "number", "number": None, "function": prop["config"].get("function", "count")}
+    if kind == "unique_id":
+        return {"prefix": prop["config"].get("prefix"), "number": page.get("number", 1)}
+    if kind == "button":
+        return {}
+    return None
+
+
+def partial(obj_type: str, obj_id: str) -> dict[str, Any]:
+    """What an integration without the read capability gets back from a write: the object's type and id."""
+    return {"object": obj_type, "id": obj_id}

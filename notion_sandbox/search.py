@@ -6,16 +6,16 @@ case; anything in the trash, or under something in the trash, is left out. Rende
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from notion_sandbox.errors import UNDEFINED, body_invalid
 from notion_sandbox.ids import normalize_id
 from notion_sandbox.store import Store
-from notion_sandbox.values import plain_text
+from notion_sandbox.text import plain_text
 
 SEARCH_KEYS = ("query", "filter", "sort", "start_cursor", "page_size")
-MAX_DEPTH = 64  # parent chains longer than this are cycles in a hand-edited state, not real nesting
 
 
 @dataclass(frozen=True)
@@ -126,13 +126,19 @@ def search_cursor(value: Any) -> str | None:
 # ---------------------------------------------------------------- selection
 
 
-def search_hits(store: Store, request: SearchRequest, legacy: bool) -> list[Hit]:
-    """Visible, matching objects, ordered by last edit (ties: creation order, sources before pages)."""
+def search_hits(
+    store: Store, request: SearchRequest, legacy: bool, indexed: Callable[[dict[str, Any]], dict[str, Any] | None]
+) -> list[Hit]:
+    """Visible, matching objects, ordered by last edit (ties: creation order, sources before pages).
+
+    ``indexed`` gives each page as the search index shows it now (None: not indexed yet).
+    """
     candidates: list[Hit] = []
     if request.kind in (None, source_kind(legacy)):
         candidates.extend(source_hits(store, legacy))
     if request.kind in (None, "page"):
-        candidates.extend(Hit("page", p) for p in sorted(store.pages.values(), key=lambda p: (p["seq"], p["id"])))
+        pages = (indexed(p) for p in sorted(store.pages.values(), key=lambda p: (p["seq"], p["id"])))
+        candidates.extend(Hit("page", p) for p in pages if p is not None)
     needle = request.query.casefold()
     found = [h for h in candidates if visible(store, h) and any(needle in t.casefold() for t in titles(store, h))]
     # `reverse` keeps ties in their original (creation) order, as the ascending sort does.
@@ -161,26 +167,7 @@ def titles(store: Store, hit: Hit) -> list[str]:
 
 
 def visible(store: Store, hit: Hit) -> bool:
-    """Not in the trash, and no page, database or data source above it in the trash either."""
-    obj: dict[str, Any] | None = hit.obj
-    kind = hit.kind
-    for _ in range(MAX_DEPTH):
-        if obj is None or obj["in_trash"]:
-            return False
-        obj, kind = parent_of(store, obj, kind)
-        if kind == "workspace":
-            return True
-    return False
-
-
-def parent_of(store: Store, obj: dict[str, Any], kind: str) -> tuple[dict[str, Any] | None, str]:
-    if kind == "data_source":
-        return store.databases.get(obj["database_id"]), "database"
-    parent = obj["parent"]
-    if parent.get("type") == "data_source_id":
-        return store.data_sources.get(parent["data_source_id"]), "data_source"
-    if parent.get("type") == "page_id":
-        return store.pages.get(parent["page_id"]), "page"
-    if parent.get("type") == "database_id":
-        return store.databases.get(parent["database_id"]), "database"
-    return None, "workspace"
+    """Not in the trash, and nothing above it in the trash either, up to the workspace."""
+    chain = store.lineage(hit.kind, hit.obj)
+    top_kind, top = store.parent_of(*chain[-1])
+    return top_kind == "workspace" and top is None and not any(item["in_trash"] for _, item in chain)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from notion_sandbox.store import Store, empty_state
-from notion_sandbox.values import text_items
+from notion_sandbox.text import text_items
 
 SEEDS = ("empty", "planx")
 PARENT_PAGE_ID = "9a9e0000-0000-4000-8000-000000000001"

@@ -1,7 +1,8 @@
 """The sandbox's in-memory workspace: databases → data sources → pages, plus the schema and write rules.
 
 Callers hold ``Store.lock`` around every call (the API layer does); nothing here sleeps or does I/O except
-``save``/``load_file``.
+``save``/``load_file``. Every change to a page goes through ``touch`` first, so that a watcher (the query index of
+realism.py) can keep showing the page as it was for a while; ``touched`` lists the pages a request changed.
 """
 
 from __future__ import annotations
@@ -11,33 +12,39 @@ import json
 import os
 import tempfile
 import threading
-from typing import Any
-from urllib.parse import unquote
+from collections.abc import Callable
+from typing import Any, Protocol
 
-from notion_sandbox.errors import UNDEFINED, body_invalid, multiple_sources, not_found, validation
-from notion_sandbox.ids import Clock, iso_ms, new_id, new_property_id, normalize_id
-from notion_sandbox.values import (
-    ALL_TYPES,
-    COLORS,
-    WriteContext,
-    decode_value,
-    new_option,
-    plain_text,
-)
+from notion_sandbox.errors import body_invalid, multiple_sources, not_found, validation
+from notion_sandbox.ids import Clock, iso_ms, new_id
+from notion_sandbox.schema import SchemaRules
+from notion_sandbox.text import plain_text
+from notion_sandbox.values import WriteContext, decode_value
 
 PAGE_SCHEMA = [{"id": "title", "name": "title", "type": "title", "description": None, "config": {}}]
 STATE_VERSION = 1
+MAX_DEPTH = 64  # parent chains longer than this are cycles in a hand-edited state, not real nesting
+
+
+class PageWatcher(Protocol):
+    """Told about a page just before it changes (``before`` is None for a page being created)."""
+
+    def before_change(self, page_id: str, before: dict[str, Any] | None) -> None: ...
+
+    def after_change(self, page: dict[str, Any]) -> None: ...
 
 
 def empty_state() -> dict[str, Any]:
     return {"version": STATE_VERSION, "pages": {}, "databases": {}, "data_sources": {}, "seq": 0}
 
 
-class Store:
+class Store(SchemaRules):
     def __init__(self, clock: Clock | None = None) -> None:
         self.clock = clock or Clock()
         self.lock = threading.RLock()
         self.data = empty_state()
+        self.watcher: PageWatcher | None = None
+        self.touched: dict[str, dict[str, Any]] = {}
 
     # ------------------------------------------------------------ persistence
 
@@ -172,175 +179,7 @@ class Store:
         db["data_source_ids"].append(ds["id"])
         return ds
 
-    # ------------------------------------------------------------ schema
-
-    def find_property(self, ds_or_schema: Any, key: str) -> dict[str, Any] | None:
-        """A schema property by name, else by id (Notion accepts either)."""
-        schema = ds_or_schema["properties"] if isinstance(ds_or_schema, dict) else ds_or_schema
-        by_name = next((p for p in schema if p["name"] == key), None)
-        return by_name or next((p for p in schema if key in (p["id"], unquote(p["id"]))), None)
-
-    def add_properties(self, ds: dict[str, Any], specs: Any, path: str, legacy: bool = False) -> None:
-        """Create the properties of a new data source (a title ``Name`` is added when none is given)."""
-        if not isinstance(specs, dict):
-            raise body_invalid(path, "an object", specs)
-        reciprocals: list[dict[str, Any]] = []
-        for name, spec in specs.items():
-            prop = self.property_from_spec(ds, name, spec, f"{path}.{name}", legacy)
-            if prop["type"] == "title" and any(p["type"] == "title" for p in ds["properties"]):
-                raise validation("Cannot create a data source with more than one title property.")
-            ds["properties"].append(prop)
-            if prop["type"] == "relation" and prop["config"]["type"] == "dual_property":
-                reciprocals.append(prop)
-        if not any(p["type"] == "title" for p in ds["properties"]):
-            ds["properties"].insert(0, self.blank_property("Name", "title", ds))
-        for prop in reciprocals:
-            self.add_reciprocal(ds, prop)
-
-    def blank_property(self, name: str, kind: str, ds: dict[str, Any]) -> dict[str, Any]:
-        taken = {p["id"] for p in ds["properties"]}
-        prop_id = "title" if kind == "title" else new_property_id(taken)
-        return {"id": prop_id, "name": name, "type": kind, "description": None, "config": default_config(kind)}
-
-    def property_from_spec(self, ds: dict[str, Any], name: str, spec: Any, path: str, legacy: bool) -> dict[str, Any]:
-        kind = spec_type(spec, path)
-        prop = self.blank_property(name, kind, ds)
-        if isinstance(spec.get("description"), str):
-            prop["description"] = spec["description"]
-        body = spec.get(kind)
-        body = body if isinstance(body, dict) else {}
-        prop["config"] = self.config_from_spec(ds, kind, body, f"{path}.{kind}", legacy)
-        return prop
-
-    def config_from_spec(
-        self, ds: dict[str, Any], kind: str, body: dict[str, Any], path: str, legacy: bool
-    ) -> dict[str, Any]:
-        config = default_config(kind)
-        if kind in ("select", "multi_select") and isinstance(body.get("options"), list):
-            config["options"] = options_from_spec(body["options"], f"{path}.options")
-        elif kind == "number" and isinstance(body.get("format"), str):
-            config["format"] = body["format"]
-        elif kind == "relation":
-            config = self.relation_config(ds, body, path, legacy)
-        elif kind in ("formula", "rollup", "unique_id"):
-            config.update({k: v for k, v in body.items() if isinstance(k, str)})
-        return config
-
-    def relation_config(self, ds: dict[str, Any], body: dict[str, Any], path: str, legacy: bool) -> dict[str, Any]:
-        target_id = normalize_id(body.get("data_source_id", UNDEFINED))
-        if target_id is None and (legacy or "database_id" in body):
-            db_id = normalize_id(body.get("database_id", UNDEFINED))
-            if db_id is None:
-                raise body_invalid(f"{path}.database_id", "a valid uuid", body.get("database_id", UNDEFINED))
-            db = self.database(db_id)
-            target_id = self.only_source(db)["id"]
-        if target_id is None:
-            raise body_invalid(f"{path}.data_source_id", "a valid uuid", body.get("data_source_id", UNDEFINED))
-        target = ds if target_id == ds["id"] else self.data_source(target_id)
-        kind = body.get("type") or ("single_property" if "single_property" in body else "dual_property")
-        if kind not in ("dual_property", "single_property"):
-            raise body_invalid(f"{path}.type", '`"single_property"` or `"dual_property"`', kind)
-        config: dict[str, Any] = {"database_id": target["database_id"], "data_source_id": target["id"], "type": kind}
-        if kind == "single_property":
-            config["single_property"] = {}
-        else:
-            given = body.get("dual_property") if isinstance(body.get("dual_property"), dict) else {}
-            config["dual_property"] = {
-                "synced_property_name": given.get("synced_property_name"),
-                "synced_property_id": None,
-            }
-        return config
-
-    def add_reciprocal(self, ds: dict[str, Any], prop: dict[str, Any]) -> None:
-        """Create the other side of a dual relation in its target data source."""
-        dual = prop["config"]["dual_property"]
-        target = self.data_sources[prop["config"]["data_source_id"]]
-        name = dual["synced_property_name"] or f"Related to {self.data_source_title(ds)} ({prop['name']})"
-        name = unique_name(name, {p["name"] for p in target["properties"]})
-        back = self.blank_property(name, "relation", target)
-        back["config"] = {
-            "database_id": ds["database_id"],
-            "data_source_id": ds["id"],
-            "type": "dual_property",
-            "dual_property": {"synced_property_name": prop["name"], "synced_property_id": prop["id"]},
-        }
-        target["properties"].append(back)
-        dual["synced_property_name"] = back["name"]
-        dual["synced_property_id"] = back["id"]
-
-    def update_properties(self, ds: dict[str, Any], specs: Any, path: str, legacy: bool = False) -> None:
-        """PATCH semantics: null removes, ``name`` renames, a type key changes type or configuration."""
-        if not isinstance(specs, dict):
-            raise body_invalid(path, "an object", specs)
-        for key, spec in specs.items():
-            existing = self.find_property(ds, key)
-            if spec is None:
-                if existing is None:
-                    raise validation(f"{key} is not a property that exists.")
-                self.remove_property(ds, existing)
-                continue
-            if not isinstance(spec, dict):
-                raise body_invalid(f"{path}.{key}", "an object or `null`", spec)
-            if existing is None:
-                self.add_properties_partial(ds, key, spec, f"{path}.{key}", legacy)
-                continue
-            self.change_property(ds, existing, spec, f"{path}.{key}", legacy)
-
-    def add_properties_partial(
-        self, ds: dict[str, Any], name: str, spec: dict[str, Any], path: str, legacy: bool
-    ) -> None:
-        prop = self.property_from_spec(ds, spec.get("name", name), spec, path, legacy)
-        if prop["type"] == "title":
-            raise validation("Cannot create a data source with more than one title property.")
-        ds["properties"].append(prop)
-        if prop["type"] == "relation" and prop["config"]["type"] == "dual_property":
-            self.add_reciprocal(ds, prop)
-
-    def change_property(
-        self, ds: dict[str, Any], prop: dict[str, Any], spec: dict[str, Any], path: str, legacy: bool
-    ) -> None:
-        if isinstance(spec.get("name"), str) and spec["name"] != prop["name"]:
-            self.rename_property(ds, prop, spec["name"])
-        if isinstance(spec.get("description"), str):
-            prop["description"] = spec["description"]
-        kind = next((k for k in spec if k in ALL_TYPES), None)
-        if kind is None:
-            return
-        if prop["type"] == "title" and kind != "title":
-            raise validation("Cannot change the type of the title property.")
-        body = spec[kind] if isinstance(spec[kind], dict) else {}
-        if kind != prop["type"]:
-            self.clear_values(ds, prop)
-            prop["type"] = kind
-            prop["config"] = self.config_from_spec(ds, kind, body, f"{path}.{kind}", legacy)
-        elif kind in ("select", "multi_select") and isinstance(body.get("options"), list):
-            prop["config"]["options"] = merge_options(prop["config"]["options"], body["options"], path)
-
-    def rename_property(self, ds: dict[str, Any], prop: dict[str, Any], new_name: str) -> None:
-        prop["name"] = new_name
-        config = prop["config"]
-        if prop["type"] == "relation" and config.get("type") == "dual_property":
-            other = self.data_sources.get(config["data_source_id"])
-            back = self.find_property(other, config["dual_property"]["synced_property_id"]) if other else None
-            if back is not None:
-                back["config"]["dual_property"]["synced_property_name"] = new_name
-
-    def remove_property(self, ds: dict[str, Any], prop: dict[str, Any]) -> None:
-        if prop["type"] == "title":
-            raise validation("Cannot delete the title property.")
-        self.clear_values(ds, prop)
-        ds["properties"].remove(prop)
-        config = prop["config"]
-        if prop["type"] == "relation" and config.get("type") == "dual_property":
-            other = self.data_sources.get(config["data_source_id"])
-            back = self.find_property(other, config["dual_property"]["synced_property_id"]) if other else None
-            if back is not None:
-                back["config"] = {k: v for k, v in back["config"].items() if k != "dual_property"}
-                back["config"].update({"type": "single_property", "single_property": {}})
-
-    def clear_values(self, ds: dict[str, Any], prop: dict[str, Any]) -> None:
-        for page in self.pages_of(ds["id"], include_trashed=True):
-            page["props"].pop(prop["id"], None)
+    # ------------------------------------------------------------ structure
 
     def only_source(self, db: dict[str, Any]) -> dict[str, Any]:
         if len(db["data_source_ids"]) != 1:
@@ -356,10 +195,58 @@ class Store:
         ]
         return sorted(found, key=lambda p: (p["seq"], p["id"]))
 
+    def parent_of(self, kind: str, obj: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+        """The object one level up (kind "workspace" and None at the top)."""
+        if kind == "data_source":
+            return "database", self.databases.get(obj["database_id"])
+        parent = obj["parent"]
+        if parent.get("type") == "data_source_id":
+            return "data_source", self.data_sources.get(parent["data_source_id"])
+        if parent.get("type") == "page_id":
+            return "page", self.pages.get(parent["page_id"])
+        if parent.get("type") == "database_id":
+            return "database", self.databases.get(parent["database_id"])
+        return "workspace", None
+
+    def lineage(self, kind: str, obj: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        """The object and everything above it, nearest first (a cycle in a hand-edited state stops the walk)."""
+        chain: list[tuple[str, dict[str, Any]]] = []
+        current: dict[str, Any] | None = obj
+        seen: set[str] = set()
+        while current is not None and current["id"] not in seen and len(chain) < MAX_DEPTH:
+            seen.add(current["id"])
+            chain.append((kind, current))
+            kind, current = self.parent_of(kind, current)
+        return chain
+
+    def trashed(self, kind: str, obj: dict[str, Any]) -> bool:
+        """In the trash, or under something in the trash."""
+        return any(item["in_trash"] for _, item in self.lineage(kind, obj))
+
     # ------------------------------------------------------------ page writes
 
-    def decode_properties(self, page: dict[str, Any], given: Any) -> tuple[dict[str, Any], WriteContext]:
-        """Validate a request ``properties`` object into {property id: stored value} (nothing is changed yet)."""
+    def touch(self, page: dict[str, Any]) -> None:
+        """Note that ``page`` is about to change (or to be created, when it is not stored yet)."""
+        if page["id"] in self.touched:
+            return
+        self.touched[page["id"]] = page
+        if self.watcher is not None:
+            self.watcher.before_change(page["id"], page if page["id"] in self.pages else None)
+
+    def end_request(self) -> None:
+        """The request is over: every page it touched is final (the watcher sees each once more)."""
+        touched, self.touched = self.touched, {}
+        if self.watcher is not None:
+            for page in touched.values():
+                self.watcher.after_change(page)
+
+    def decode_properties(
+        self, page: dict[str, Any], given: Any, sees: Callable[[str], bool] | None = None
+    ) -> tuple[dict[str, Any], WriteContext]:
+        """Validate a request ``properties`` object into {property id: stored value} (nothing is changed yet).
+
+        ``sees`` tells which pages the integration can see: a relation to any other page names nothing it knows.
+        """
         if not isinstance(given, dict):
             raise body_invalid("body.properties", "an object", given)
         schema = self.schema_of(page)
@@ -371,18 +258,23 @@ class Store:
                 raise validation(f"{key} is not a property that exists.")
             out[prop["id"]] = decode_value(prop, key, value, ctx)
             if prop["type"] == "relation":
-                self.check_relation_targets(prop, out[prop["id"]])
+                self.check_relation_targets(prop, out[prop["id"]], sees)
         return out, ctx
 
-    def check_relation_targets(self, prop: dict[str, Any], ids: list[str]) -> None:
+    def check_relation_targets(
+        self, prop: dict[str, Any], ids: list[str], sees: Callable[[str], bool] | None = None
+    ) -> None:
         wanted = prop["config"]["data_source_id"]
         for target_id in ids:
+            if sees is not None and not sees(target_id):
+                raise not_found("page", target_id)
             target = self.pages.get(target_id)
             if target is None or target["parent"].get("data_source_id") != wanted:
                 raise validation(f"Relation target {target_id} is not a page of the related data source {wanted}.")
 
     def apply_properties(self, page: dict[str, Any], decoded: dict[str, Any], ctx: WriteContext, now: str) -> None:
         """Store decoded values; created select options join the schema; dual relations update the other side."""
+        self.touch(page)
         schema = self.schema_of(page)
         for prop_id, option in ctx.new_options:
             prop = self.find_property(schema, prop_id)
@@ -407,87 +299,15 @@ class Store:
             other = self.pages[added]
             refs = other["props"].setdefault(synced, [])
             if page["id"] not in refs:
+                self.touch(other)
                 refs.append(page["id"])
                 other["last_edited_time"] = now
         for removed in [i for i in old if i not in new]:
             other = self.pages.get(removed)
             if other is not None and page["id"] in other["props"].get(synced, []):
+                self.touch(other)
                 other["props"][synced].remove(page["id"])
                 other["last_edited_time"] = now
 
     def now(self) -> str:
         return iso_ms(self.clock.tick())
-
-
-def spec_type(spec: Any, path: str) -> str:
-    if not isinstance(spec, dict):
-        raise body_invalid(path, "an object", spec)
-    declared = spec.get("type")
-    kind = declared if declared in ALL_TYPES else next((k for k in spec if k in ALL_TYPES), None)
-    if kind is None:
-        raise body_invalid(f"{path}.type", "a valid property type", spec.get("type", UNDEFINED))
-    return kind
-
-
-def default_config(kind: str) -> dict[str, Any]:
-    if kind in ("select", "multi_select"):
-        return {"options": []}
-    if kind == "number":
-        return {"format": "number"}
-    if kind == "status":
-        return default_status()
-    if kind == "unique_id":
-        return {"prefix": None}
-    return {}
-
-
-def default_status() -> dict[str, Any]:
-    options = [
-        {"id": new_id(), "name": "Not started", "color": "default", "description": None},
-        {"id": new_id(), "name": "In progress", "color": "blue", "description": None},
-        {"id": new_id(), "name": "Done", "color": "green", "description": None},
-    ]
-    groups = [
-        {"id": new_id(), "name": name, "color": color, "option_ids": [options[i]["id"]]}
-        for i, (name, color) in enumerate((("To-do", "gray"), ("In progress", "blue"), ("Complete", "green")))
-    ]
-    return {"options": options, "groups": groups}
-
-
-def options_from_spec(given: list[Any], path: str) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for i, item in enumerate(given):
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            raise body_invalid(
-                f"{path}[{i}].name", "a string", item.get("name", UNDEFINED) if isinstance(item, dict) else item
-            )
-        if "," in item["name"]:
-            raise validation(f"Invalid select option, commas not allowed: {item['name']}")
-        option = new_option(item["name"], i, item.get("color"))
-        if isinstance(item.get("description"), str):
-            option["description"] = item["description"]
-        out.append(option)
-    return out
-
-
-def merge_options(current: list[dict[str, Any]], given: list[Any], path: str) -> list[dict[str, Any]]:
-    """Replace the option list, keeping the ids of options whose name (or id) is kept."""
-    fresh = options_from_spec([g for g in given if isinstance(g, dict) and "name" in g], path)
-    by_name = {o["name"]: o for o in current}
-    merged = []
-    for option in fresh:
-        old = by_name.get(option["name"])
-        merged.append({**option, "id": old["id"], "color": old["color"]} if old else option)
-    return merged
-
-
-def unique_name(name: str, taken: set[str]) -> str:
-    if name not in taken:
-        return name
-    n = 1
-    while f"{name} {n}" in taken:
-        n += 1
-    return f"{name} {n}"
-
-
-__all__ = ["COLORS", "PAGE_SCHEMA", "Store", "empty_state"]

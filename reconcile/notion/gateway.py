@@ -25,13 +25,13 @@ import notion_client
 from notion_client.errors import HTTPResponseError, RequestTimeoutError
 
 from reconcile.errors import NotionAuthError, NotionError, ReconcileError
+from reconcile.http import notion_bucket
 from reconcile.model import Diagnostic, NotionSettings, PageState, ResourceConfig, ResourceState
 from reconcile.notion.transport import (
     AmbiguousWriteError,
     CallCounter,
     NotionTransport,
     RetryPolicy,
-    TokenBucket,
     check_token_destination,
 )
 from reconcile.notion.values import decode, normalise_page_id
@@ -66,10 +66,9 @@ class NotionGateway:
         check_token_destination(base_url)
         self.settings = settings
         self.counter = CallCounter()
-        # One token of Notion's burst is kept in reserve: requests leave on schedule but arrive
-        # with jitter, and a request arriving early must not find the server's bucket empty.
-        burst = max(1, settings.burst - 1)
-        self.bucket = TokenBucket(settings.rate_limit, burst, clock=clock, sleep=sleep)
+        # A little under the configured rate, one token of the burst in reserve, and slower for the
+        # rest of the run when Notion answers 429 (reconcile/http.py).
+        self.bucket = notion_bucket(settings.rate_limit, settings.burst, clock=clock, sleep=sleep)
         policy = RetryPolicy(
             max_attempts=settings.max_attempts,
             max_total_s=settings.max_retry_seconds,

@@ -1,43 +1,74 @@
-"""The layer under notion-client that owns pacing, retries and the safety of writes.
+"""What is particular to Notion in the one HTTP layer: request kinds, unsafe resends, the token's road.
 
-notion-client is given an httpx.Client whose transport is a `NotionTransport`, so every request of
-a run (reads and writes, from every worker thread) passes through one place:
+notion-client is given an httpx.Client whose transport is a `NotionTransport`, an `HttpLayer`
+(reconcile/http.py) with Notion's `Rules`, so every request of a run (reads and writes, from every
+worker thread) passes through one place:
 
     notion_client.Client ─▶ httpx.Client ─▶ NotionTransport ─▶ inner transport (network)
-                                              ├── TokenBucket    one rate limit for the run
-                                              ├── RetryPolicy    backoff, Retry-After, bounds
-                                              └── CallCounter    requests sent, by route
+                                            (HttpLayer + NotionRules: pacing, retries, counting, log)
 
 Requests fall into three kinds. Reads (GET, POST .../query, POST /v1/search) and updates (PATCH:
-idempotent) are retried on transient failures: 429, 409, 500, 502, 503, 504, 529, timeouts and
-connection errors. A create (any other POST) is retried only when Notion cannot have processed it
-(429, or a connection that never opened); otherwise its outcome is unknown and it raises
-`AmbiguousWriteError` so that the caller looks before creating again.
+idempotent) are retried on transient failures: 429, 409, 500, 502, 503, 504, 529, timeouts,
+connection errors, and a 2xx whose body is not JSON (a truncated answer). A create (any other POST)
+is retried only when Notion cannot have processed it (429, or a connection that never opened);
+otherwise its outcome is unknown and it raises `AmbiguousWriteError` so that the caller looks
+before creating again. A create answered 2xx with a body that is not JSON did reach Notion but
+names no page: it raises a `NotionError` saying so, and the next run's plan, which reads every
+page by key, finds the page if it was committed.
+
+When retries stop on a failure, the final response carries the reason in the `x-reconcile-retry`
+header ("after 6 attempts", "Retry-After 3600 s exceeds max_retry_seconds 120"): notion-client
+keeps response headers on its `HTTPResponseError`, so the message can say what happened.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
-import random
-import threading
 import time
-from collections import Counter
 from collections.abc import Callable
-from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
 import httpx
 
 from reconcile.errors import NotionAuthError, NotionError
+from reconcile.http import (
+    NOT_SENT,
+    TRANSIENT_EXCEPTIONS,
+    CallCounter,
+    HttpLayer,
+    Outcome,
+    RetryPolicy,
+    Rules,
+    Stop,
+    TokenBucket,
+    is_loopback_host,
+    parse_retry_after,
+    token_may_travel_to,
+)
+
+__all__ = [
+    "RETRY_HEADER",
+    "TRANSIENT_STATUSES",
+    "AmbiguousWriteError",
+    "CallCounter",
+    "NotionRules",
+    "NotionTransport",
+    "RetryPolicy",
+    "TokenBucket",
+    "check_token_destination",
+    "is_loopback_host",
+    "parse_retry_after",
+    "request_kind",
+    "retry_note",
+    "route_template",
+]
 
 RequestKind = Literal["read", "update", "create"]
 
 TRANSIENT_STATUSES = frozenset({409, 429, 500, 502, 503, 504, 529})
-# Failures that happen before a single byte of the request left: safe to resend even a create.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-_TRANSIENT_EXCEPTIONS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+RETRY_HEADER = "x-reconcile-retry"
+_JSON_PROBLEM = "reconcile.json_problem"  # response.extensions key: "" or what is wrong with the body
 _ROUTE_WORDS = frozenset(
     {
         "v1",
@@ -103,167 +134,88 @@ def route_template(method: str, path: str) -> str:
     return f"{method.upper()} /{'/'.join(parts)}"
 
 
-def is_loopback_host(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def check_token_destination(url: str | httpx.URL) -> None:
     """Refuse a destination that would expose the token: plain http beyond loopback."""
-    parsed = httpx.URL(str(url))
-    if parsed.scheme == "https" or (parsed.scheme == "http" and is_loopback_host(parsed.host)):
+    if token_may_travel_to(str(url)):
         return
+    parsed = httpx.URL(str(url))
     raise NotionAuthError(
         f"refusing to send the Notion token to {parsed.scheme}://{parsed.host}",
         hint="use an https:// Notion base URL; plain http is allowed only for a loopback sandbox",
     )
 
 
-# ── counting ─────────────────────────────────────────────────────────────────────────────────────
-
-
-class CallCounter:
-    """Requests actually sent, by "METHOD /route/{id}", including retries; thread-safe."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._by_route: Counter[str] = Counter()
-        self._rate_limited = 0
-        self._retries = 0
-
-    def record(self, route: str, *, status: int | None = None, retry: bool = False) -> None:
-        with self._lock:
-            self._by_route[route] += 1
-            self._rate_limited += status == 429
-            self._retries += retry
-
-    def snapshot(self) -> dict[str, Any]:
-        with self._lock:
-            return {
-                "total": sum(self._by_route.values()),
-                "by_route": dict(sorted(self._by_route.items())),
-                "rate_limited": self._rate_limited,
-                "retries": self._retries,
-            }
-
-
-# ── pacing ───────────────────────────────────────────────────────────────────────────────────────
-
-
-class TokenBucket:
-    """A shared rate limit: `rate` requests per second on average, bursts of up to `burst`.
-
-    Implemented as virtual scheduling (GCRA): each `acquire` reserves the earliest slot under the
-    lock and sleeps outside it, so concurrent workers are served in order and never oversubscribe.
-    `pause` (a server's Retry-After) pushes every later slot past the pause, for all threads.
-    """
-
-    def __init__(
-        self,
-        rate: float | None,
-        burst: int = 1,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.rate = rate or None
-        self.burst = max(1, burst)
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._interval = 1.0 / rate if rate else 0.0
-        self._tat = -float("inf")  # theoretical arrival time of the next conforming request
-        self._paused_until = -float("inf")
-
-    def acquire(self) -> float:
-        """Wait for a slot; returns the seconds waited."""
-        with self._lock:
-            now = self._clock()
-            slot = self._reserve(now)
-        wait = slot - now
-        if wait > 0:
-            self._sleep(wait)
-        return max(0.0, wait)
-
-    def _reserve(self, now: float) -> float:
-        earliest = max(now, self._paused_until)
-        if self.rate is None:
-            return earliest
-        tolerance = (self.burst - 1) * self._interval
-        slot = max(earliest, self._tat - tolerance)
-        self._tat = max(self._tat, slot) + self._interval
-        return slot
-
-    def pause(self, seconds: float) -> None:
-        """Send nothing for `seconds`, then restart at the steady rate rather than a burst."""
-        with self._lock:
-            until = self._clock() + max(0.0, seconds)
-            self._paused_until = max(self._paused_until, until)
-            if self.rate is not None:
-                self._tat = max(self._tat, self._paused_until + (self.burst - 1) * self._interval)
-
-
-# ── retrying ─────────────────────────────────────────────────────────────────────────────────────
-
-
-class RetryPolicy:
-    """Exponential backoff with full jitter, bounded in attempts and in total time."""
-
-    def __init__(
-        self,
-        max_attempts: int = 6,
-        max_total_s: float = 120.0,
-        base_delay_s: float = 0.5,
-        max_delay_s: float = 30.0,
-        jitter: bool = True,
-        rng: Callable[[], float] = random.random,
-        wall_clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.max_attempts = max(1, max_attempts)
-        self.max_total_s = max_total_s
-        self.base_delay_s = base_delay_s
-        self.max_delay_s = max_delay_s
-        self.jitter = jitter
-        self._rng = rng
-        self._wall_clock = wall_clock
-
-    def backoff(self, retry_index: int) -> float:
-        """Seconds to wait before retry number `retry_index` (0 for the first retry)."""
-        ceiling = min(self.max_delay_s, self.base_delay_s * 2**retry_index)
-        return ceiling * self._rng() if self.jitter else ceiling
-
-    def retry_after(self, headers: httpx.Headers) -> float | None:
-        """The server's Retry-After in seconds (delta-seconds or HTTP date), if any."""
-        return parse_retry_after(headers.get("retry-after"), self._wall_clock())
-
-    def allows(self, attempts_made: int, elapsed_s: float, next_delay_s: float) -> bool:
-        """Whether another attempt fits within both bounds."""
-        return attempts_made < self.max_attempts and elapsed_s + next_delay_s <= self.max_total_s
-
-
-# ── the transport ────────────────────────────────────────────────────────────────────────────────
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """A Retry-After header as seconds from `now` (delta-seconds or an HTTP date); None if unreadable."""
-    value = (value or "").strip()
-    if not value:
+def retry_note(headers: httpx.Headers | dict[str, str] | None) -> str | None:
+    """Why the transport stopped retrying the request these response headers came with, if it did."""
+    if not headers:
         return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - now)
-    except (TypeError, ValueError):
-        return None
+    note = httpx.Headers(headers).get(RETRY_HEADER)
+    return note if isinstance(note, str) else None
 
 
-class NotionTransport(httpx.BaseTransport):
+# ── Notion's rules ───────────────────────────────────────────────────────────────────────────────
+
+
+class NotionRules(Rules):
+    """Which Notion outcomes are retried, which would be unsafe to resend, and what a failure becomes."""
+
+    def check(self, request: httpx.Request) -> None:
+        if "authorization" in request.headers:
+            check_token_destination(request.url)
+
+    def route(self, request: httpx.Request) -> str:
+        return route_template(request.method, request.url.path)
+
+    def retryable(self, request: httpx.Request, outcome: Outcome) -> bool:
+        kind = request_kind(request.method, request.url.path)
+        route = self.route(request)
+        if isinstance(outcome, httpx.TransportError):
+            if not isinstance(outcome, TRANSIENT_EXCEPTIONS):
+                return False
+            if kind == "create" and not isinstance(outcome, NOT_SENT):
+                raise _ambiguous_after_exception(route, outcome) from outcome
+            return True
+        if outcome.status_code in TRANSIENT_STATUSES:
+            if kind == "create" and outcome.status_code != 429:
+                raise _ambiguous_after_response(route, outcome)
+            return True
+        if outcome.is_success and json_problem(outcome):
+            if kind == "create":
+                raise _unknown_create(route, outcome)
+            return True
+        return False
+
+    def final(self, request: httpx.Request, outcome: Outcome, stop: Stop) -> httpx.Response:
+        if isinstance(outcome, httpx.TransportError):
+            raise outcome
+        if outcome.is_success and json_problem(outcome):
+            raise _unreadable(self.route(request), outcome, stop)
+        if stop.reason is not None:
+            outcome.headers[RETRY_HEADER] = stop.reason
+        return outcome
+
+
+def json_problem(response: httpx.Response) -> str:
+    """What is wrong with a response body that should be JSON ("" when nothing is); parsed once."""
+    cached = response.extensions.get(_JSON_PROBLEM)
+    if isinstance(cached, str):
+        return cached
+    problem = ""
+    try:
+        json.loads(response.content)
+    except UnicodeDecodeError:
+        problem = "not UTF-8"
+    except json.JSONDecodeError as exc:
+        # JSON that breaks off where the text ends (mid-string included) was cut short.
+        cut = exc.pos >= len(exc.doc.rstrip()) or exc.msg.startswith("Unterminated string")
+        problem = f"truncated after {len(response.content)} bytes" if cut else f"not JSON at byte {exc.pos}"
+    response.extensions[_JSON_PROBLEM] = problem
+    return problem
+
+
+class NotionTransport(HttpLayer):
+    """The HTTP layer with Notion's rules; the argument order is the layer's."""
+
     def __init__(
         self,
         inner: httpx.BaseTransport | None = None,
@@ -275,82 +227,10 @@ class NotionTransport(httpx.BaseTransport):
         sleep: Callable[[float], None] = time.sleep,
         logger: logging.Logger | None = None,
     ) -> None:
-        self.inner = inner or httpx.HTTPTransport()
-        self.policy = policy or RetryPolicy()
-        self.bucket = bucket or TokenBucket(None, clock=clock, sleep=sleep)
-        self.counter = counter or CallCounter()
-        self._clock = clock
-        self._sleep = sleep
-        self._logger = logger
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if "authorization" in request.headers:
-            check_token_destination(request.url)
-        kind = request_kind(request.method, request.url.path)
-        route = route_template(request.method, request.url.path)
-        started = self._clock()
-        attempts = 0
-        while True:
-            self.bucket.acquire()
-            attempts += 1
-            outcome = self._attempt(request, route, retry=attempts > 1)
-            delay = self._next_delay(outcome, kind, route, attempts)
-            elapsed = self._clock() - started
-            if delay is None or not self.policy.allows(attempts, elapsed, delay):
-                return _finish(outcome)
-            self._wait(outcome, delay)
-
-    def _attempt(self, request: httpx.Request, route: str, *, retry: bool) -> httpx.Response | httpx.TransportError:
-        sent_at = self._clock()
-        try:
-            response = self.inner.handle_request(request)
-            response.read()
-        except httpx.TransportError as exc:
-            if not isinstance(exc, _NOT_SENT):
-                self.counter.record(route, retry=retry)
-            self._log(request, type(exc).__name__, sent_at)
-            return exc
-        self.counter.record(route, status=response.status_code, retry=retry)
-        self._log(request, str(response.status_code), sent_at)
-        return response
-
-    def _next_delay(
-        self, outcome: httpx.Response | httpx.TransportError, kind: RequestKind, route: str, n: int
-    ) -> float | None:
-        """Seconds before the next attempt, or None when this outcome is final."""
-        if isinstance(outcome, httpx.TransportError):
-            if not isinstance(outcome, _TRANSIENT_EXCEPTIONS):
-                return None
-            if kind == "create" and not isinstance(outcome, _NOT_SENT):
-                raise _ambiguous_after_exception(route, outcome) from outcome
-            return self.policy.backoff(n - 1)
-        if outcome.status_code not in TRANSIENT_STATUSES:
-            return None
-        if kind == "create" and outcome.status_code != 429:
-            raise _ambiguous_after_response(route, outcome)
-        retry_after = self.policy.retry_after(outcome.headers)
-        return retry_after if retry_after is not None else self.policy.backoff(n - 1)
-
-    def _wait(self, outcome: httpx.Response | httpx.TransportError, delay: float) -> None:
-        has_retry_after = isinstance(outcome, httpx.Response) and "retry-after" in outcome.headers
-        if has_retry_after:
-            self.bucket.pause(delay)  # the server asked everyone to wait, not just this request
-        else:
-            self._sleep(delay)
-
-    def _log(self, request: httpx.Request, status: str, sent_at: float) -> None:
-        if self._logger is not None:
-            duration = self._clock() - sent_at
-            self._logger.info("%s %s %s %.3fs", request.method, request.url, status, duration)
-
-    def close(self) -> None:
-        self.inner.close()
+        super().__init__(inner, policy, bucket, counter, rules=NotionRules(), clock=clock, sleep=sleep, logger=logger)
 
 
-def _finish(outcome: httpx.Response | httpx.TransportError) -> httpx.Response:
-    if isinstance(outcome, httpx.TransportError):
-        raise outcome
-    return outcome
+# ── the errors a request can end in ──────────────────────────────────────────────────────────────
 
 
 def _ambiguous_after_exception(route: str, exc: httpx.TransportError) -> AmbiguousWriteError:
@@ -362,7 +242,8 @@ def _ambiguous_after_exception(route: str, exc: httpx.TransportError) -> Ambiguo
 
 def _ambiguous_after_response(route: str, response: httpx.Response) -> AmbiguousWriteError:
     body = _json_body(response)
-    additional = body.get("additional_data") if isinstance(body.get("additional_data"), dict) else {}
+    extra = body.get("additional_data")
+    additional: dict[str, Any] = extra if isinstance(extra, dict) else {}
     committed = additional.get("committed_resource_id")
     code = body.get("code") if isinstance(body.get("code"), str) else None
     return AmbiguousWriteError(
@@ -372,6 +253,26 @@ def _ambiguous_after_response(route: str, response: httpx.Response) -> Ambiguous
         committed_resource_id=committed if isinstance(committed, str) else None,
         status=response.status_code,
         code=code,
+    )
+
+
+def _unknown_create(route: str, response: httpx.Response) -> NotionError:
+    return NotionError(
+        f"{route}: Notion answered {response.status_code} with a body that is {json_problem(response)}, "
+        "so the page may have been created but its outcome is unknown",
+        hint="the next run reads every page by key before creating, so it will not create it twice",
+        code="invalid_json",
+        status=response.status_code,
+    )
+
+
+def _unreadable(route: str, response: httpx.Response, stop: Stop) -> NotionError:
+    tries = f" ({stop.reason})" if stop.reason else ""
+    return NotionError(
+        f"{route}: Notion answered {response.status_code} with a body that is {json_problem(response)}{tries}",
+        hint="a proxy or a dropped connection cut the answer short; run again",
+        code="invalid_json",
+        status=response.status_code,
     )
 
 

@@ -4,6 +4,9 @@
     http     GET JSON page by page (source/http.py)
     lookup   GET once per existing page, enriching it (source/lookup.py)
 
+Every request goes through the one HTTP layer (reconcile/http.py, with the sources' rules in
+source/client.py): retries, Retry-After, pacing, the request log and the secret checks are there.
+
 A `SourceRun` carries what sources hand to the rest of a run besides records: the pages a lookup
 already read (so the state read does not query them again) and per-key problems (Diagnostics).
 """
@@ -11,10 +14,13 @@ already read (so the state read does not query them again) and per-key problems 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from reconcile.errors import ConfigError
 from reconcile.model import Diagnostic, Job, Record
+
+if TYPE_CHECKING:
+    from reconcile.source.lookup import LookupGateway
 
 __all__ = ["SourceRun", "fetch_records"]
 
@@ -26,7 +32,7 @@ class SourceRun:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-def fetch_records(job: Job, *, gateway: Any = None, run: SourceRun | None = None) -> list[Record]:
+def fetch_records(job: Job, *, gateway: LookupGateway | None = None, run: SourceRun | None = None) -> list[Record]:
     """The job's records, or a SourceError; a failed fetch never reaches the planner."""
     kind = job.source.kind
     if kind == "graphql":

@@ -1,60 +1,55 @@
-"""Fetch records from a GraphQL endpoint (Hasura's envelope: errors come back as HTTP 200)."""
+"""Fetch records from a GraphQL endpoint (Hasura's envelope: errors come back as HTTP 200).
+
+The request goes through the one HTTP layer (source/client.py): a 429, a 5xx, a timeout or a
+dropped connection is retried within the source's `max_attempts` and `max_retry_seconds`, a
+query being a read. Any failure left is one SourceError, before anything is planned.
+"""
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
-import requests
+import httpx
 
 from reconcile.errors import SourceError
+from reconcile.http import RetryPolicy
 from reconcile.model import Record, SourceConfig
-from reconcile.source.common import records_at, require_keys, short_body
+from reconcile.source.client import USER_AGENT, SourceClient
+from reconcile.source.common import records_at, refuse_unstorable_text, require_keys, short_body
 
-USER_AGENT = "reconcile (+https://github.com/; declarative Notion sync)"
+__all__ = ["USER_AGENT", "fetch_graphql", "graphql_document"]
 
 
-def fetch_graphql(source: SourceConfig, *, session: requests.Session | None = None) -> list[Record]:
+def fetch_graphql(
+    source: SourceConfig,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    policy: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    logger: logging.Logger | None = None,
+) -> list[Record]:
     """POST the configured query and return the records found at `source.records`."""
     payload: dict[str, Any] = {"query": source.query, "variables": dict(source.variables)}
     if source.options.get("operation_name"):
         payload["operationName"] = source.options["operation_name"]
-    # Never an Authorization header: the public PlanX API runs unauthenticated, and the Notion token
-    # must never leave for anywhere but Notion.
-    headers = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": USER_AGENT}
-    headers.update(source.headers)
-    http = session or requests.Session()
-    try:
-        response = http.post(source.endpoint, json=payload, headers=headers, timeout=source.timeout_s)
-    except requests.Timeout as exc:
-        raise SourceError(
-            f"GraphQL source {source.endpoint} did not answer within {source.timeout_s:g} s",
-            hint="nothing was written; try again later or raise timeout_seconds",
-        ) from exc
-    except requests.RequestException as exc:
-        raise SourceError(
-            f"GraphQL source {source.endpoint} could not be reached: {type(exc).__name__}",
-            hint="nothing was written; check the endpoint URL and the network",
-        ) from exc
-    document = graphql_document(source.endpoint, response)
+    # No Authorization header unless the config sets one: the public PlanX API runs unauthenticated.
+    what = "GraphQL source"
+    with SourceClient(
+        source, what=what, transport=transport, policy=policy, sleep=sleep, clock=clock, logger=logger
+    ) as client:
+        document = graphql_document(source.endpoint, client.post_json(source.endpoint, payload))
     records = records_at(document, source.records, source.endpoint)
-    require_keys(records, source.key, f"GraphQL source {source.endpoint}")
+    require_keys(records, source.key, f"{what} {source.endpoint}")
+    refuse_unstorable_text(records, source.key, f"{what} {source.endpoint}")
     return records
 
 
-def graphql_document(endpoint: str, response: requests.Response) -> dict[str, Any]:
+def graphql_document(endpoint: str, document: Any) -> dict[str, Any]:
     """The response's JSON object, or a SourceError saying exactly why it is unusable."""
-    if not 200 <= response.status_code < 300:
-        raise SourceError(
-            f"GraphQL source {endpoint} answered HTTP {response.status_code}: {short_body(response.text)}",
-            hint="nothing was written",
-        )
-    try:
-        document = response.json()
-    except ValueError as exc:
-        raise SourceError(
-            f"GraphQL source {endpoint} answered with a body that is not JSON: {short_body(response.text)}",
-            hint="nothing was written",
-        ) from exc
     if not isinstance(document, dict):
         raise SourceError(f"GraphQL source {endpoint} answered JSON that is not an object")
     errors = document.get("errors")
@@ -82,7 +77,7 @@ def graphql_error_summary(errors: Any) -> str:
             ext = err.get("extensions") or {}
             where = ext.get("path") if isinstance(ext, dict) else None
             code = ext.get("code") if isinstance(ext, dict) else None
-            detail = ", ".join(x for x in (code, where) if x)
+            detail = ", ".join(str(x) for x in (code, where) if x)
             parts.append(f"{message} [{detail}]" if detail else message)
         else:
             parts.append(str(err))

@@ -4,71 +4,91 @@
         ─▶ each distinct URL GET once, under a rate limit ─▶ rows {"page": {...}, "response": ...}
 
 The gateway serves the state read that follows from the same query (reads are cached per run until
-a write), so the data source is queried once. A lookup that fails (HTTP error after the
-retries, a body that is not JSON, nothing at `records`) becomes a per-key error Diagnostic and
-that page gets no row: nothing is written for it, and the other lookups go on.
+a write), so the data source is queried once. Lookups go through the one HTTP layer
+(source/client.py), paced by its token bucket (retries too) and retried like any source. A lookup
+that fails (HTTP error after the retries, a body that is not JSON, nothing at `records`, text
+Notion cannot store) becomes a per-key error Diagnostic and that page gets no row: nothing is
+written for it, and the other lookups go on.
 """
 
 from __future__ import annotations
 
-import os
+import logging
 import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
-import requests
+import httpx
 
 from reconcile.desired import key_text
 from reconcile.errors import SourceError
 from reconcile.expressions import ExpressionError, compile_expression
+from reconcile.http import RetryPolicy, TokenBucket, shown_url
 from reconcile.model import Diagnostic, Job, PageState, PropertyMapping, Record, ResourceConfig, ResourceState
-from reconcile.notion.transport import TokenBucket
-from reconcile.source.http import HttpPolicy, JsonGetter, refuse_notion_token, shown_url, source_policy
+from reconcile.source.client import SourceClient
+from reconcile.source.common import unstorable_text
 
 __all__ = ["DEFAULT_LOOKUP_RATE", "fetch_lookup", "fill_template", "read_lookup_pages"]
 
 DEFAULT_LOOKUP_RATE = 5.0  # requests per second; planning.data.gov.uk asks clients to be gentle
-DEFAULT_LOOKUP_BURST = 5
+# No burst: 5 per second means 5 in the first second too.
+DEFAULT_LOOKUP_BURST = 1
 _FIELD = re.compile(r"\{([^{}]+)\}")
 
 Outcome = tuple[Any, str | None]  # (document, None) or (None, why it failed)
 
 
+class LookupGateway(Protocol):
+    """What a lookup needs from Notion: the data source and one bulk read of its pages."""
+
+    def resolve(self, database_id: str, data_source_name: str | None) -> tuple[str, dict[str, Any]]: ...
+
+    def read_resource(
+        self,
+        resource: ResourceConfig,
+        *,
+        data_source_id: str,
+        schema: dict[str, Any],
+        include_trash: bool,
+        strip_warnings: list[Diagnostic],
+    ) -> ResourceState: ...
+
+
 def fetch_lookup(
     job: Job,
-    gateway: Any,
+    gateway: LookupGateway,
     *,
     diagnostics: list[Diagnostic],
-    session: requests.Session | None = None,
-    policy: HttpPolicy | None = None,
+    transport: httpx.BaseTransport | None = None,
+    policy: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
-    notion_token: str | None = None,
+    logger: logging.Logger | None = None,
 ) -> list[Record]:
     """One row per looked-up page; failed lookups are appended to `diagnostics`, not raised."""
     source = job.source
     resource = job.resource(source.options["resource"])
     requires = tuple(source.options.get("requires") or ())
-    refuse_notion_token(source, notion_token if notion_token is not None else os.environ.get("NOTION_TOKEN"))
     state = read_lookup_pages(gateway, resource, requires)
     templates: dict[str, str] = dict(source.options.get("urls") or {"": source.endpoint})
     wanted = [(page, page_urls(templates, page, requires)) for page in state.pages if is_looked_up(page, requires)]
-    getter = JsonGetter(
-        headers=source.headers,
-        timeout_s=source.timeout_s,
-        session=session,
-        policy=policy or source_policy(source),
+    rate = source.options.get("rate_limit", DEFAULT_LOOKUP_RATE)  # None: unpaced (tests)
+    bucket = TokenBucket(float(rate) if rate else None, DEFAULT_LOOKUP_BURST, clock=clock, sleep=sleep)
+    distinct = list(dict.fromkeys(url for _, urls in wanted for url in urls.values()))
+    with SourceClient(
+        source,
+        what="lookup",
+        transport=transport,
+        policy=policy,
+        bucket=bucket,
         sleep=sleep,
         clock=clock,
-        what="lookup",
-    )
-    rate = source.options.get("rate_limit", DEFAULT_LOOKUP_RATE)
-    bucket = TokenBucket(rate, DEFAULT_LOOKUP_BURST, clock=clock, sleep=sleep)
-    distinct = list(dict.fromkeys(url for _, urls in wanted for url in urls.values()))
-    outcomes = {url: fetch_one(getter, bucket, url) for url in distinct}
+        logger=logger,
+    ) as client:
+        outcomes = {url: fetch_one(client, url) for url in distinct}
     rows = []
     for page, urls in wanted:
         row = page_row(page, resource, requires, urls, outcomes, source.records, diagnostics)
@@ -84,7 +104,7 @@ def fetch_lookup(
     return rows
 
 
-def read_lookup_pages(gateway: Any, resource: ResourceConfig, requires: tuple[str, ...]) -> ResourceState:
+def read_lookup_pages(gateway: LookupGateway, resource: ResourceConfig, requires: tuple[str, ...]) -> ResourceState:
     """The resource's live pages in one bulk read, with the `requires` properties decoded too."""
     data_source_id, schema = gateway.resolve(resource.database, resource.data_source)
     absent = [p for p in requires if p not in schema]
@@ -114,10 +134,9 @@ def fill_template(template: str, values: Mapping[str, Any]) -> str:
     return _FIELD.sub(lambda m: quote(key_text(values.get(m.group(1))), safe=""), template)
 
 
-def fetch_one(getter: JsonGetter, bucket: TokenBucket, url: str) -> Outcome:
-    bucket.acquire()
+def fetch_one(client: SourceClient, url: str) -> Outcome:
     try:
-        return getter.get(url), None
+        return client.get_json(url), None
     except SourceError as exc:
         return None, exc.message
 
@@ -148,14 +167,17 @@ def page_row(
 
 def response_part(document: Any, records: str, url: str) -> Outcome:
     """The part of a response the properties read (`records`, `@` by default)."""
-    if records == "@":
-        return document, None
-    try:
-        found = compile_expression(records).search(document)
-    except ExpressionError as exc:
-        return None, f"records {records!r} failed on {shown_url(url)}: {exc}"
-    if found is None:
-        return None, f"the response from {shown_url(url)} has nothing at {records!r}"
+    found = document
+    if records != "@":
+        try:
+            found = compile_expression(records).search(document)
+        except ExpressionError as exc:
+            return None, f"records {records!r} failed on {shown_url(url)}: {exc}"
+        if found is None:
+            return None, f"the response from {shown_url(url)} has nothing at {records!r}"
+    problem = unstorable_text(found, "response")
+    if problem is not None:
+        return None, f"the response from {shown_url(url)}: {problem} (Notion cannot store that text)"
     return found, None
 
 

@@ -156,3 +156,31 @@ def test_broken_copies_of_real_responses_are_rejected(
     errors = openapi.errors(exchange.method, exchange.path, exchange.status, body)
     assert errors, "the validator accepted a broken response"
     assert any(expected in error for error in errors), errors
+
+
+PAGE_ID = "26899f72-bada-807d-a8ed-c01b19c0effb"
+
+
+def test_partial_objects_are_checked_strictly_against_their_own_schema(openapi: NotionOpenApi) -> None:
+    assert openapi.errors("POST", "/v1/pages", 200, {"object": "page", "id": PAGE_ID, "request_id": PAGE_ID}) == []
+    assert openapi.errors("POST", "/v1/pages", 200, {"object": "pages", "id": PAGE_ID}) != []
+    assert openapi.errors("POST", "/v1/pages", 200, {"object": "page", "id": "not-a-uuid"}) != []
+    # A body with any other key is a full object, never a partial one.
+    assert openapi.errors("POST", "/v1/pages", 200, {"object": "page", "id": PAGE_ID, "url": "x"}) != []
+
+
+@pytest.mark.parametrize(
+    ("start", "valid"),
+    [
+        ("2025-01-31", True),
+        ("2025-01-31T10:00:00.000+01:00", True),
+        ("2025-01-31T10:00:00Z", True),
+        ("20250131", False),
+        ("2025-13-01", False),
+        ("2025-01-31 10:00:00", False),
+    ],
+)
+def test_date_values_take_dates_and_date_times(openapi: NotionOpenApi, start: str, valid: bool) -> None:
+    schema = "/components/schemas/dateResponse"
+    found = openapi.errors_against(schema, {"start": start, "end": None, "time_zone": None})
+    assert (found == []) is valid

@@ -464,3 +464,69 @@ def test_error_responses_on_every_route(
         expected.discard((400, "validation_error"))  # users/me: no id and no body to get wrong
     assert codes == expected
     assert_no_findings(problems(openapi, recorder.exchanges))
+
+
+# The answers that strictness, sharing, capabilities and realism add, each produced once and validated like the rest.
+GRANTS = (
+    "ntn_sandbox",
+    "ntn_reader:read",
+    "ntn_writer:update,insert",
+    f"ntn_councils:read,update,insert:{COUNCILS_DS}",
+)
+BARNET = "c0c11c00-0000-4000-8001-000000000001"
+
+
+def test_strict_access_and_realism_answers_conform(openapi: NotionOpenApi) -> None:
+    recorder = Recorder()
+    with start_sandbox(seed="planx", rate_limit=None, tokens=GRANTS, chaos=0.000001) as server:
+        server.admin.add_faults(
+            [{"method": "PATCH", "route": "/v1/pages/{id}", "faults": [{"commit_then": 504, "commit_delay_ms": 60000}]}]
+        )
+        with raw_for(server, recorder) as client:
+            council = {"parent": {"data_source_id": COUNCILS_DS}}
+            page = client.post(
+                "/v1/pages",
+                headers=headers(),
+                json={
+                    **council,
+                    "properties": {
+                        "Name": {"title": title_value("😀" * 1000)},
+                        "Integration Last Updated": {
+                            "date": {"start": "2025-07-01T10:00", "end": None, "time_zone": "Europe/London"}
+                        },
+                    },
+                },
+            ).json()
+            client.post(
+                "/v1/pages",
+                headers=headers(),
+                json={**council, "properties": {"Name": {"title": title_value("😀" * 1001)}}},
+            )
+            client.post(
+                "/v1/pages", headers=headers(), json={**council, "properties": {"Name": {"title": [], "foo": 1}}}
+            )
+            client.post("/v1/pages", headers=headers(token="ntn_reader"), json=council)
+            client.post("/v1/pages", headers=headers(token="ntn_writer"), json=council)
+            client.get(f"/v1/data_sources/{SERVICES_DS}", headers=headers(token="ntn_councils"))
+            client.get(f"/v1/pages/{page['id']}", headers=headers(token="ntn_councils"))
+            client.get(f"/v1/pages/{page['id']}/properties/Name", headers=headers())
+            client.get("/v1/users/me", headers=headers(version="2024-01-01"))
+            patch = {"properties": {"Name": {"title": title_value("Again")}}}
+            client.patch(f"/v1/pages/{BARNET}", headers=headers(), json=patch)
+            client.patch(f"/v1/pages/{BARNET}", headers=headers(), json=patch)
+            server.admin.settle()
+            server.admin.settings(workspace_rpm=1)
+            client.get("/v1/users/me", headers=headers())
+            client.get("/v1/users/me", headers=headers())
+    assert {(e.status, e.body.get("code")) for e in recorder.exchanges if e.status != 200} == {
+        (400, "validation_error"),
+        (400, "missing_version"),
+        (403, "restricted_resource"),
+        (404, "object_not_found"),
+        (409, "conflict_error"),
+        (429, "rate_limited"),
+        (504, "gateway_timeout"),
+    }
+    partial = [e for e in recorder.exchanges if e.status == 200 and set(e.body) == {"object", "id", "request_id"}]
+    assert partial, "the token without read gets a partial page"
+    assert_no_findings(problems(openapi, recorder.exchanges))

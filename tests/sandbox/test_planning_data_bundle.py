@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from notion_sandbox import planning_data
+from tests.support.fidelity import SHARED as SHARED_DIR
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "planning-data"
+SHARED = SHARED_DIR / "planning-data"
 BUNDLE = Path(planning_data.__file__).parent / "data" / "planning_data.json"
 
 # Real dataset names (a subset of planning.data.gov.uk's ~100), all accepted by `dataset=`.

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from notion_sandbox.planx import PlanxGraphQL, bundled_snapshot, synthetic_snapshot
+from tests.support.fidelity import SHARED as SHARED_DIR
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "planx"
+SHARED = SHARED_DIR / "planx"
 
 RECOMMENDED = """query GetOnlineServicesPerTeam {
   teams(order_by: {slug: asc}) {
@@ -349,22 +348,19 @@ def test_snapshot_round_trips_with_defaults_filled() -> None:
     }
 
 
-def test_large_generated_snapshot_is_fast() -> None:
-    snapshot = synthetic_snapshot(12_000)
-    started = time.perf_counter()
-    planx = PlanxGraphQL(snapshot)
-    loaded = time.perf_counter()
+@pytest.mark.slow
+def test_large_generated_snapshot_answers_every_team() -> None:
+    # How fast this runs is measured by benchmarks/, not asserted here.
+    planx = PlanxGraphQL(synthetic_snapshot(12_000))
     teams = data(planx, RECOMMENDED)["teams"]
-    answered = time.perf_counter()
     assert len(teams) == 12_000
+    assert [t["slug"] for t in teams[:2]] == ["council-00001", "council-00002"]
     assert teams[0]["flows"] == [
         {"name": "Service 1", "slug": "service-1"},
         {"name": "Service 2", "slug": "service-2"},
         {"name": "Service 4", "slug": "service-4"},
         {"name": "Service 5", "slug": "service-5"},
     ]
-    assert loaded - started < 3.0
-    assert answered - loaded < 4.0
 
 
 def test_queries_and_snapshot_swaps_can_run_concurrently() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
-import requests
 
 server = pytest.importorskip("notion_sandbox.server", reason="the sandbox server is not built yet")
 
@@ -26,7 +26,7 @@ def sandbox() -> Iterator[Any]:
 
 
 def test_graphql_endpoint_answers_the_recommended_query(sandbox: Any) -> None:
-    response = requests.post(sandbox.graphql_url, json={"query": QUERY}, timeout=10)
+    response = httpx.post(sandbox.graphql_url, json={"query": QUERY}, timeout=10)
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("application/json")
     teams = response.json()["data"]["teams"]
@@ -35,7 +35,7 @@ def test_graphql_endpoint_answers_the_recommended_query(sandbox: Any) -> None:
 
 
 def test_graphql_errors_come_back_as_200_envelopes(sandbox: Any) -> None:
-    response = requests.post(sandbox.graphql_url, json={"query": "{ teams { nope } }"}, timeout=10)
+    response = httpx.post(sandbox.graphql_url, json={"query": "{ teams { nope } }"}, timeout=10)
     assert response.status_code == 200
     assert response.json() == {
         "errors": [{
@@ -48,10 +48,10 @@ def test_graphql_errors_come_back_as_200_envelopes(sandbox: Any) -> None:
 def test_entity_json_over_http_builds_links_from_the_request_url(sandbox: Any) -> None:
     url = f"{sandbox.url}/entity.json"
     params = {"dataset": "conservation-area", "organisation_entity": "329", "limit": "1"}
-    response = requests.get(url, params=params, timeout=10)
+    response = httpx.get(url, params=params, timeout=10)
     assert response.status_code == 200
     payload = response.json()
     assert payload["count"] > 1
     assert payload["links"]["next"] == (f"{url}?dataset=conservation-area&organisation_entity=329&limit=1&offset=1")
-    invalid = requests.get(url, params={"dataset": "nope"}, timeout=10)
+    invalid = httpx.get(url, params={"dataset": "nope"}, timeout=10)
     assert invalid.status_code == 422 and invalid.json()["detail"][0]["loc"] == ["query", "dataset"]

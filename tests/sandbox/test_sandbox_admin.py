@@ -57,7 +57,19 @@ def test_reset_state_dump_and_load(sb: SandboxServer, notion: Client) -> None:
 
 def test_settings_change_rate_and_cap(sb: SandboxServer) -> None:
     current = sb.admin.settings(rate_limit=2, burst=5, latency_ms=0, query_cap=50, clock_step_ms=0)
-    assert current == {"rate_limit": 2.0, "burst": 5, "latency_ms": 0, "query_cap": 50, "clock_step_ms": 0}
+    assert current == {
+        "rate_limit": 2.0,
+        "burst": 5,
+        "latency_ms": 0,
+        "query_cap": 50,
+        "clock_step_ms": 0,
+        "query_lag_ms": 0,
+        "chaos": 0.0,
+        "chaos_seed": 0,
+        "chaos_max_retry_after": 60,
+        "chaos_commit_delay_ms": 2000,
+        "workspace_rpm": 0,
+    }
     assert sb.admin.settings(rate_limit=None)["rate_limit"] is None
     with pytest.raises(Exception, match="400"):
         sb.admin.settings(colour="red")

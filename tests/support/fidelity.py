@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,9 @@ from notion_client import Client
 from notion_client.errors import HTTPResponseError
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
+# The reference material sits beside the checkout; a git worktree elsewhere names it in RECONCILE_SHARED_DIR
+# (read at import, before the hermetic-environment fixture scrubs RECONCILE_* for each test).
+SHARED = Path(os.environ.get("RECONCILE_SHARED_DIR") or REPO.parent / "shared")
 TOKEN = "ntn_sandbox"
 VERSION = "2025-09-03"
 

@@ -25,6 +25,8 @@ from referencing.jsonschema import DRAFT202012
 
 DOCUMENT_NAME = "openapi-official-2026-03-11.json"
 DOCUMENT_URI = "urn:notion:openapi-2026-03-11"
+ORIGINAL_URI = "urn:notion:openapi-2026-03-11:unrelaxed"
+PARTIAL_KEYS = {"object", "id"}
 HTTP_METHODS = ("get", "post", "patch", "put", "delete")
 
 
@@ -63,10 +65,14 @@ def relax_document(document: dict[str, Any]) -> dict[str, Any]:
        (e.g. ``oneOf[partialPageObjectResponse, pageObjectResponse]``), so once relaxed a full object matches two
        branches and ``oneOf`` would reject every real response.
     3. Branches naming ``partial*ObjectResponse`` are dropped from unions. Relaxed, ``{object, id}`` would accept
-       any object and make the check vacuous; Notion returns partial objects only to integrations without read
-       access to the object, which never happens against the sandbox. (This tightens, it does not relax.)
+       any object and make the check vacuous. Notion returns partial objects to integrations without the read
+       capability; a body that is one (only ``object``, ``id`` and ``request_id``) is checked instead against the
+       partial schema of the original document, unrelaxed (``NotionOpenApi.errors``). (This tightens.)
     4. ``archived`` is declared as a boolean wherever ``in_trash`` is: the document describes 2026-03-11, which
        dropped ``archived``; 2025-09-03 (what notion-client 3.1.0 and the sandbox speak) sends both.
+    5. ``format: date`` (date values' ``start``/``end`` and date filter operands, nothing else) also accepts an
+       RFC 3339 date-time: Notion returns date-times there (``2023-02-02T00:00:00.000+00:00``, NotWoods/travel#1;
+       changelog "Time zone support") and its filters take them (docs: "Filter database entries", date filter).
     """
     relaxed = copy.deepcopy(document)
     _rewrite(relaxed)
@@ -132,8 +138,11 @@ def _is_rfc3339_date_time(value: object) -> bool:
 
 
 def _is_date(value: object) -> bool:
+    """An ISO 8601 calendar date, or (relaxation 5) an RFC 3339 date-time."""
     if not isinstance(value, str):
         return True
+    if "T" in value:
+        return _is_rfc3339_date_time(value)
     try:
         dt.date.fromisoformat(value)
     except ValueError:
@@ -153,9 +162,11 @@ class NotionOpenApi:
     """The relaxed document plus lookups from (method, path, status) to a response schema."""
 
     def __init__(self, document: dict[str, Any]) -> None:
+        self.original = document
         self.document = relax_document(document)
         resource = Resource.from_contents(self.document, default_specification=DRAFT202012)
-        self.registry: Registry = Registry().with_resource(DOCUMENT_URI, resource)
+        original = Resource.from_contents(self.original, default_specification=DRAFT202012)
+        self.registry: Registry = Registry().with_resources([(DOCUMENT_URI, resource), (ORIGINAL_URI, original)])
         self.operations = _operations(self.document)
         self.checker = format_checker()
 
@@ -184,17 +195,33 @@ class NotionOpenApi:
             return f"/components/schemas/error_api_{status}"
         return "/components/schemas/publicApiCommonErrorResponse"
 
-    def schema_for(self, pointer: str) -> dict[str, Any]:
-        return {"$ref": f"{DOCUMENT_URI}#{pointer}"}
+    def schema_for(self, pointer: str, uri: str = DOCUMENT_URI) -> dict[str, Any]:
+        return {"$ref": f"{uri}#{pointer}"}
 
     def errors(self, method: str, path: str, status: int, body: Any) -> list[str]:
         """Readable validation errors ("at <json path>: <message>"); empty when the body conforms."""
         pointer = self.response_pointer(method, path, status)
+        partial = self.partial_pointer(pointer, body)
+        if partial is not None:
+            bare = {k: v for k, v in body.items() if k != "request_id"}
+            return self.errors_against(partial, bare, ORIGINAL_URI)
         return self.errors_against(pointer, body)
 
-    def errors_against(self, pointer: str, body: Any) -> list[str]:
+    def partial_pointer(self, pointer: str, body: Any) -> str | None:
+        """The original partial-object schema of this response, when the body is a partial object and one is listed."""
+        if not isinstance(body, dict) or set(body) - {"request_id"} != PARTIAL_KEYS:
+            return None
+        node: Any = self.original
+        for part in pointer.strip("/").split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        for branch in node.get("anyOf", []) + node.get("oneOf", []):
+            if _is_partial_object_ref(branch):
+                return branch["$ref"].removeprefix("#")
+        return None
+
+    def errors_against(self, pointer: str, body: Any, uri: str = DOCUMENT_URI) -> list[str]:
         validator = jsonschema.Draft202012Validator(
-            self.schema_for(pointer), registry=self.registry, format_checker=self.checker
+            self.schema_for(pointer, uri), registry=self.registry, format_checker=self.checker
         )
         return [_describe(error) for error in _leaf_errors(validator.iter_errors(body))]
 

@@ -216,9 +216,9 @@ def graphql_body(sb: Any) -> bytes:
     """The sandbox's real answer to the shipped query, to serve from a ScriptedEndpoint."""
     document = yaml.safe_load(MAPPINGS.read_text(encoding="utf-8"))
     query = document["jobs"]["planx-live-services"]["source"]["graphql"]["query"]
-    import requests
+    import httpx
 
-    return requests.post(sb.graphql_url, json={"query": query, "variables": {}}, timeout=10).content
+    return httpx.post(sb.graphql_url, json={"query": query, "variables": {}}, timeout=10).content
 
 
 def one_line(text: str) -> str:

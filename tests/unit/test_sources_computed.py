@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from reconcile.desired import build_desired
 from reconcile.model import Computation, Job, MatchKey, PropertyMapping, ResourceConfig, SourceConfig
 from reconcile.source.lookup import fill_template
@@ -32,7 +34,7 @@ def ranks(state: object) -> dict[str, int]:
 
 
 def test_rank_within_group_orders_by_value_with_ties_in_source_order_and_nulls_last() -> None:
-    records = [
+    records: list[dict[str, Any]] = [
         {"id": "a", "team": "x", "first_online_at": "2021-05-01"},
         {"id": "b", "team": "x", "first_online_at": "2020-01-01"},
         {"id": "c", "team": "y", "first_online_at": "2022-01-01"},

@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from reconcile.errors import SourceError
+from reconcile.http import RetryPolicy, TokenBucket
 from reconcile.model import SourceConfig
-from reconcile.source.http import HttpPolicy, fetch_http, same_origin, shown_url
+from reconcile.redact import remember_secret
+from reconcile.source.http import fetch_http, same_origin, shown_url
+from reconcile.source.lookup import DEFAULT_LOOKUP_BURST, DEFAULT_LOOKUP_RATE
 
 Reply = tuple[int, dict[str, str], bytes]
 Script = Callable[[str], Reply]
@@ -88,9 +92,13 @@ class FakeTime:
         return self.now
 
 
+NOTION_TOKEN = "secret_tok_of_notion"
+remember_secret(NOTION_TOKEN, "NOTION_TOKEN")  # as config loading does with NOTION_TOKEN
+
+
 def fetch(src: SourceConfig, clock: FakeTime | None = None, **kw: Any) -> list[dict[str, Any]]:
     t = clock or FakeTime()
-    return fetch_http(src, sleep=t.sleep, clock=t.clock, notion_token=kw.pop("notion_token", "secret_tok"), **kw)
+    return fetch_http(src, sleep=t.sleep, clock=t.clock, **kw)
 
 
 def entity_pages(total: int) -> Script:
@@ -197,7 +205,7 @@ def test_a_persistent_5xx_fails_after_bounded_attempts(serve: Any) -> None:
     with pytest.raises(
         SourceError, match=r"answered HTTP 500: <html>Internal Server Error</html> \(after 3 attempts\)"
     ):
-        fetch(source(server.url + "/e"), policy=HttpPolicy(max_attempts=3))
+        fetch(source(server.url + "/e"), policy=RetryPolicy(max_attempts=3))
     assert len(server.seen) == 3
 
 
@@ -221,7 +229,7 @@ def test_an_unreachable_source_is_retried_then_reported(serve: Any) -> None:
     url = server.url
     server.close()
     with pytest.raises(SourceError, match="could not be reached"):
-        fetch(source(url + "/e"), policy=HttpPolicy(max_attempts=2))
+        fetch(source(url + "/e"), policy=RetryPolicy(max_attempts=2))
 
 
 # ── failure rules ────────────────────────────────────────────────────────────────────────────────
@@ -250,8 +258,8 @@ def test_headers_are_sent_and_the_notion_token_never_is(serve: Any) -> None:
     fetch(source(server.url + "/e", headers={"X-Api-Key": "pd-key"}))
     assert server.headers[0]["x-api-key"] == "pd-key"
     assert "authorization" not in server.headers[0]
-    with pytest.raises(SourceError, match="would send the Notion token"):
-        fetch(source(server.url + "/e", headers={"Authorization": "Bearer secret_tok"}))
+    with pytest.raises(SourceError, match="refusing to send NOTION_TOKEN in header authorization"):
+        fetch(source(server.url + "/e", headers={"Authorization": f"Bearer {NOTION_TOKEN}"}))
     assert len(server.seen) == 1
 
 
@@ -264,3 +272,41 @@ def test_the_configured_retry_bounds_are_the_policy(serve: Any) -> None:
     with pytest.raises(SourceError, match=r"\(after 2 attempts\)"):
         fetch(source(server.url + "/e", options={"max_attempts": 2, "max_retry_seconds": 30}))
     assert len(server.seen) == 2
+
+
+def test_a_server_that_ignores_the_offset_is_stopped_at_the_first_repeat(serve: Any) -> None:
+    server = serve(lambda path: ok({"entities": [{"reference": "A"}, {"reference": "B"}], "count": 10**9}))
+    pagination = {"offset_param": "offset", "limit_param": "limit", "limit": 2, "count": "count"}
+    with pytest.raises(SourceError) as caught:
+        fetch(source(server.url + "/e", pagination=pagination))
+    assert "page 2 (" in str(caught.value) and "repeats the records of page 1" in str(caught.value)
+    assert len(server.seen) == 2
+
+
+def test_a_next_link_that_changes_but_serves_the_same_page_is_stopped(serve: Any) -> None:
+    server = serve(lambda path: ok({"entities": [{"reference": "A"}], "next": f"/e?cursor={len(path)}x"}))
+    with pytest.raises(SourceError, match="repeats the records of page 1"):
+        fetch(source(server.url + "/e", pagination={"next": "next"}))
+    assert len(server.seen) == 2
+
+
+def test_a_next_link_to_another_host_never_carries_a_declared_secret(serve: Any) -> None:
+    remember_secret("pd-secret-key-123", "PD_API_KEY")
+    elsewhere = serve(lambda path: ok({"entities": []}))
+    link = elsewhere.url.replace("127.0.0.1", "localhost") + "/steal"
+    server = serve(lambda path: ok({"entities": [{"reference": "A"}], "next": link}))
+    keyed = source(server.url + "/e", headers={"X-Api-Key": "pd-secret-key-123"}, pagination={"next": "next"})
+    with pytest.raises(SourceError, match="points to another host"):
+        fetch(replace(keyed, options={"secrets": ("PD_API_KEY",)}))
+    assert elsewhere.seen == []
+
+
+def test_lookups_are_paced_at_their_rate_from_the_first_second() -> None:
+    # The lookup's bucket: 5 per second means 5 in the first second, retries included.
+    t = FakeTime()
+    bucket = TokenBucket(DEFAULT_LOOKUP_RATE, DEFAULT_LOOKUP_BURST, clock=t.clock, sleep=t.sleep)
+    stamps = []
+    for _ in range(7):
+        bucket.acquire()
+        stamps.append(t.now)
+    assert stamps == pytest.approx([0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2])

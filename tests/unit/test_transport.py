@@ -11,7 +11,7 @@ import httpx
 import notion_client
 import pytest
 
-from reconcile.errors import NotionAuthError
+from reconcile.errors import NotionAuthError, NotionError
 from reconcile.notion.transport import (
     AmbiguousWriteError,
     CallCounter,
@@ -20,6 +20,7 @@ from reconcile.notion.transport import (
     TokenBucket,
     check_token_destination,
     request_kind,
+    retry_note,
     route_template,
 )
 
@@ -70,7 +71,7 @@ def error(status: int, code: str, **extra: object) -> httpx.Response:
     return httpx.Response(status, json=body)
 
 
-def ok(body: dict | None = None) -> httpx.Response:
+def ok(body: dict[str, object] | None = None) -> httpx.Response:
     return httpx.Response(200, json=body or {"object": "page", "id": PAGE})
 
 
@@ -201,11 +202,72 @@ def test_backoff_is_exponential_with_full_jitter_and_capped() -> None:
     assert RetryPolicy(base_delay_s=1, jitter=False).backoff(2) == 4
 
 
-def test_exhausted_attempts_return_the_last_response(clock: FakeClock) -> None:
+def test_exhausted_attempts_return_the_last_response_saying_why(clock: FakeClock) -> None:
     transport, seen, counter = make([error(503, "service_unavailable")], clock, max_attempts=4)
-    assert send(transport, "GET", f"/v1/pages/{PAGE}").status_code == 503
+    response = send(transport, "GET", f"/v1/pages/{PAGE}")
+    assert response.status_code == 503
+    assert retry_note(response.headers) == "after 4 attempts"
     assert len(seen) == 4
     assert counter.snapshot()["retries"] == 3
+
+
+def test_a_retry_after_beyond_the_budget_is_not_waited_for_and_says_so(clock: FakeClock) -> None:
+    limited = httpx.Response(429, json={"code": "rate_limited"}, headers={"Retry-After": "3600"})
+    transport, seen, _ = make([limited], clock, max_total_s=120)
+    response = send(transport, "GET", f"/v1/pages/{PAGE}")
+    assert retry_note(response.headers) == "Retry-After 3600 s exceeds max_retry_seconds 120"
+    assert len(seen) == 1 and clock.sleeps == []
+
+
+def test_notion_client_keeps_the_reason_on_its_error(clock: FakeClock) -> None:
+    limited = httpx.Response(429, json={"code": "rate_limited", "message": "slow"}, headers={"Retry-After": "3600"})
+    transport, _, _ = make([limited], clock)
+    with pytest.raises(notion_client.errors.HTTPResponseError) as caught:
+        notion(transport).pages.retrieve(page_id=PAGE)
+    assert retry_note(caught.value.headers) == "Retry-After 3600 s exceeds max_retry_seconds 120"
+
+
+# ── bodies that are not JSON ─────────────────────────────────────────────────────────────────────
+
+
+def truncated() -> httpx.Response:
+    return httpx.Response(200, content=b'{"object": "page", "id": "0f3a', headers={"content-type": "application/json"})
+
+
+def test_a_truncated_200_to_a_read_is_retried(clock: FakeClock) -> None:
+    transport, seen, _ = make([truncated(), ok()], clock)
+    assert send(transport, "GET", f"/v1/pages/{PAGE}").json()["id"] == PAGE
+    assert len(seen) == 2
+
+
+def test_a_read_that_stays_truncated_is_one_clear_notion_error(clock: FakeClock) -> None:
+    transport, seen, _ = make([truncated()], clock, max_attempts=3)
+    with pytest.raises(NotionError) as caught:
+        notion(transport).pages.retrieve(page_id=PAGE)
+    assert str(caught.value) == (
+        "GET /v1/pages/{id}: Notion answered 200 with a body that is truncated after 30 bytes (after 3 attempts) "
+        "(a proxy or a dropped connection cut the answer short; run again)"
+    )
+    assert len(seen) == 3
+
+
+@pytest.mark.parametrize(
+    ("reply", "problem"),
+    [(truncated(), "truncated after 30 bytes"), (httpx.Response(200, text="<html>ok</html>"), "not JSON at byte 0")],
+)
+def test_a_create_answered_200_without_json_is_never_resent_and_says_the_outcome_is_unknown(
+    clock: FakeClock, reply: httpx.Response, problem: str
+) -> None:
+    transport, seen, _ = make([reply, ok()], clock)
+    with pytest.raises(NotionError) as caught:
+        notion(transport).pages.create(parent={"data_source_id": PAGE}, properties={})
+    assert not isinstance(caught.value, AmbiguousWriteError)  # the gateway must not create it again now
+    assert str(caught.value) == (
+        f"POST /v1/pages: Notion answered 200 with a body that is {problem}, so the page may have been created "
+        "but its outcome is unknown (the next run reads every page by key before creating, so it will not create "
+        "it twice)"
+    )
+    assert len(seen) == 1
 
 
 def test_total_time_bounds_retries(clock: FakeClock) -> None:
@@ -288,7 +350,8 @@ def test_notion_client_sees_retried_success_and_ambiguous_writes(clock: FakeCloc
     html = httpx.Response(502, text=HTML_502)
     transport, seen, _ = make([html, ok(), error(503, "service_unavailable")], clock)
     client = notion(transport)
-    assert client.pages.retrieve(page_id=PAGE)["id"] == PAGE
+    page: dict[str, object] = client.pages.retrieve(page_id=PAGE)  # type: ignore[assignment]  # sync client
+    assert page["id"] == PAGE
     with pytest.raises(AmbiguousWriteError):
         client.pages.create(parent={"data_source_id": PAGE}, properties={})
     assert [r.method for r in seen] == ["GET", "GET", "POST"]
@@ -400,6 +463,7 @@ def test_log_lines_never_carry_the_token(clock: FakeClock, caplog: pytest.LogCap
     lines = [r.getMessage() for r in caplog.records]
     assert lines == [
         f"GET https://api.notion.com/v1/pages/{PAGE} 503 0.000s",
+        f"retrying GET https://api.notion.com/v1/pages/{PAGE} in 0.00 s: HTTP 503",
         f"GET https://api.notion.com/v1/pages/{PAGE} 200 0.000s",
     ]
     assert TOKEN not in caplog.text

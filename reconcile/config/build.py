@@ -1,0 +1,336 @@
+"""A schema-valid, interpolated document → the Config model, with the checks the schema cannot make.
+
+Each `build_*` returns one model value and raises one `ConfigError` naming the key path; the checks
+that need several resources or jobs at once live in config/checks.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+from reconcile.config.checks import (
+    check_known_resource,
+    check_mapped_once,
+    check_property_owners,
+    check_unique_resource_names,
+)
+from reconcile.config.schema import KeyPath, config_error
+from reconcile.config.settings import normalise_database_id, notion_settings, parse_duration
+from reconcile.errors import ConfigError
+from reconcile.expressions import ExpressionError, compile_expression
+from reconcile.model import (
+    Computation,
+    Config,
+    Guards,
+    Job,
+    MatchKey,
+    MissingAction,
+    OnMissing,
+    PropertyMapping,
+    ResourceConfig,
+    SourceConfig,
+    TouchRule,
+)
+
+__all__ = ["DEFAULT_TIMEOUT_S", "Builder", "build_config"]
+
+DEFAULT_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Builder:
+    """Builds the model from a schema-valid, interpolated document; `path` names the file."""
+
+    path: str
+
+    def error(self, at: KeyPath, problem: str, hint: str | None = None) -> ConfigError:
+        return config_error(self.path, at, problem, hint)
+
+    def expression(self, text: str, at: KeyPath) -> str:
+        try:
+            compile_expression(text)
+        except ExpressionError as exc:
+            raise self.error(at, f"invalid expression {text!r}: {exc}") from None
+        return text
+
+    def http_url(self, url: str, at: KeyPath) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise self.error(at, f"{url!r} is not an http(s) URL")
+        return url
+
+    def database(self, value: str, at: KeyPath) -> str:
+        found = normalise_database_id(value)
+        if found is None:
+            raise self.error(
+                at,
+                f"{value!r} is not a Notion database id",
+                hint="use the 32 hex digits from the database's URL, dashed or not, or the URL itself",
+            )
+        return found
+
+
+def build_config(document: dict[str, Any], env: Mapping[str, str], path: str) -> Config:
+    b = Builder(path)
+    jobs = tuple(build_job(b, name, raw) for name, raw in document["jobs"].items())
+    check_unique_resource_names(b, jobs)
+    check_property_owners(b, jobs)
+    return Config(
+        path=path,
+        digest=document_digest(document),
+        jobs=jobs,
+        notion=notion_settings(document.get("notion") or {}, env),
+        run_log=document.get("run_log", Config.run_log),
+        max_plan_age_s=plan_age(b, document),
+    )
+
+
+def document_digest(document: Any) -> str:
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def plan_age(b: Builder, document: dict[str, Any]) -> float:
+    if "max_plan_age" not in document:
+        return Config.max_plan_age_s
+    try:
+        return parse_duration(document["max_plan_age"])
+    except ValueError as exc:
+        raise b.error(("max_plan_age",), str(exc)) from None
+
+
+def build_job(b: Builder, name: str, raw: dict[str, Any]) -> Job:
+    at: KeyPath = ("jobs", name)
+    source_raw = raw["source"]
+    lookup_resource = source_raw.get("lookup", {}).get("resource")
+    resource_names = tuple(raw["resources"])
+    if lookup_resource is not None:
+        check_known_resource(b, (*at, "source", "lookup", "resource"), lookup_resource, resource_names)
+    resources = tuple(
+        build_resource(b, (*at, "resources", r), r, spec, resource_names, is_lookup=r == lookup_resource)
+        for r, spec in raw["resources"].items()
+    )
+    source = build_source(b, (*at, "source"), source_raw, resources)
+    guards = Guards(**raw.get("guards", {}))
+    return Job(name=name, source=source, resources=resources, guards=guards)
+
+
+def build_source(b: Builder, at: KeyPath, raw: dict[str, Any], resources: tuple[ResourceConfig, ...]) -> SourceConfig:
+    computed = tuple(build_computation(b, (*at, "computed", n), n, c) for n, c in raw.get("computed", {}).items())
+    allowlist = tuple(raw["allowlist"]) if "allowlist" in raw else None
+    if "graphql" in raw:
+        return graphql_source(b, at, raw, allowlist, computed)
+    if "http" in raw:
+        return http_source(b, at, raw, allowlist, computed)
+    return lookup_source(b, at, raw, resources)
+
+
+def graphql_source(
+    b: Builder, at: KeyPath, raw: dict[str, Any], allowlist: tuple[str, ...] | None, computed: tuple[Computation, ...]
+) -> SourceConfig:
+    spec = raw["graphql"]
+    options = {"operation_name": spec["operation_name"]} if "operation_name" in spec else {}
+    options.update(retry_options(spec))
+    options.update(secret_options(raw))
+    return SourceConfig(
+        kind="graphql",
+        endpoint=b.http_url(spec["endpoint"], (*at, "graphql", "endpoint")),
+        records=b.expression(raw["records"], (*at, "records")),
+        key=b.expression(raw["key"], (*at, "key")),
+        query=spec["query"],
+        variables=dict(spec.get("variables") or {}),
+        allowlist=allowlist,
+        headers=dict(spec.get("headers") or {}),
+        timeout_s=float(spec.get("timeout_seconds", DEFAULT_TIMEOUT_S)),
+        computed=computed,
+        options=options,
+    )
+
+
+def http_source(
+    b: Builder, at: KeyPath, raw: dict[str, Any], allowlist: tuple[str, ...] | None, computed: tuple[Computation, ...]
+) -> SourceConfig:
+    spec = raw["http"]
+    pagination = dict(spec.get("pagination") or {})
+    for field_name in ("next", "count"):
+        if field_name in pagination:
+            b.expression(pagination[field_name], (*at, "http", "pagination", field_name))
+    options = {"max_pages": spec["max_pages"]} if "max_pages" in spec else {}
+    options.update(retry_options(spec))
+    options.update(secret_options(raw))
+    return SourceConfig(
+        kind="http",
+        endpoint=b.http_url(spec["url"], (*at, "http", "url")),
+        records=b.expression(raw["records"], (*at, "records")),
+        key=b.expression(raw["key"], (*at, "key")),
+        allowlist=allowlist,
+        headers=dict(spec.get("headers") or {}),
+        params=dict(spec.get("params") or {}),
+        pagination=pagination,
+        timeout_s=float(spec.get("timeout_seconds", DEFAULT_TIMEOUT_S)),
+        computed=computed,
+        options=options,
+    )
+
+
+def retry_options(spec: dict[str, Any]) -> dict[str, Any]:
+    """The retry bounds a source sets (the engine's defaults otherwise)."""
+    out: dict[str, Any] = {}
+    if "max_attempts" in spec:
+        out["max_attempts"] = int(spec["max_attempts"])
+    if "max_retry_seconds" in spec:
+        out["max_retry_seconds"] = float(spec["max_retry_seconds"])
+    return out
+
+
+def secret_options(raw: dict[str, Any]) -> dict[str, Any]:
+    """The names of the secrets a source declares: the only ones its requests may carry."""
+    return {"secrets": tuple(raw["secrets"])} if raw.get("secrets") else {}
+
+
+_TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
+
+
+def lookup_source(b: Builder, at: KeyPath, raw: dict[str, Any], resources: tuple[ResourceConfig, ...]) -> SourceConfig:
+    spec = raw["lookup"]
+    for extra in ("key", "allowlist", "computed"):
+        if extra in raw:
+            raise b.error((*at, extra), f"a lookup source takes no {extra}: (its rows are the resource's pages)")
+    target = next(r for r in resources if r.name == spec["resource"])
+    urls = lookup_urls(b, (*at, "lookup", "url"), spec["url"])
+    fields = list(dict.fromkeys(f for u in urls.values() for f in _TEMPLATE_FIELD.findall(u)))
+    requires = list(spec.get("requires") or fields)
+    missing = [f for f in fields if f not in requires]
+    if missing:
+        raise b.error(
+            (*at, "lookup", "url"),
+            f"the URL uses {{{missing[0]}}}, which is not in requires: {requires}",
+            hint=f"add {missing[0]!r} to requires",
+        )
+    options: dict[str, Any] = {"resource": target.name, "requires": tuple(requires), "fields": tuple(fields)}
+    if isinstance(spec["url"], dict):
+        options["urls"] = urls
+    if "rate_limit" in spec:
+        options["rate_limit"] = float(spec["rate_limit"])
+    options.update(retry_options(spec))
+    options.update(secret_options(raw))
+    if "secrets" in options:
+        refuse_templated_host(b, (*at, "lookup", "url"), urls)
+    return SourceConfig(
+        kind="lookup",
+        endpoint=next(iter(urls.values())),
+        records=b.expression(raw.get("records", "@"), (*at, "records")),
+        key=target.match.expression,
+        headers=dict(spec.get("headers") or {}),
+        timeout_s=float(spec.get("timeout_seconds", DEFAULT_TIMEOUT_S)),
+        options=options,
+    )
+
+
+def refuse_templated_host(b: Builder, at: KeyPath, urls: dict[str, str]) -> None:
+    """With secrets in its headers, a lookup's host must be fixed: a page's value must not choose it."""
+    for name, template in urls.items():
+        if _TEMPLATE_FIELD.search(urlsplit(template).netloc):
+            raise b.error(
+                (*at, name) if name else at,
+                f"the host of {template!r} is filled in from a page, and this source sends secrets",
+                hint="a source's secrets go only to the host its config names; write the host out",
+            )
+
+
+def lookup_urls(b: Builder, at: KeyPath, raw: str | dict[str, str]) -> dict[str, str]:
+    """name -> URL template (one unnamed template for a plain string), each checked as a URL."""
+    urls = {"": raw} if isinstance(raw, str) else dict(raw)
+    for name, template in urls.items():
+        b.http_url(_TEMPLATE_FIELD.sub("x", template), (*at, name) if name else at)
+    return urls
+
+
+def build_computation(b: Builder, at: KeyPath, name: str, raw: dict[str, Any]) -> Computation:
+    rank = raw["rank"]
+    group_by = rank.get("group_by")
+    return Computation(
+        name=name,
+        kind="rank",
+        group_by=None if group_by is None else b.expression(group_by, (*at, "rank", "group_by")),
+        order_by=b.expression(rank["order_by"], (*at, "rank", "order_by")),
+        descending=bool(rank.get("descending", False)),
+    )
+
+
+def build_resource(
+    b: Builder, at: KeyPath, name: str, raw: dict[str, Any], job_resources: tuple[str, ...], *, is_lookup: bool
+) -> ResourceConfig:
+    mode = raw.get("mode", "update-only" if is_lookup else "upsert")
+    if is_lookup and mode != "update-only":
+        raise b.error(
+            (*at, "mode"),
+            f"a looked-up resource only updates existing pages; got {mode!r}",
+            hint="write mode: update-only, or leave mode out",
+        )
+    resource = ResourceConfig(
+        name=name,
+        database=b.database(raw["database"], (*at, "database")),
+        data_source=raw.get("data_source"),
+        mode=mode,
+        match=build_match(b, (*at, "match"), raw["match"], is_lookup=is_lookup),
+        properties=tuple(
+            build_property(b, (*at, "properties", p), p, spec, job_resources)
+            for p, spec in (raw.get("properties") or {}).items()
+        ),
+        on_missing=build_on_missing(b, (*at, "on_missing"), raw.get("on_missing"), mode),
+        touch=tuple(
+            build_touch(b, (*at, "touch", p), p, spec, job_resources) for p, spec in raw.get("touch", {}).items()
+        ),
+        records=None if raw.get("records") is None else b.expression(raw["records"], (*at, "records")),
+    )
+    check_mapped_once(b, at, resource)
+    return resource
+
+
+def build_match(b: Builder, at: KeyPath, raw: dict[str, Any], *, is_lookup: bool) -> MatchKey:
+    if "key" in raw:
+        return MatchKey(property=raw["property"], expression=b.expression(raw["key"], (*at, "key")))
+    if not is_lookup:
+        raise b.error(at, "'key' is a required property", hint="the JMESPath giving a row's key, e.g. key: slug")
+    # A looked-up page is its own row: its key is the value it already holds.
+    return MatchKey(property=raw["property"], expression=f"page.{json.dumps(raw['property'])}")
+
+
+def build_property(
+    b: Builder, at: KeyPath, name: str, raw: str | dict[str, Any], job_resources: tuple[str, ...]
+) -> PropertyMapping:
+    if isinstance(raw, str):
+        return PropertyMapping(name=name, expression=b.expression(raw, at))
+    optional = bool(raw.get("optional", False))
+    if "relation" in raw:
+        check_known_resource(b, (*at, "relation"), raw["relation"], job_resources)
+        key = raw.get("key")
+        return PropertyMapping(
+            name=name,
+            expression=None if key is None else b.expression(key, (*at, "key")),
+            relation=raw["relation"],
+            optional=optional,
+        )
+    return PropertyMapping(name=name, expression=b.expression(raw["expr"], (*at, "expr")), optional=optional)
+
+
+def build_on_missing(b: Builder, at: KeyPath, raw: str | dict[str, Any] | None, mode: str) -> OnMissing:
+    if raw is None:
+        # Archiving pages the tool never created would be a surprise: update-only ignores by default.
+        return OnMissing(action="ignore" if mode == "update-only" else "archive")
+    if isinstance(raw, str):
+        return OnMissing(action=cast(MissingAction, raw))  # one of the schema's enum
+    marks = tuple(PropertyMapping(name=p, expression=b.expression(e, (*at, "mark", p))) for p, e in raw["mark"].items())
+    return OnMissing(action="mark", set=marks)
+
+
+def build_touch(b: Builder, at: KeyPath, name: str, raw: dict[str, Any], job_resources: tuple[str, ...]) -> TouchRule:
+    check_known_resource(b, (*at, "related"), raw["related"], job_resources)
+    return TouchRule(property=name, related=raw["related"])
