@@ -21,10 +21,10 @@ from notion_sandbox.seed import COUNCILS_DB_ID, SERVICES_DB_ID
 from reconcile.config import load_config
 from reconcile.desired import build_desired
 from reconcile.model import ActualState, DesiredState, Job, PageState, Plan, ResourceState
-from reconcile.notion.values import normalise
 from reconcile.plan import JobInput, compute_plan
 from reconcile.planfile import plan_to_dict
 from reconcile.render import render_text
+from reconcile.values import normalise
 
 NOW = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)
 SERVICES_SCHEMA = {

@@ -1,9 +1,11 @@
-"""apply_plan: execute a Plan's actions through the gateway. Applying never decides.
+"""Execute a Plan's actions through the gateway, in the order the plan lists them. Applying never decides.
 
-Order: stand-alone touches first (see `touches_first`), then per resource (relation
-targets first) creates and restores, then updates and archives. Within a batch, writes run
+The plan already is the program (reconcile.plan puts the touches first and relation targets
+before the pages that link to them); the executor only runs it. Consecutive actions of one
+resource and phase (creates and restores; other writes; touches) form a batch whose writes run
 in a bounded worker pool; the transport's token bucket keeps the whole run within the rate
-limit. One failed write is recorded and the rest go on.
+limit. Where each resource's pages go, and how a create is re-checked by key, comes from the
+plan's resources. One failed write is recorded and the rest go on.
 """
 
 from __future__ import annotations
@@ -11,110 +13,79 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any
 
 from reconcile.errors import NotionError, ReconcileError
-from reconcile.model import NEW_PAGE_PREFIX, Action, Plan, PropertyChange
-from reconcile.notion.values import encode
+from reconcile.model import NEW_PAGE_PREFIX, Action, ApplyResult, Outcome, Plan, PropertyChange, ResourceInfo, Value
+from reconcile.ports import CreatedPage, NotionObject, NotionWriter
+from reconcile.values import encode, items_of
+
+__all__ = ["Executor", "Progress", "batches", "execute"]
 
 Progress = Callable[[int], None]
 
 
-@dataclass(frozen=True)
-class Target:
-    """Where a resource's pages live, as resolved when the plan was made or re-read."""
-
-    data_source_id: str
-    match_property: str
-    match_type: str
-
-
-@dataclass
-class Outcome:
-    action: str
-    resource: str
-    key: str
-    page_id: str | None
-    status: str  # "ok" | "failed" | "skipped"
-    error_code: str | None = None
-    message: str | None = None
-    note: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
-
-
-@dataclass
-class ApplyResult:
-    outcomes: list[Outcome] = field(default_factory=list)
-
-    @property
-    def failed(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status == "failed"]
-
-    def counts(self) -> dict[str, dict[str, int]]:
-        out: dict[str, dict[str, int]] = {}
-        for o in self.outcomes:
-            out.setdefault(o.action, {"ok": 0, "failed": 0, "skipped": 0})[o.status] += 1
-        return out
+def execute(plan: Plan, gateway: NotionWriter, *, workers: int, progress: Progress | None = None) -> ApplyResult:
+    """Every action of the plan, in its order; one outcome per action."""
+    return Executor(gateway, workers=workers, progress=progress).run(plan)
 
 
 class Executor:
     """Executes actions; resolves new-page placeholders as creates land."""
 
-    def __init__(
-        self, gateway: Any, targets: dict[str, Target], *, workers: int = 4, progress: Progress | None = None
-    ) -> None:
+    def __init__(self, gateway: NotionWriter, *, workers: int = 4, progress: Progress | None = None) -> None:
         self.gateway = gateway
-        self.targets = targets
         self.workers = max(1, workers)
         self.progress = progress
         self.created: dict[str, str] = {}  # "new:<resource>:<key>" -> page id
         self._lock = threading.Lock()
 
     def run(self, plan: Plan) -> ApplyResult:
-        result = ApplyResult()
-        for batch in batches(touches_first(plan.actions)):
-            result.outcomes += self.run_batch(batch)
-        return result
+        targets = {r.name: r for r in plan.resources}
+        outcomes: list[Outcome] = []
+        for batch in batches(plan.actions):
+            outcomes += self.run_batch([(a, targets[a.resource]) for a in batch])
+        return ApplyResult(tuple(outcomes))
 
-    def run_batch(self, actions: list[Action]) -> list[Outcome]:
-        if self.workers == 1 or len(actions) == 1:
-            return [self.run_one(a) for a in actions]
-        with ThreadPoolExecutor(max_workers=min(self.workers, len(actions))) as pool:
-            return list(pool.map(self.run_one, actions))
+    def run_batch(self, work: list[tuple[Action, ResourceInfo]]) -> list[Outcome]:
+        if self.workers == 1 or len(work) == 1:
+            return [self.run_one(item) for item in work]
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(work))) as pool:
+            return list(pool.map(self.run_one, work))
 
-    def run_one(self, action: Action) -> Outcome:
-        outcome = Outcome(action.action, action.resource, action.key, action.page_id, "ok")
+    def run_one(self, item: tuple[Action, ResourceInfo]) -> Outcome:
+        action, target = item
         try:
-            note = self.execute(action)
-            outcome.note = note
-            if action.action == "create" and note:
-                outcome.page_id = self.created.get(placeholder(action.resource, action.key))
+            created = self.execute(action, target)
+            outcome = Outcome(
+                action.action,
+                action.resource,
+                action.key,
+                created.page_id if created else action.page_id,
+                "ok",
+                note=created.resolution if created else None,
+            )
         except NotionError as exc:
-            outcome.status, outcome.error_code, outcome.message = "failed", exc.code or "notion_error", str(exc)
+            outcome = failed(action, exc.code or "notion_error", str(exc))
         except (ReconcileError, ValueError) as exc:
-            outcome.status, outcome.error_code, outcome.message = "failed", type(exc).__name__, str(exc)
+            outcome = failed(action, type(exc).__name__, str(exc))
         if self.progress is not None:
             self.progress(1)
         return outcome
 
-    def execute(self, action: Action) -> str | None:
-        target = self.targets[action.resource]
+    def execute(self, action: Action, target: ResourceInfo) -> CreatedPage | None:
         if action.action == "create":
-            properties = self.encode_properties(action.changes)
-            page = self.gateway.create_page(
+            created = self.gateway.create_page(
                 target.data_source_id,
-                properties,
+                self.encode_properties(action.changes),
                 match_property=target.match_property,
                 match_type=target.match_type,
                 key=action.key,
             )
             with self._lock:
-                self.created[placeholder(action.resource, action.key)] = page["id"]
-            return page.get("_reconcile_resolution", "created")
-        assert action.page_id is not None
+                self.created[placeholder(action.resource, action.key)] = created.page_id
+            return created
+        if action.page_id is None:
+            raise ValueError(f"a {action.action} action needs the page id")
         if action.action == "archive":
             self.gateway.update_page(action.page_id, in_trash=True)
             return None
@@ -125,15 +96,15 @@ class Executor:
             self.gateway.update_page(action.page_id, properties=self.encode_properties(action.changes))
         return None
 
-    def encode_properties(self, changes: Iterable[PropertyChange]) -> dict[str, Any]:
+    def encode_properties(self, changes: Iterable[PropertyChange]) -> dict[str, NotionObject]:
         return {c.name: encode(c.type, self.resolved(c)) for c in changes}
 
-    def resolved(self, change: PropertyChange) -> Any:
+    def resolved(self, change: PropertyChange) -> Value:
         if change.type != "relation" or not change.after:
             return change.after
         ids = []
-        for item in change.after:
-            if isinstance(item, str) and item.startswith(NEW_PAGE_PREFIX):
+        for item in items_of(change.after):
+            if item.startswith(NEW_PAGE_PREFIX):
                 with self._lock:
                     page_id = self.created.get(item)
                 if page_id is None:
@@ -144,16 +115,8 @@ class Executor:
         return tuple(sorted(set(ids)))
 
 
-def touches_first(actions: Iterable[Action]) -> list[Action]:
-    """The plan's actions with the stand-alone touches moved to the front.
-
-    A touch records that a related page changed in this run. Sent last, it is lost for good when
-    the run dies or a write before it fails: the next plan sees that page already changed and owes
-    no touch. Sent first, a stamp may land in a run whose other writes then fail, and the run that
-    completes them stamps again: at least once, never lost. Touches only name existing pages.
-    """
-    actions = list(actions)
-    return [a for a in actions if a.action == "touch"] + [a for a in actions if a.action != "touch"]
+def failed(action: Action, code: str, message: str) -> Outcome:
+    return Outcome(action.action, action.resource, action.key, action.page_id, "failed", code, message)
 
 
 def placeholder(resource: str, key: str) -> str:

@@ -14,8 +14,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from reconcile.apply import ApplyResult, Outcome
-from reconcile.model import Action, Plan
+from reconcile.model import Action, ApplyResult, Outcome, Plan
 
 __all__ = ["COLUMNS", "plan_rows", "rows_to_csv", "write_csv"]
 

@@ -46,7 +46,7 @@ def desired_resource(job: Job, resource: ResourceConfig, records: list[Record]) 
     pages = []
     for index, row in enumerate(rows):
         key = row_key(resource, row, index)
-        values = {resource.match.property: key}
+        values: dict[str, Any] = {resource.match.property: key}
         for mapping in resource.properties:
             if mapping.relation is not None:
                 values[mapping.name] = relation_keys(job, mapping.relation, mapping.expression, row)

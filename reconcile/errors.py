@@ -9,8 +9,7 @@
     ├── PlanFileError              a saved plan cannot be read or does not fit this config
     │   └── StalePlanError         Notion moved since the plan was made
     ├── GuardError                 a blast-radius guard refused the plan
-    ├── LockError                  another apply holds the lock
-    └── ApplyError                 some actions failed; the run record says which
+    └── LockError                  another apply holds the lock
 
 Messages say what, where and how to fix, and never contain the Notion token.
 """
@@ -67,8 +66,4 @@ class GuardError(ReconcileError):
 
 
 class LockError(ReconcileError):
-    pass
-
-
-class ApplyError(ReconcileError):
     pass

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -143,7 +144,7 @@ def parse_error_message(exc: jmes_errors.JMESPathError) -> str:
     return one_line(str(exc))
 
 
-def check_function_calls(node: dict[str, Any]) -> None:
+def check_function_calls(node: Mapping[str, Any]) -> None:
     """Refuse unknown functions and wrong argument counts now rather than on the first record."""
     if node.get("type") == "function_expression":
         name = node["value"]

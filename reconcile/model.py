@@ -2,7 +2,7 @@
 
     Config ──fetch──▶ [Record] ──build_desired──▶ DesiredState
     Notion ──read_state──▶ ActualState
-    DesiredState + ActualState + now ──compute_plan──▶ Plan ──apply──▶ RunRecord
+    DesiredState + ActualState + now ──compute_plan──▶ Plan ──apply──▶ ApplyResult ──▶ RunRecord
 
 Every value here is immutable and, where it crosses a process boundary (the plan file, the run
 log), has a JSON form built by the module that owns that boundary.
@@ -23,16 +23,21 @@ Canonical property values (what plan compares and renders), one per Notion type 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any, Literal, TypedDict
 
 Mode = Literal["upsert", "update-only", "create-only"]
 MissingAction = Literal["archive", "mark", "ignore"]
 ActionKind = Literal["create", "update", "archive", "restore", "touch"]
+OutcomeStatus = Literal["ok", "failed", "skipped"]
 
 ACTION_KINDS: tuple[ActionKind, ...] = ("create", "update", "archive", "restore", "touch")
 NEW_PAGE_PREFIX = "new:"
 
-Record = dict[str, Any]
+Record = dict[str, Any]  # one source record: JSON as the source sent it
+# A canonical property value, as in the table above (Notion's computed types decode to the same
+# shapes: a formula to its scalar, people to a tuple of ids).
+Value = str | int | float | bool | tuple[str, ...] | None
 
 
 # ── configuration ────────────────────────────────────────────────────────────────────────────────
@@ -201,7 +206,7 @@ class PageState:
     url: str
     key: str | None  # stripped key, None when the page has no key
     raw_key: str | None  # the key exactly as stored
-    values: dict[str, Any]  # canonical values of the managed properties
+    values: dict[str, Value]  # canonical values of the managed properties
     in_trash: bool = False
     last_edited_time: str = ""
 
@@ -228,8 +233,8 @@ class ActualState:
 class PropertyChange:
     name: str
     type: str
-    before: Any
-    after: Any
+    before: Value
+    after: Value
 
 
 @dataclass(frozen=True)
@@ -258,9 +263,13 @@ class Diagnostic:
 
 @dataclass(frozen=True)
 class ResourceInfo:
+    """A resource of the plan: where apply writes its pages and how it finds them again by key."""
+
     name: str
     database_id: str
-    data_source_id: str
+    data_source_id: str  # where creates go (resolved when the plan was made)
+    match_property: str  # the property holding the key: an ambiguous create is re-checked by it
+    match_type: str  # its Notion type, from the live schema
     managed: int  # live pages carrying a key
     unchanged: int
     mode: Mode
@@ -268,6 +277,9 @@ class ResourceInfo:
 
 @dataclass(frozen=True)
 class Plan:
+    """Everything apply needs and nothing else: `actions` are the writes in the order apply runs
+    them; `resources` say where each resource's pages live. Apply reads no config to run it."""
+
     created_at: str
     config_digest: str
     jobs: tuple[str, ...]
@@ -276,11 +288,11 @@ class Plan:
     diagnostics: tuple[Diagnostic, ...] = ()
     record_counts: dict[str, int] = field(default_factory=dict)
     guard_overrides: tuple[str, ...] = ()
-    format_version: int = 1
+    format_version: int = 2
 
     @property
     def summary(self) -> dict[str, int]:
-        counts = {kind: 0 for kind in ACTION_KINDS}
+        counts: dict[str, int] = dict.fromkeys(ACTION_KINDS, 0)
         for a in self.actions:
             counts[a.action] += 1
         return counts
@@ -292,3 +304,74 @@ class Plan:
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
         return tuple(d for d in self.diagnostics if d.severity == "error")
+
+
+# ── what apply did ───────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one action of the plan went. `page_id` is the page written (for a create, the new one)."""
+
+    action: ActionKind
+    resource: str
+    key: str
+    page_id: str | None
+    status: OutcomeStatus
+    error_code: str | None = None
+    message: str | None = None
+    note: str | None = None  # a create: "created", "committed", "found" or "recreated"
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    outcomes: tuple[Outcome, ...] = ()
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def written(self) -> int:
+        return sum(1 for o in self.outcomes if o.status == "ok")
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for o in self.outcomes:
+            out.setdefault(o.action, {"ok": 0, "failed": 0, "skipped": 0})[o.status] += 1
+        return out
+
+
+class ApiCalls(TypedDict):
+    """Requests a run sent to Notion (retries included), as the run record stores them."""
+
+    total: int
+    by_route: dict[str, int]
+    rate_limited: int
+    retries: int
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One execution of a plan: what was planned, what each write did, what it cost.
+
+    Its JSON form (one line of the run log, reconcile.runlog) keeps no property values beyond keys
+    and ids, and never the token.
+    """
+
+    plan: Plan
+    plan_id: str  # the plan's fingerprint: a saved plan is applied once
+    result: ApplyResult
+    started: datetime
+    finished: datetime
+    api_calls: ApiCalls
+    config_path: str
+    run_log: str
+    resource_jobs: dict[str, str]  # resource -> its job
+    command: str = "apply"
+    saved: bool = False  # applied from a saved plan file
+
+    @property
+    def ok(self) -> bool:
+        """No write failed and no key was left alone because of an error in the plan."""
+        return not self.result.failed and not self.plan.errors

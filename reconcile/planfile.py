@@ -5,10 +5,15 @@
 The form is versioned (`format_version`) and described by schemas/plan.schema.json; a file that
 does not fit it is refused with one line naming where, never a traceback. `summary` is derived from
 the actions and resources; reading a plan checks it still agrees, so a hand-edited file is caught.
+
+Version 2 is the program apply runs: `actions` in execution order, and each resource with where
+its pages live (data source, match property and type), so applying a saved plan only checks that
+Notion has not moved since; it works nothing out again. A version-1 file is refused.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -24,10 +29,18 @@ from reconcile.errors import PlanFileError
 from reconcile.model import ACTION_KINDS, Action, Diagnostic, Plan, PropertyChange, ResourceInfo
 from reconcile.render.json import render_json
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SCHEMA_NAME = "plan.schema.json"
 
-__all__ = ["FORMAT_VERSION", "plan_from_dict", "plan_to_dict", "read_plan", "summary", "write_plan"]
+__all__ = [
+    "FORMAT_VERSION",
+    "plan_fingerprint",
+    "plan_from_dict",
+    "plan_to_dict",
+    "read_plan",
+    "summary",
+    "write_plan",
+]
 
 
 # ── Plan → dict ──────────────────────────────────────────────────────────────────────────────────
@@ -59,6 +72,8 @@ def resource_to_dict(r: ResourceInfo) -> dict[str, Any]:
         "name": r.name,
         "database_id": r.database_id,
         "data_source_id": r.data_source_id,
+        "match_property": r.match_property,
+        "match_type": r.match_type,
         "managed": r.managed,
         "unchanged": r.unchanged,
         "mode": r.mode,
@@ -118,6 +133,7 @@ def plan_from_dict(d: Any) -> Plan:
         format_version=d["format_version"],
     )
     check_summary(plan, d["summary"])
+    check_action_resources(plan)
     return plan
 
 
@@ -180,6 +196,17 @@ def check_summary(plan: Plan, stated: dict[str, int]) -> None:
             )
 
 
+def check_action_resources(plan: Plan) -> None:
+    """Every action's resource is one the plan says where to write."""
+    known = {r.name for r in plan.resources}
+    for i, a in enumerate(plan.actions):
+        if a.resource not in known:
+            raise PlanFileError(
+                f"not a consistent plan: at actions[{i}].resource: {a.resource!r} is not one of the plan's resources",
+                hint="the file was edited by hand; make the plan again",
+            )
+
+
 # ── the schema ───────────────────────────────────────────────────────────────────────────────────
 
 
@@ -223,6 +250,13 @@ def error_message(error: ValidationError) -> str:
 
 
 # ── files ────────────────────────────────────────────────────────────────────────────────────────
+
+
+def plan_fingerprint(plan: Plan) -> str:
+    """The plan's identity (its JSON form hashed): the run log records it, and a saved plan whose
+    fingerprint was applied already is refused."""
+    body = json.dumps(plan_to_dict(plan), sort_keys=True, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()[:24]
 
 
 def plan_json(plan: Plan) -> str:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
-from typing import Any
 
-from reconcile.runlog import history_row, job_split, unlinked_keys
+from reconcile.runlog import OutcomeJSON, RunRecordJSON, UnlinkedKey, history_row, job_split, unlinked_keys
 
 __all__ = ["MAX_RUNS_CHARTED", "render_html"]
 
@@ -39,7 +38,7 @@ svg{background:#fff;border:1px solid #e2e8f0;border-radius:6px}
 """
 
 
-def render_html(runs: Sequence[dict[str, Any]], *, run_log: str, generated_at: str) -> str:
+def render_html(runs: Sequence[RunRecordJSON], *, run_log: str, generated_at: str) -> str:
     """The whole report page for these runs (oldest first)."""
     body = [
         "<h1>reconcile: run report</h1>",
@@ -62,7 +61,7 @@ def page(title: str, body: str) -> str:
     )
 
 
-def job_names(runs: Sequence[dict[str, Any]]) -> list[str]:
+def job_names(runs: Sequence[RunRecordJSON]) -> list[str]:
     """Every job seen in the log, in order of first appearance."""
     names: dict[str, None] = {}
     for run in runs:
@@ -70,7 +69,7 @@ def job_names(runs: Sequence[dict[str, Any]]) -> list[str]:
     return list(names)
 
 
-def summary_cards(last: dict[str, Any]) -> str:
+def summary_cards(last: RunRecordJSON) -> str:
     row = history_row(last)
     cards = [
         ("Last run", (row["started_at"] or "?")[:16].replace("T", " ")),
@@ -87,7 +86,7 @@ def summary_cards(last: dict[str, Any]) -> str:
 # ── one job ──────────────────────────────────────────────────────────────────────────────────────
 
 
-def job_section(job: str, runs: Sequence[dict[str, Any]]) -> str:
+def job_section(job: str, runs: Sequence[RunRecordJSON]) -> str:
     mine = [r for r in runs if job in job_split(r)][-MAX_RUNS_CHARTED:]
     points = [chart_point(r, job) for r in mine]
     last = mine[-1]
@@ -106,7 +105,7 @@ def job_section(job: str, runs: Sequence[dict[str, Any]]) -> str:
     )
 
 
-def chart_point(run: dict[str, Any], job: str) -> tuple[str, int, int]:
+def chart_point(run: RunRecordJSON, job: str) -> tuple[str, int, int]:
     part = job_split(run)[job]
     return run.get("started_at", ""), sum(part["counts"].values()), part["failed"]
 
@@ -173,7 +172,7 @@ def bar_rects(x: float, width: float, writes: int, failures: int, top: int, inne
     return rects
 
 
-def changes_table(outcomes: Sequence[dict[str, Any]]) -> str:
+def changes_table(outcomes: Sequence[OutcomeJSON]) -> str:
     if not outcomes:
         return "<p>No changes: Notion was already up to date.</p>"
     rows = "".join(
@@ -189,7 +188,7 @@ def changes_table(outcomes: Sequence[dict[str, Any]]) -> str:
     return f"<table>{head}{rows}</table>"
 
 
-def unlinked_table(unlinked: Sequence[dict[str, str]]) -> str:
+def unlinked_table(unlinked: Sequence[UnlinkedKey]) -> str:
     if not unlinked:
         return "<p>Nothing unlinked: every related page was found.</p>"
     rows = "".join(

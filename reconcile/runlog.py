@@ -1,108 +1,156 @@
-"""Run records: what each apply did, appended as one JSON line to the run log."""
+"""Run records: what each apply did, appended as one JSON line to the run log, and read back.
+
+    RunRecord ──record_json──▶ one line of the run log ──read_runs──▶ [RunRecordJSON]
+                                                     ──▶ history_row, job_split, unlinked_keys
+
+The JSON form is versioned (`record_version`) and only ever gains keys: records written by older
+versions lack some, so every reader treats each key as optional (the TypedDicts are total=False).
+"""
 
 from __future__ import annotations
 
 import json
 import os
 from collections.abc import Iterable
-from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TypedDict, cast
 
-from reconcile.apply import ApplyResult
-from reconcile.model import Config, Plan
+from reconcile.model import ApiCalls, Diagnostic, Job, Outcome, RunRecord
 from reconcile.plan import iso_time
+
+__all__ = [
+    "RUN_RECORD_VERSION",
+    "HistoryRow",
+    "JobPart",
+    "OutcomeJSON",
+    "RunRecordJSON",
+    "UnlinkedKey",
+    "append_run",
+    "applied_plan_ids",
+    "history_row",
+    "job_split",
+    "owed_touches",
+    "read_runs",
+    "record_json",
+    "resource_jobs",
+    "unlinked_keys",
+    "written_counts",
+]
 
 RUN_RECORD_VERSION = 1
 
 
-def run_record(
-    *,
-    plan: Plan,
-    plan_id: str,
-    result: ApplyResult,
-    started: datetime,
-    finished: datetime,
-    api_calls: dict[str, Any],
-    config_path: str,
-) -> dict[str, Any]:
-    """The JSON record of one apply (no property values beyond keys and ids; never the token)."""
-    return {
-        "record_version": RUN_RECORD_VERSION,
-        "started_at": iso_time(started),
-        "finished_at": iso_time(finished),
-        "duration_s": round((finished - started).total_seconds(), 3),
-        "config": config_path,
-        "config_digest": plan.config_digest,
-        "plan_id": plan_id,
-        "jobs": list(plan.jobs),
-        "planned": plan.summary,
-        "counts": result.counts(),
-        "failed": len(result.failed),
-        "outcomes": [o.as_dict() for o in result.outcomes],
-        "warnings": [
-            {"code": d.code, "resource": d.resource, "key": d.key, "message": d.message}
-            for d in plan.diagnostics
-            if d.severity == "warning"
-        ],
-        "errors": [
-            {"code": d.code, "resource": d.resource, "key": d.key, "message": d.message, "urls": list(d.urls)}
-            for d in plan.diagnostics
-            if d.severity == "error"
-        ],
-        "record_counts": dict(plan.record_counts),
-        "api_calls": api_calls,
-    }
+class OutcomeJSON(TypedDict, total=False):
+    action: str
+    resource: str
+    key: str
+    page_id: str
+    status: str
+    error_code: str
+    message: str
+    note: str
 
 
-def record_run(
-    config: Config,
-    plan: Plan,
-    result: ApplyResult,
-    *,
-    api_calls: dict[str, Any],
-    started: datetime,
-    finished: datetime,
-    command: str = "apply",
-    saved: bool = False,
-) -> dict[str, Any]:
-    """Build the run record of one execution and append it to the config's run log."""
-    from reconcile.pipeline import plan_fingerprint
+class DiagnosticJSON(TypedDict, total=False):
+    code: str
+    resource: str | None
+    key: str | None
+    message: str
+    urls: list[str]  # errors only
 
-    record = run_record(
-        plan=plan,
-        plan_id=plan_fingerprint(plan),
-        result=result,
-        started=started,
-        finished=finished,
-        api_calls=api_calls,
-        config_path=config.path,
+
+class RunRecordJSON(TypedDict, total=False):
+    record_version: int
+    started_at: str
+    finished_at: str
+    duration_s: float
+    config: str
+    config_digest: str
+    plan_id: str
+    jobs: list[str]
+    planned: dict[str, int]
+    counts: dict[str, dict[str, int]]
+    failed: int
+    outcomes: list[OutcomeJSON]
+    warnings: list[DiagnosticJSON]
+    errors: list[DiagnosticJSON]
+    record_counts: dict[str, int]
+    api_calls: ApiCalls
+    command: str
+    from_saved_plan: bool
+    resource_jobs: dict[str, str]
+
+
+# ── writing ──────────────────────────────────────────────────────────────────────────────────────
+
+
+def record_json(record: RunRecord) -> RunRecordJSON:
+    """The JSON form of one run (no property values beyond keys and ids; never the token)."""
+    plan, result = record.plan, record.result
+    return RunRecordJSON(
+        record_version=RUN_RECORD_VERSION,
+        started_at=iso_time(record.started),
+        finished_at=iso_time(record.finished),
+        duration_s=round((record.finished - record.started).total_seconds(), 3),
+        config=record.config_path,
+        config_digest=plan.config_digest,
+        plan_id=record.plan_id,
+        jobs=list(plan.jobs),
+        planned=plan.summary,
+        counts=result.counts(),
+        failed=len(result.failed),
+        outcomes=[outcome_json(o) for o in result.outcomes],
+        warnings=[diagnostic_json(d) for d in plan.diagnostics if d.severity == "warning"],
+        errors=[{**diagnostic_json(d), "urls": list(d.urls)} for d in plan.diagnostics if d.severity == "error"],
+        record_counts=dict(plan.record_counts),
+        api_calls=record.api_calls,
+        command=record.command,
+        from_saved_plan=record.saved,
+        resource_jobs=dict(record.resource_jobs),
     )
-    record["command"] = command
-    record["from_saved_plan"] = saved
-    record["resource_jobs"] = resource_jobs(config.jobs)
-    append_run(config.run_log, record)
-    return record
 
 
-def append_run(path: str | os.PathLike[str], record: dict[str, Any]) -> None:
+def outcome_json(o: Outcome) -> OutcomeJSON:
+    fields = {
+        "action": o.action,
+        "resource": o.resource,
+        "key": o.key,
+        "page_id": o.page_id,
+        "status": o.status,
+        "error_code": o.error_code,
+        "message": o.message,
+        "note": o.note,
+    }
+    return cast(OutcomeJSON, {k: v for k, v in fields.items() if v is not None})
+
+
+def diagnostic_json(d: Diagnostic) -> DiagnosticJSON:
+    return DiagnosticJSON(code=d.code, resource=d.resource, key=d.key, message=d.message)
+
+
+def append_run(path: str | os.PathLike[str], record: RunRecordJSON) -> None:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(record, sort_keys=True) + "\n")
 
 
-def read_runs(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+# ── reading ──────────────────────────────────────────────────────────────────────────────────────
+
+
+def read_runs(path: str | os.PathLike[str]) -> list[RunRecordJSON]:
     """Every readable record of the run log, oldest first (a torn last line is skipped)."""
     target = Path(path)
     if not target.exists():
         return []
-    runs = []
+    runs: list[RunRecordJSON] = []
     for line in target.read_text(encoding="utf-8").splitlines():
         try:
-            runs.append(json.loads(line))
+            record = json.loads(line)
         except ValueError:
             continue
+        if isinstance(record, dict):
+            runs.append(cast(RunRecordJSON, record))
     return runs
 
 
@@ -132,30 +180,56 @@ def applied_plan_ids(path: str | os.PathLike[str]) -> set[str]:
 # ── history and per-job views (for `reconcile history`, the CSV and the HTML report) ─────────────
 
 
-def resource_jobs(jobs: Iterable[Any]) -> dict[str, str]:
+class JobPart(TypedDict):
+    """One job's share of a run."""
+
+    counts: dict[str, int]  # action -> writes that succeeded
+    failed: int
+    warnings: list[DiagnosticJSON]
+    outcomes: list[OutcomeJSON]
+
+
+class HistoryRow(TypedDict):
+    started_at: str
+    jobs: list[str]
+    written: dict[str, int]
+    failed: int
+    warnings: int
+    api_calls: int
+    duration_s: float
+    from_saved_plan: bool
+
+
+class UnlinkedKey(TypedDict):
+    job: str
+    resource: str
+    key: str
+    message: str
+
+
+def resource_jobs(jobs: Iterable[Job]) -> dict[str, str]:
     """resource name -> job name, for the config's jobs (resource names are unique across jobs)."""
     return {r.name: job.name for job in jobs for r in job.resources}
 
 
-def job_of(record: dict[str, Any], resource: str | None) -> str:
+def job_of(record: RunRecordJSON, resource: str | None) -> str:
     """The job a resource of this run belongs to; records without the map had one job or are "?"."""
     mapping = record.get("resource_jobs") or {}
-    if resource in mapping:
+    if resource is not None and resource in mapping:
         return mapping[resource]
     jobs = record.get("jobs") or []
     return jobs[0] if len(jobs) == 1 else "?"
 
 
-def job_split(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def job_split(record: RunRecordJSON) -> dict[str, JobPart]:
     """Per job of one run: counts per action of the writes made, failures, warnings and outcomes."""
-    out: dict[str, dict[str, Any]] = {
-        job: {"counts": {}, "failed": 0, "warnings": [], "outcomes": []} for job in record.get("jobs") or []
-    }
+    out: dict[str, JobPart] = {job: empty_job_part() for job in record.get("jobs") or []}
     for outcome in record.get("outcomes") or []:
         part = out.setdefault(job_of(record, outcome.get("resource")), empty_job_part())
         part["outcomes"].append(outcome)
         if outcome.get("status") == "ok":
-            part["counts"][outcome["action"]] = part["counts"].get(outcome["action"], 0) + 1
+            action = outcome.get("action", "")
+            part["counts"][action] = part["counts"].get(action, 0) + 1
         elif outcome.get("status") == "failed":
             part["failed"] += 1
     for warning in record.get("warnings") or []:
@@ -163,39 +237,39 @@ def job_split(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def empty_job_part() -> dict[str, Any]:
-    return {"counts": {}, "failed": 0, "warnings": [], "outcomes": []}
+def empty_job_part() -> JobPart:
+    return JobPart(counts={}, failed=0, warnings=[], outcomes=[])
 
 
-def written_counts(record: dict[str, Any]) -> dict[str, int]:
+def written_counts(record: RunRecordJSON) -> dict[str, int]:
     """action -> writes that succeeded in this run."""
     return {action: c.get("ok", 0) for action, c in (record.get("counts") or {}).items() if c.get("ok", 0)}
 
 
-def history_row(record: dict[str, Any]) -> dict[str, Any]:
+def history_row(record: RunRecordJSON) -> HistoryRow:
     """One run as a flat summary: when, which jobs, what was written, what failed, what it cost."""
-    api = record.get("api_calls") or {}
-    return {
-        "started_at": record.get("started_at", ""),
-        "jobs": list(record.get("jobs") or []),
-        "written": written_counts(record),
-        "failed": int(record.get("failed") or 0),
-        "warnings": len(record.get("warnings") or []),
-        "api_calls": int(api.get("total", 0)) if isinstance(api, dict) else 0,
-        "duration_s": float(record.get("duration_s") or 0.0),
-        "from_saved_plan": bool(record.get("from_saved_plan")),
-    }
+    api = record.get("api_calls")
+    return HistoryRow(
+        started_at=record.get("started_at", ""),
+        jobs=list(record.get("jobs") or []),
+        written=written_counts(record),
+        failed=int(record.get("failed") or 0),
+        warnings=len(record.get("warnings") or []),
+        api_calls=int(api.get("total", 0)) if isinstance(api, dict) else 0,
+        duration_s=float(record.get("duration_s") or 0.0),
+        from_saved_plan=bool(record.get("from_saved_plan")),
+    )
 
 
-def unlinked_keys(record: dict[str, Any]) -> list[dict[str, str]]:
+def unlinked_keys(record: RunRecordJSON) -> list[UnlinkedKey]:
     """Keys still without a related page in this run (its `relation_target_missing` warnings)."""
-    seen: dict[tuple[str, str], dict[str, str]] = {}
+    seen: dict[tuple[str, str], UnlinkedKey] = {}
     for warning in record.get("warnings") or []:
         if warning.get("code") != "relation_target_missing":
             continue
         resource, key = warning.get("resource") or "", warning.get("key") or ""
         seen.setdefault(
             (resource, key),
-            {"job": job_of(record, resource), "resource": resource, "key": key, "message": warning.get("message", "")},
+            UnlinkedKey(job=job_of(record, resource), resource=resource, key=key, message=warning.get("message", "")),
         )
     return [seen[k] for k in sorted(seen)]

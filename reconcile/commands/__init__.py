@@ -1,7 +1,7 @@
-"""The operator's commands beyond validate/plan/apply/show, one module each.
+"""The commands, one small module each: parse the options, call reconcile.run, print the outcome.
 
-Each module imports `reconcile.cli` helpers inside its functions: `reconcile.cli` registers these
-commands, so a module-level import would be circular.
+reconcile.cli maps command names to these modules and imports one only when it runs. A command
+imports reconcile.commands.common and the library, never another command and never reconcile.cli.
 """
 
 from __future__ import annotations

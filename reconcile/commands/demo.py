@@ -18,12 +18,14 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from importlib import resources
-from typing import Any
 
 import click
 
-from reconcile.commands.common import apply_progress
+from notion_sandbox.server import SandboxServer
+from reconcile.commands.common import EXIT_ERROR, Abort, apply_progress, http_logger, render, use_color
+from reconcile.config import load_config_text
 from reconcile.model import Config, Plan
+from reconcile.run import apply_run, now_utc, open_gateway, plan_run
 
 __all__ = ["DEMO_RUN_LOG", "demo", "embedded_mappings_text"]
 
@@ -45,8 +47,6 @@ def demo_environment(seed_env: Mapping[str, str]) -> dict[str, str]:
 
 
 def demo_config(env: Mapping[str, str], base_url: str) -> Config:
-    from reconcile.config import load_config_text
-
     config = load_config_text(embedded_mappings_text(), env, path=EMBEDDED_NAME)
     notion = dataclasses.replace(
         config.notion,
@@ -77,64 +77,39 @@ def demo(state: str | None, keep_running: bool) -> None:
       reconcile demo
       reconcile demo --state demo-notion.json --keep-running
     """
-    from notion_sandbox.server import SandboxServer
-
     with ExitStack() as stack:
         sb = stack.enter_context(SandboxServer(port=0, seed="planx", rate_limit=None, state_file=state))
         env = demo_environment(sb.seed_info["env"])
         config = demo_config(env, sb.url)
         click.echo(f"Started a local Notion sandbox at {sb.url} (seeded with the PlanX Councils database).")
         click.echo(f"Config: {EMBEDDED_NAME}, {len(config.jobs[0].source.allowlist or ())} allowlisted councils.")
-        second = run_job(config, env)
+        second = run_job(config)
         where_it_went(sb, state, second)
         if keep_running:
             serve_until_interrupted(sb, wait_until_interrupted)
 
 
-def run_job(config: Config, env: Mapping[str, str]) -> Plan:
+def run_job(config: Config) -> Plan:
     """Plan, apply and plan again; the second plan (which should have no changes)."""
-    from reconcile import cli as app
-    from reconcile.pipeline import execute, make_plan
-
-    gateway = open_demo_gateway(app, config, env)
+    gateway = open_gateway(config, logger=http_logger())
     heading("1. reconcile plan: what would change")
-    started = app.now_utc()
-    run = make_plan(config, gateway, now=started)
-    click.echo(app.render(run.plan, "text", color=app.use_color()), nl=False)
+    started = now_utc()
+    first = plan_run(config, gateway, now=started)
+    click.echo(render(first, "text", color=use_color()), nl=False)
     heading("2. reconcile apply --auto-approve (a sandbox: no need to ask)")
-    with apply_progress(len(run.plan.actions)) as progress:
-        result = execute(run.plan, gateway, run.targets, workers=config.notion.workers, progress=progress)
-    record_demo_run(app, config, run.plan, result, gateway, started)
-    ok = sum(1 for o in result.outcomes if o.status == "ok")
-    click.echo(f"Apply complete: {ok} written, {len(result.failed)} failed. Run recorded in {config.run_log}.")
-    for o in result.failed:
+    record = apply_run(config, gateway, first, started=started, command="demo", progress=apply_progress)
+    failed = record.result.failed
+    click.echo(
+        f"Apply complete: {record.result.written} written, {len(failed)} failed. Run recorded in {config.run_log}."
+    )
+    for o in failed:
         click.echo(f"error: {o.action} {o.resource} {o.key!r} failed: {o.message}", err=True)
     heading("3. reconcile plan again: nothing left to do")
-    second = make_plan(config, open_demo_gateway(app, config, env), now=app.now_utc()).plan
-    click.echo(summary_only(app.render(second, "text", color=app.use_color())))
-    if result.failed:
-        raise app.Abort(app.EXIT_ERROR)
+    second = plan_run(config, open_gateway(config, logger=http_logger()), now=now_utc())
+    click.echo(summary_only(render(second, "text", color=use_color())))
+    if failed:
+        raise Abort(EXIT_ERROR)
     return second
-
-
-def open_demo_gateway(app: Any, config: Config, env: Mapping[str, str]) -> Any:
-    from reconcile.notion.gateway import NotionGateway
-
-    return NotionGateway(env["NOTION_TOKEN"], config.notion, logger=app.http_logger())
-
-
-def record_demo_run(app: Any, config: Config, plan: Plan, result: Any, gateway: Any, started: Any) -> None:
-    from reconcile.runlog import record_run
-
-    record_run(
-        config,
-        plan,
-        result,
-        api_calls=gateway.counter.snapshot(),
-        started=started,
-        finished=app.now_utc(),
-        command="demo",
-    )
 
 
 def summary_only(rendered: str) -> str:
@@ -147,7 +122,7 @@ def unlinked(plan: Plan) -> list[str]:
     return sorted({d.key for d in plan.diagnostics if d.code == "relation_target_missing" and d.key})
 
 
-def where_it_went(sb: Any, state: str | None, second: Plan) -> None:
+def where_it_went(sb: SandboxServer, state: str | None, second: Plan) -> None:
     env = sb.seed_info["env"]
     heading("Where the data went")
     lifetime = f"its data is kept in {state}" if state else "in memory; it stops when the demo ends"
@@ -173,7 +148,7 @@ def where_it_went(sb: Any, state: str | None, second: Plan) -> None:
     click.echo("  COUNCILS_DB_ID and SERVICES_DB_ID, then `reconcile plan` (see docs/operator.md).")
 
 
-def serve_until_interrupted(sb: Any, wait: Callable[[], None]) -> None:
+def serve_until_interrupted(sb: SandboxServer, wait: Callable[[], None]) -> None:
     heading("The sandbox keeps running")
     click.echo("In another shell:")
     for name, value in sb.seed_info["env"].items():

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import click
 
 from reconcile.commands.common import CONFIG_OPTION, RUN_LOG_OPTION, run_log_path
-from reconcile.runlog import history_row, read_runs
+from reconcile.runlog import HistoryRow, history_row, read_runs
 
 __all__ = ["history", "history_table"]
 
@@ -17,7 +16,7 @@ def written_text(written: dict[str, int]) -> str:
     return ", ".join(f"{n} {action}" for action, n in sorted(written.items())) or "no changes"
 
 
-def history_table(rows: list[dict[str, Any]]) -> str:
+def history_table(rows: list[HistoryRow]) -> str:
     table = [("Started (UTC)", "Jobs", "Written", "Failed", "Warnings", "API calls", "Duration")]
     for row in rows:
         table.append(

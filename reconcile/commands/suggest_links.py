@@ -1,246 +1,33 @@
-"""`reconcile suggest-links`: propose match keys for pages that have none, by fuzzy name matching.
+"""`reconcile suggest-links`: show the keys reconcile.links proposes for pages that have none.
 
-The engine itself never matches by name (keys are exact). This command only *proposes*: for each
-page of an update-only resource whose match property is empty (a council without its
-ExternalCustomerID), it compares the page's title with the names the source gives each key, and
-shows the best key with a confidence score. Nothing is written unless the user confirms it (or,
-with --yes, the score reaches the threshold); ambiguous and conflicting suggestions are shown and
-skipped. Confirmed keys are written as an ordinary plan of `update` actions through apply.
+Nothing is written unless the user confirms a suggestion (or, with --yes, its score reaches the
+threshold); ambiguous and conflicting suggestions are shown and skipped. Confirmed keys are written
+as an ordinary plan of `update` actions through reconcile.run.apply_run.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
+import os
 import sys
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 import click
 
-from reconcile.model import (
-    Action,
-    Config,
-    DesiredState,
-    Job,
-    Plan,
-    PropertyChange,
-    ResourceConfig,
-    ResourceInfo,
+from reconcile.commands.common import CONFIG_OPTION, EXIT_ERROR, JOB_OPTION, Abort, http_logger, render, use_color
+from reconcile.config import load_config
+from reconcile.errors import ReconcileError
+from reconcile.links import (
+    DEFAULT_THRESHOLD,
+    Suggestion,
+    candidates_for,
+    suggest,
+    suggestions_plan,
+    unkeyed_pages,
 )
+from reconcile.model import Config, Job, ResourceConfig
+from reconcile.ports import Gateway
+from reconcile.run import apply_run, desired_state, now_utc, open_gateway, selected_jobs
 
-__all__ = [
-    "Candidate",
-    "Suggestion",
-    "UnkeyedPage",
-    "name_tokens",
-    "similarity",
-    "suggest",
-    "suggest_links",
-    "suggestions_plan",
-]
-
-# Words that name the kind of authority rather than which one it is ("London Borough of Barnet",
-# "Doncaster Metropolitan Borough Council"). Phrases go first so "london" survives elsewhere
-# ("City of London" keeps its only distinctive word).
-STOP_PHRASES = (
-    "london borough of",
-    "royal borough of",
-    "metropolitan borough of",
-    "city and county of",
-    "county borough of",
-    "borough of",
-    "city of",
-    "county of",
-)
-STOP_WORDS = frozenset(
-    {"council", "city", "borough", "district", "county", "metropolitan", "royal", "the", "of", "and"}
-)
-DEFAULT_THRESHOLD = 0.85
-FLOOR = 0.7  # below this a best match is no suggestion at all
-MARGIN = 0.05  # a runner-up this close makes the best match ambiguous
-
-Status = str  # "suggested" | "ambiguous" | "conflict" | "no match"
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A key the source has, with the names that identify it (the key itself is one)."""
-
-    key: str
-    names: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class UnkeyedPage:
-    resource: str
-    page_id: str
-    url: str
-    title: str
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    page: UnkeyedPage
-    key: str | None
-    matched_name: str
-    score: float
-    status: Status
-    runner_up: str | None = None  # the other candidate when ambiguous
-
-
-# ── matching (pure) ──────────────────────────────────────────────────────────────────────────────
-
-
-def name_tokens(text: str) -> frozenset[str]:
-    """The distinctive words of a name: lower case, '&' as 'and', authority words dropped."""
-    words = re.sub(r"[^a-z0-9]+", " ", text.lower().replace("&", " and ").replace("'", "")).split()
-    joined = " ".join("st" if w == "saint" else w for w in words)
-    stripped = joined
-    for phrase in STOP_PHRASES:
-        stripped = re.sub(rf"\b{phrase}\b", " ", stripped)
-    tokens = frozenset(w for w in stripped.split() if w not in STOP_WORDS)
-    # A name made only of authority words ("City of London" minus "city of" is fine, but
-    # "The Borough Council" is not) keeps all its words rather than matching everything.
-    return tokens or frozenset(joined.split())
-
-
-def similarity(a: frozenset[str], b: frozenset[str]) -> float:
-    """1.0 for the same words; 0.75-0.9 when one name's words are all in the other; else spelling."""
-    if not a or not b:
-        return 0.0
-    if a == b:
-        return 1.0
-    small, big = sorted((a, b), key=len)
-    if small <= big:
-        return 0.75 + 0.15 * len(small) / len(big)
-    spelled = difflib.SequenceMatcher(None, " ".join(sorted(a)), " ".join(sorted(b))).ratio()
-    return min(spelled, 0.84)  # a spelling match alone never reaches the default threshold
-
-
-def best_name(title: frozenset[str], candidate: Candidate) -> tuple[float, str]:
-    scored = [(similarity(title, name_tokens(name)), name) for name in candidate.names]
-    return max(scored, key=lambda s: s[0])
-
-
-def suggest(pages: list[UnkeyedPage], candidates: list[Candidate]) -> list[Suggestion]:
-    """One suggestion (or the reason there is none) per page; a key proposed twice is a conflict."""
-    out = [suggest_one(page, candidates) for page in pages]
-    proposed: dict[str, int] = {}
-    for s in out:
-        if s.status == "suggested" and s.key:
-            proposed[s.key] = proposed.get(s.key, 0) + 1
-    return [
-        Suggestion(s.page, s.key, s.matched_name, s.score, "conflict")
-        if s.status == "suggested" and s.key and proposed[s.key] > 1
-        else s
-        for s in out
-    ]
-
-
-def suggest_one(page: UnkeyedPage, candidates: list[Candidate]) -> Suggestion:
-    title = name_tokens(page.title)
-    ranked = sorted(((*best_name(title, c), c.key) for c in candidates), key=lambda s: (-s[0], s[2]))
-    if not ranked or ranked[0][0] < FLOOR:
-        score = ranked[0][0] if ranked else 0.0
-        return Suggestion(page, None, "", round(score, 2), "no match")
-    score, name, key = ranked[0]
-    if len(ranked) > 1 and ranked[1][0] >= FLOOR and score - ranked[1][0] < MARGIN:
-        return Suggestion(page, key, name, round(score, 2), "ambiguous", runner_up=ranked[1][2])
-    return Suggestion(page, key, name, round(score, 2), "suggested")
-
-
-# ── reading the pages and the candidates ─────────────────────────────────────────────────────────
-
-
-def plain_text(value: dict[str, Any]) -> str:
-    items = value.get(value.get("type", ""), [])
-    if isinstance(items, list):
-        return "".join(i.get("plain_text", "") for i in items if isinstance(i, dict))
-    return "" if items is None else str(items)
-
-
-def page_title(page: dict[str, Any]) -> str:
-    for value in (page.get("properties") or {}).values():
-        if value.get("type") == "title":
-            return plain_text(value).strip()
-    return ""
-
-
-def unkeyed_pages(resource: ResourceConfig, pages: list[dict[str, Any]]) -> tuple[list[UnkeyedPage], set[str]]:
-    """The pages without a key, and the keys other pages already carry (never proposed again)."""
-    unkeyed, used = [], set()
-    for page in pages:
-        value = (page.get("properties") or {}).get(resource.match.property)
-        key = plain_text(value).strip() if value else ""
-        if key:
-            used.add(key)
-        else:
-            unkeyed.append(UnkeyedPage(resource.name, page["id"], page.get("url", ""), page_title(page)))
-    return unkeyed, used
-
-
-def candidates_for(
-    job: Job, resource: ResourceConfig, desired: DesiredState, schemas: dict[str, dict[str, Any]]
-) -> list[Candidate]:
-    """Keys of the resource's desired pages, named by every title the job maps for that key."""
-    titles: dict[str, list[str]] = {}
-    for r in job.resources:
-        title_props = [n for n, p in schemas.get(r.name, {}).items() if p.get("type") == "title"]
-        for page in desired.resources[r.name].pages:
-            for prop in title_props:
-                value = page.values.get(prop)
-                if isinstance(value, str) and value.strip():
-                    titles.setdefault(page.key, []).append(value.strip())
-    keys = dict.fromkeys(p.key for p in desired.resources[resource.name].pages)
-    # Titles first: on a tie the table shows the name people know rather than the slug.
-    return [Candidate(k, tuple(dict.fromkeys([*titles.get(k, []), re.sub(r"[-_]+", " ", k)]))) for k in keys]
-
-
-# ── the plan of confirmed suggestions ────────────────────────────────────────────────────────────
-
-
-def suggestions_plan(
-    config: Config,
-    job: Job,
-    resource: ResourceConfig,
-    chosen: list[Suggestion],
-    *,
-    data_source_id: str,
-    match_type: str,
-    now: datetime,
-) -> Plan:
-    """The confirmed keys as `update` actions on the match property: what apply will write."""
-    from reconcile.plan import iso_time
-
-    actions = tuple(
-        Action(
-            action="update",
-            resource=resource.name,
-            key=s.key or "",
-            page_id=s.page.page_id,
-            url=s.page.url or None,
-            changes=(PropertyChange(name=resource.match.property, type=match_type, before="", after=s.key),),
-            reason=f"suggest-links: {s.page.title!r} matches {s.matched_name!r} (score {s.score:.2f})",
-        )
-        for s in chosen
-    )
-    info = ResourceInfo(
-        name=resource.name,
-        database_id=resource.database,
-        data_source_id=data_source_id,
-        managed=0,
-        unchanged=0,
-        mode=resource.mode,
-    )
-    return Plan(
-        created_at=iso_time(now),
-        config_digest=config.digest,
-        jobs=(job.name,),
-        resources=(info,),
-        actions=actions,
-    )
+__all__ = ["choose", "suggest_links", "suggestion_table"]
 
 
 # ── the command ──────────────────────────────────────────────────────────────────────────────────
@@ -267,8 +54,6 @@ def choose(suggestions: list[Suggestion], *, yes: bool, threshold: float) -> lis
     if yes:
         return [s for s in eligible if s.score >= threshold]
     if eligible and not stdin_is_terminal():
-        from reconcile.errors import ReconcileError
-
         raise ReconcileError(
             "refusing to write links without confirmation: standard input is not a terminal",
             hint="run it in a terminal, or pass --yes to write the suggestions scoring at least --threshold",
@@ -277,10 +62,8 @@ def choose(suggestions: list[Suggestion], *, yes: bool, threshold: float) -> lis
 
 
 @click.command("suggest-links")
-@click.option(
-    "-c", "--config", "config_path", default="mappings.yaml", show_default=True, type=click.Path(dir_okay=False)
-)
-@click.option("--job", "jobs", multiple=True, metavar="NAME", help="Only this job (repeatable).")
+@CONFIG_OPTION
+@JOB_OPTION
 @click.option("--apply", "do_apply", is_flag=True, help="Write the suggestions you confirm, through apply.")
 @click.option("--yes", is_flag=True, help="With --apply: write, without asking, those scoring >= --threshold.")
 @click.option(
@@ -302,27 +85,20 @@ def suggest_links(config_path: str, jobs: tuple[str, ...], do_apply: bool, yes: 
       reconcile suggest-links --apply               # confirm each suggestion
       reconcile suggest-links --apply --yes --threshold 0.9
     """
-    import os
-
-    from reconcile import cli as app
-    from reconcile.config import load_config
-    from reconcile.pipeline import selected_jobs
-
     config = load_config(config_path, os.environ)
-    gateway = app.open_gateway(config)
+    gateway = open_gateway(config, logger=http_logger())
     found = False
     for job in selected_jobs(config, jobs):
         for resource in [r for r in job.resources if r.mode == "update-only"]:
             found = True
-            link_resource(app, config, gateway, job, resource, do_apply=do_apply, yes=yes, threshold=threshold)
+            link_resource(config, gateway, job, resource, do_apply=do_apply, yes=yes, threshold=threshold)
     if not found:
         click.echo("No update-only resource in the selected jobs: every page there is created with its key.")
 
 
 def link_resource(
-    app: Any,
     config: Config,
-    gateway: Any,
+    gateway: Gateway,
     job: Job,
     resource: ResourceConfig,
     *,
@@ -330,12 +106,9 @@ def link_resource(
     yes: bool,
     threshold: float,
 ) -> None:
-    from reconcile.desired import build_desired
-    from reconcile.source import fetch_records
-
     schemas = {r.name: gateway.resolve(r.database, r.data_source) for r in job.resources}
     data_source_id, schema = schemas[resource.name]
-    desired = build_desired(job, fetch_records(job, gateway=gateway))
+    desired = desired_state(job, gateway)
     unkeyed, used = unkeyed_pages(resource, gateway.query_pages(data_source_id))
     candidates = [
         c for c in candidates_for(job, resource, desired, {n: s for n, (_, s) in schemas.items()}) if c.key not in used
@@ -352,43 +125,28 @@ def link_resource(
     if not chosen:
         click.echo("No suggestion accepted; nothing written.")
         return
-    write_suggestions(app, config, gateway, job, resource, chosen, data_source_id, schema)
+    match_type = str(schema[resource.match.property]["type"])
+    write_suggestions(config, gateway, job, resource, chosen, data_source_id, match_type)
 
 
 def write_suggestions(
-    app: Any,
     config: Config,
-    gateway: Any,
+    gateway: Gateway,
     job: Job,
     resource: ResourceConfig,
     chosen: list[Suggestion],
     data_source_id: str,
-    schema: dict[str, Any],
+    match_type: str,
 ) -> None:
-    from reconcile.apply import Target
-    from reconcile.pipeline import execute
-    from reconcile.runlog import record_run
-
-    started = app.now_utc()
-    match_type = schema[resource.match.property]["type"]
+    started = now_utc()
     plan = suggestions_plan(
         config, job, resource, chosen, data_source_id=data_source_id, match_type=match_type, now=started
     )
-    click.echo(app.render(plan, "text", color=app.use_color()), nl=False)
-    targets = {resource.name: Target(data_source_id, resource.match.property, match_type)}
-    result = execute(plan, gateway, targets, workers=config.notion.workers)
-    record_run(
-        config,
-        plan,
-        result,
-        api_calls=gateway.counter.snapshot(),
-        started=started,
-        finished=app.now_utc(),
-        command="suggest-links",
-    )
-    ok = sum(1 for o in result.outcomes if o.status == "ok")
-    for o in result.failed:
+    click.echo(render(plan, "text", color=use_color()), nl=False)
+    record = apply_run(config, gateway, plan, started=started, command="suggest-links")
+    failed = record.result.failed
+    for o in failed:
         click.echo(f"error: {o.key!r} on page {o.page_id} failed: {o.message}", err=True)
-    click.echo(f"Wrote {ok} key(s), {len(result.failed)} failed. The next `reconcile apply` links them.")
-    if result.failed:
-        raise app.Abort(app.EXIT_ERROR)
+    click.echo(f"Wrote {record.result.written} key(s), {len(failed)} failed. The next `reconcile apply` links them.")
+    if failed:
+        raise Abort(EXIT_ERROR)

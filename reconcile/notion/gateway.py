@@ -1,32 +1,34 @@
-"""Every Notion call of a run goes through one NotionGateway.
+"""Every Notion call of a run goes through one NotionGateway, the implementation of reconcile.ports.Gateway.
 
 The gateway speaks in Notion objects and canonical values; pacing, retries and the safety of
-creates live one layer down in NotionTransport. Errors from notion-client are mapped here, once,
-into reconcile.errors: one line with Notion's code and message and what to do, never the token.
+creates live one layer down in NotionTransport. Errors from notion-client are mapped once
+(reconcile.notion.failures) into reconcile.errors: one line with Notion's code and message and
+what to do, never the token.
 
 Reads cost the floor: one GET databases and one GET data_sources per resource (cached for the
-run), then ceil(pages / 100) queries; a relation is read item by item only when Notion says it
-holds more than the 25 references a page object carries.
+run), then ceil(pages / 100) queries (past the 10,000-result cap: reconcile.notion.paging); a
+relation is read item by item only when Notion says it holds more than the 25 references a page
+object carries.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import notion_client
 from notion_client.errors import HTTPResponseError, RequestTimeoutError
 
-from reconcile.errors import NotionAuthError, NotionError, ReconcileError
+from reconcile.errors import NotionError, ReconcileError
 from reconcile.http import notion_bucket
-from reconcile.model import Diagnostic, NotionSettings, PageState, ResourceConfig, ResourceState
+from reconcile.model import NotionSettings, PageState, ResourceConfig, ResourceState
+from reconcile.notion.failures import connection_error, response_error, timeout_error
+from reconcile.notion.paging import Filter, QueryWalk, conditions_of, is_complete
 from reconcile.notion.transport import (
     AmbiguousWriteError,
     CallCounter,
@@ -34,22 +36,20 @@ from reconcile.notion.transport import (
     RetryPolicy,
     check_token_destination,
 )
-from reconcile.notion.values import decode, normalise_page_id
+from reconcile.ports import ApiCalls, CreatedPage, NotionObject, PropertySchema, Resolution
+from reconcile.values import decode, normalise_page_id
+
+__all__ = ["NOTION_VERSION", "NotionGateway"]
 
 NOTION_VERSION = "2025-09-03"
 PAGE_SIZE = 100
-MAX_FILTER_CONDITIONS = 100  # Notion's limit on the items of one compound filter
 SPLITTABLE_TYPES = frozenset({"title", "rich_text", "url", "email", "phone_number"})
 KEY_FILTER_TYPES = frozenset({"title", "rich_text", "url", "email", "phone_number", "number", "select", "status"})
-# Added to the page dict create_page returns: "created", "committed", "found" or "recreated".
-RESOLUTION_KEY = "_reconcile_resolution"
 _BY_CREATION = [{"timestamp": "created_time", "direction": "ascending"}]
-
-Filter = dict[str, Any]
 
 
 class NotionGateway:
-    """One run's connection to Notion: resolution cache, bulk reads, guarded writes."""
+    """One run's connection to Notion (reconcile.ports.Gateway): resolution cache, bulk reads, guarded writes."""
 
     def __init__(
         self,
@@ -85,11 +85,11 @@ class NotionGateway:
         base = settings.retry_base_s
         self._recheck_delays = recheck_delays if recheck_delays is not None else (0.0, base, 3 * base)
         self._lock = threading.Lock()
-        self._resolved: dict[tuple[str, str | None], tuple[str, dict[str, dict]]] = {}
-        self._read_cache: dict[tuple[str, bool, tuple[str, str] | None], list[dict]] = {}
-        self._item_cache: dict[tuple[str, str], list[dict]] = {}
+        self._resolved: dict[tuple[str, str | None], tuple[str, PropertySchema]] = {}
+        self._read_cache: dict[tuple[str, bool, tuple[str, str] | None], list[NotionObject]] = {}
+        self._item_cache: dict[tuple[str, str], list[NotionObject]] = {}
         self.data_source_names: dict[str, str] = {}
-        self.create_resolutions: Counter[str] = Counter()
+        self.create_resolutions: Counter[Resolution] = Counter()
         # Never `with Client(...)`: it swaps in a fresh httpx.Client and bypasses the transport.
         self.client = notion_client.Client(
             auth=token,
@@ -105,30 +105,42 @@ class NotionGateway:
     def close(self) -> None:
         self.client.close()
 
+    def api_calls(self) -> ApiCalls:
+        counts = self.counter.snapshot()
+        return ApiCalls(
+            total=int(counts["total"]),
+            by_route=dict(counts["by_route"]),
+            rate_limited=int(counts["rate_limited"]),
+            retries=int(counts["retries"]),
+        )
+
     # ── schema ───────────────────────────────────────────────────────────────────────────────
 
-    def resolve(self, database_id: str, data_source_name: str | None) -> tuple[str, dict[str, dict]]:
+    def resolve(self, database_id: str, data_source_name: str | None) -> tuple[str, PropertySchema]:
         """(data source id, schema properties by name), read once per run."""
         cache_key = (database_id, data_source_name)
         with self._lock:
             if cache_key in self._resolved:
                 return self._resolved[cache_key]
-        database = self._call(
-            f"reading database {database_id}",
-            self.client.databases.retrieve,
-            database_id=database_id,
-        )
+        database = self.retrieve_database(database_id)
         source = _pick_data_source(database_id, database.get("data_sources") or [], data_source_name)
         data_source = self._call(
             f"reading data source {source['id']}",
             self.client.data_sources.retrieve,
             data_source_id=source["id"],
         )
-        resolved = (data_source["id"], dict(data_source.get("properties") or {}))
+        resolved = (str(data_source["id"]), dict(data_source.get("properties") or {}))
         with self._lock:
             self._resolved[cache_key] = resolved
-            self.data_source_names[data_source["id"]] = source.get("name") or database_id
+            self.data_source_names[resolved[0]] = source.get("name") or database_id
         return resolved
+
+    def data_source_name(self, data_source_id: str) -> str | None:
+        with self._lock:
+            return self.data_source_names.get(data_source_id)
+
+    def retrieve_database(self, database_id: str) -> NotionObject:
+        return self._call(f"reading database {database_id}", self.client.databases.retrieve, database_id=database_id)
 
     # ── reads ────────────────────────────────────────────────────────────────────────────────
 
@@ -139,15 +151,8 @@ class NotionGateway:
         filter: Filter | None = None,
         in_trash: bool = False,
         split_on: tuple[str, str] | None = None,
-    ) -> list[dict]:
-        """Every page matching `filter`, past Notion's 10,000-result cap, in creation order.
-
-        A capped query (request_status incomplete) is continued with a created_time window
-        starting at the last page's minute; pages of that minute are read again (the overlap
-        costs ceil(overlap / 100) extra queries) and de-duplicated by id. When one minute alone
-        exceeds the cap, that minute is split on the text property `split_on` (contains /
-        does_not_contain a character that divides the pages seen), recursively.
-        """
+    ) -> list[NotionObject]:
+        """Every page matching `filter`, past Notion's 10,000-result cap, in creation order."""
         # Several resources (or jobs, or a lookup and the plan) may read one data source in a run:
         # whole-source reads are served once until something is written. Filtered reads (the
         # re-check after an ambiguous create) always go to Notion.
@@ -156,8 +161,8 @@ class NotionGateway:
             cached = self._read_cache.get(cache_key) if cache_key else None
         if cached is not None:
             return list(cached)
-        found: dict[str, dict] = {}
-        _QueryWalk(self, data_source_id, in_trash, split_on, found).collect(_conditions(filter))
+        found: dict[str, NotionObject] = {}
+        QueryWalk(self.query_window, data_source_id, in_trash, split_on, found).collect(conditions_of(filter))
         pages = list(found.values())
         if cache_key:
             with self._lock:
@@ -170,14 +175,16 @@ class NotionGateway:
             self._read_cache.clear()
             self._item_cache.clear()
 
-    def query_window(self, data_source_id: str, conditions: list[Filter], in_trash: bool) -> tuple[list[dict], bool]:
+    def query_window(
+        self, data_source_id: str, conditions: list[Filter], in_trash: bool
+    ) -> tuple[list[NotionObject], bool]:
         """The pages of one query followed through its cursors; and whether it was complete."""
         body: dict[str, Any] = {"page_size": PAGE_SIZE, "sorts": _BY_CREATION}
         if conditions:
             body["filter"] = conditions[0] if len(conditions) == 1 else {"and": conditions}
         if in_trash:
             body["in_trash"] = True
-        pages: list[dict] = []
+        pages: list[NotionObject] = []
         complete = True
         cursor: str | None = None
         while True:
@@ -189,7 +196,7 @@ class NotionGateway:
                 **body,
             )
             pages += [r for r in response.get("results", []) if r.get("object") == "page"]
-            complete = complete and _is_complete(response)
+            complete = complete and is_complete(response)
             cursor = response.get("next_cursor")
             if not response.get("has_more") or not cursor:
                 return pages, complete
@@ -199,19 +206,21 @@ class NotionGateway:
         resource: ResourceConfig,
         *,
         data_source_id: str,
-        schema: dict[str, dict],
-        include_trash: bool,
-        strip_warnings: list[Diagnostic],
+        schema: PropertySchema,
+        include_trash: bool = False,
     ) -> ResourceState:
-        """The live (and, if asked, trashed) pages of a resource as canonical managed values."""
-        match_type = schema.get(resource.match.property, {}).get("type", "")
-        split_on = (resource.match.property, match_type) if match_type in SPLITTABLE_TYPES else None
+        """The live (and, if asked, trashed) pages of a resource as canonical managed values.
+
+        Keys are matched stripped; the key exactly as stored stays in PageState.raw_key, from
+        which the plan warns about keys with surrounding white space.
+        """
+        split_on = _split_on(resource, schema)
         pages = {p["id"]: p for p in self.query_pages(data_source_id, split_on=split_on)}
         if include_trash:
             trashed = self.query_pages(data_source_id, in_trash=True, split_on=split_on)
             pages.update({p["id"]: p for p in trashed})
         managed = [name for name in resource.managed_properties if name in schema]
-        states = [self._page_state(resource, page, managed, strip_warnings) for page in pages.values()]
+        states = [self._page_state(resource, page, managed) for page in pages.values()]
         return ResourceState(
             resource=resource.name,
             database_id=resource.database,
@@ -222,33 +231,22 @@ class NotionGateway:
         )
 
     def read_trashed(
-        self, resource: ResourceConfig, *, data_source_id: str, schema: dict[str, dict]
+        self, resource: ResourceConfig, *, data_source_id: str, schema: PropertySchema
     ) -> tuple[PageState, ...]:
         """Trashed pages that carry a key (candidates for restore), without re-reading live ones."""
-        match_type = schema.get(resource.match.property, {}).get("type", "")
-        split_on = (resource.match.property, match_type) if match_type in SPLITTABLE_TYPES else None
-        pages = self.query_pages(data_source_id, in_trash=True, split_on=split_on)
+        pages = self.query_pages(data_source_id, in_trash=True, split_on=_split_on(resource, schema))
         managed = [name for name in resource.managed_properties if name in schema]
-        states = [self._page_state(resource, page, managed, []) for page in pages]
+        states = [self._page_state(resource, page, managed) for page in pages]
         return tuple(s for s in states if s.in_trash and s.key is not None)
 
-    def _page_state(
-        self,
-        resource: ResourceConfig,
-        page: dict,
-        managed: list[str],
-        strip_warnings: list[Diagnostic],
-    ) -> PageState:
+    def _page_state(self, resource: ResourceConfig, page: NotionObject, managed: list[str]) -> PageState:
         properties = page.get("properties") or {}
         values = {name: self._decoded(page["id"], properties[name]) for name in managed if name in properties}
         raw_key = _raw_key(values.get(resource.match.property))
         key = raw_key.strip() if raw_key is not None else None
-        url = page.get("url", "")
-        if key and key != raw_key:
-            strip_warnings.append(_whitespace_warning(resource.name, raw_key or "", key, url))
         return PageState(
             page_id=page["id"],
-            url=url,
+            url=page.get("url", ""),
             key=key or None,
             raw_key=raw_key,
             values=values,
@@ -256,16 +254,16 @@ class NotionGateway:
             last_edited_time=page.get("last_edited_time", ""),
         )
 
-    def _decoded(self, page_id: str, prop: dict) -> Any:
+    def _decoded(self, page_id: str, prop: NotionObject) -> Any:
         if prop.get("type") == "relation" and prop.get("has_more"):
             items = self.retrieve_property_items(page_id, prop["id"])
             return tuple(sorted({normalise_page_id(i["relation"]["id"]) for i in items}))
         return decode(prop)
 
-    def retrieve_page(self, page_id: str) -> dict:
+    def retrieve_page(self, page_id: str) -> NotionObject:
         return self._call(f"reading page {page_id}", self.client.pages.retrieve, page_id=page_id)
 
-    def retrieve_property_items(self, page_id: str, property_id: str) -> list[dict]:
+    def retrieve_property_items(self, page_id: str, property_id: str) -> list[NotionObject]:
         """Every item of a paginated page property (relation, title, rich_text, people)."""
         with self._lock:
             cached = self._item_cache.get((page_id, property_id))
@@ -276,8 +274,8 @@ class NotionGateway:
             self._item_cache[(page_id, property_id)] = items
         return list(items)
 
-    def _property_items(self, page_id: str, property_id: str) -> list[dict]:
-        items: list[dict] = []
+    def _property_items(self, page_id: str, property_id: str) -> list[NotionObject]:
+        items: list[NotionObject] = []
         cursor: str | None = None
         while True:
             response = self._call(
@@ -295,23 +293,34 @@ class NotionGateway:
             if not response.get("has_more") or not cursor:
                 return items
 
-    def find_pages_by_key(self, data_source_id: str, *, match_property: str, match_type: str, key: str) -> list[dict]:
+    def find_pages_by_key(
+        self, data_source_id: str, *, match_property: str, match_type: str, key: str
+    ) -> list[NotionObject]:
         """Live pages whose match property holds `key` (surrounding whitespace ignored)."""
         condition = _key_condition(match_property, match_type, key)
         pages = self.query_pages(data_source_id, filter=condition)
         return [p for p in pages if _page_key(p, match_property) == key]
+
+    def search_data_sources(self, query: str) -> list[NotionObject]:
+        found = self._call(
+            f"searching for an existing {query!r} database",
+            self.client.search,
+            query=query,
+            filter={"property": "object", "value": "data_source"},
+        )
+        return list(found.get("results", []))
 
     # ── writes ───────────────────────────────────────────────────────────────────────────────
 
     def create_page(
         self,
         data_source_id: str,
-        properties: dict,
+        properties: dict[str, NotionObject],
         *,
         match_property: str,
         match_type: str,
         key: str,
-    ) -> dict:
+    ) -> CreatedPage:
         """Create a page, or return the one an earlier ambiguous attempt already committed.
 
         A create whose outcome is unknown is never resent blindly: the page named by Notion's
@@ -338,11 +347,9 @@ class NotionGateway:
                     ) from exc
                 self._logger.warning("create of %r was not committed; creating again", key)
                 continue
-            resolution = "created" if attempts == 1 else "recreated"
-            self._record_resolution(key, resolution)
-            return page | {RESOLUTION_KEY: resolution}
+            return self._resolved_create(key, page, "created" if attempts == 1 else "recreated")
 
-    def _create(self, data_source_id: str, properties: dict) -> dict:
+    def _create(self, data_source_id: str, properties: dict[str, NotionObject]) -> NotionObject:
         return self._call(
             f"creating a page in data source {data_source_id}",
             self.client.pages.create,
@@ -357,10 +364,9 @@ class NotionGateway:
         match_property: str,
         match_type: str,
         key: str,
-    ) -> dict | None:
+    ) -> CreatedPage | None:
         if exc.committed_resource_id:
-            self._record_resolution(key, "committed")
-            return self.retrieve_page(exc.committed_resource_id) | {RESOLUTION_KEY: "committed"}
+            return self._resolved_create(key, self.retrieve_page(exc.committed_resource_id), "committed")
         for delay in self._recheck_delays:
             if delay:
                 self._sleep(delay)
@@ -368,17 +374,19 @@ class NotionGateway:
                 data_source_id, match_property=match_property, match_type=match_type, key=key
             )
             if found:
-                self._record_resolution(key, "found")
-                return found[0] | {RESOLUTION_KEY: "found"}
+                return self._resolved_create(key, found[0], "found")
         return None
 
-    def _record_resolution(self, key: str, resolution: str) -> None:
+    def _resolved_create(self, key: str, page: NotionObject, resolution: Resolution) -> CreatedPage:
         with self._lock:
             self.create_resolutions[resolution] += 1
         if resolution != "created":
             self._logger.info("create of %r resolved: %s", key, resolution)
+        return CreatedPage(page=page, resolution=resolution)
 
-    def update_page(self, page_id: str, *, properties: dict | None = None, in_trash: bool | None = None) -> dict:
+    def update_page(
+        self, page_id: str, *, properties: dict[str, NotionObject] | None = None, in_trash: bool | None = None
+    ) -> NotionObject:
         self.forget_reads()
         changes: dict[str, Any] = {}
         if properties is not None:
@@ -387,145 +395,36 @@ class NotionGateway:
             changes["in_trash"] = in_trash
         return self._call(f"updating page {page_id}", self.client.pages.update, page_id=page_id, **changes)
 
+    def create_database(self, parent_page_id: str, title: str, properties: dict[str, NotionObject]) -> NotionObject:
+        """A database under a page, with one data source of these properties."""
+        return self._call(
+            f"creating database {title!r}",
+            self.client.databases.create,
+            parent={"type": "page_id", "page_id": parent_page_id},
+            title=[{"type": "text", "text": {"content": title}}],
+            initial_data_source={"properties": properties},
+        )
+
     # ── error mapping ────────────────────────────────────────────────────────────────────────
 
-    def _call(self, what: str, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
+    def _call(self, what: str, fn: Callable[..., Any], /, **kwargs: Any) -> NotionObject:
         try:
-            return fn(**kwargs)
+            result: NotionObject = fn(**kwargs)
         except ReconcileError:
             raise
         except HTTPResponseError as exc:
-            raise self._mapped(what, exc) from exc
+            raise response_error(what, exc, self._token) from exc
         except RequestTimeoutError as exc:
-            raise NotionError(
-                f"Notion did not answer in time while {what}",
-                hint=f"timeout {self.settings.timeout_s:g}s; retried within the retry policy",
-                code="timeout",
-            ) from exc
+            raise timeout_error(what, self.settings.timeout_s) from exc
         except httpx.TransportError as exc:
-            raise NotionError(
-                f"could not reach Notion at {self.settings.base_url} while {what} ({type(exc).__name__})",
-                hint="check the network or NOTION_BASE_URL",
-                code="connection_error",
-            ) from exc
-
-    def _mapped(self, what: str, exc: HTTPResponseError) -> NotionError:
-        code, message = _error_code_and_message(exc)
-        message = self._scrub(message)
-        status = exc.status
-        if status == 401:
-            return NotionAuthError(
-                f"Notion rejected the token (NOTION_TOKEN): {message}",
-                hint="set NOTION_TOKEN to the integration's internal secret",
-                code=code,
-                status=status,
-            )
-        if status == 404 and what.startswith("reading database"):
-            database_id = what.rsplit(" ", 1)[-1]
-            return NotionAuthError(
-                f"database {database_id} not found: share it with the integration "
-                "(database ⋯ menu → Connections → add the integration) and check the id",
-                code=code,
-                status=status,
-            )
-        if status in (403, 404):
-            return NotionAuthError(
-                f"Notion refused access while {what}: {code}: {message}",
-                hint="share the database with the integration and give it read/update/insert content capabilities",
-                code=code,
-                status=status,
-            )
-        return NotionError(
-            f"Notion answered {status} {code} while {what}: {message}",
-            hint=_hint_for(status),
-            code=code,
-            status=status,
-        )
-
-    def _scrub(self, text: str) -> str:
-        return text.replace(self._token, "***") if self._token else text
-
-
-# ── the capped-query walk ────────────────────────────────────────────────────────────────────────
-
-
-class _QueryWalk:
-    """Collects every page under some conditions, splitting windows that hit the result cap."""
-
-    def __init__(
-        self,
-        gateway: NotionGateway,
-        data_source_id: str,
-        in_trash: bool,
-        split_on: tuple[str, str] | None,
-        found: dict[str, dict],
-    ) -> None:
-        self.gateway = gateway
-        self.data_source_id = data_source_id
-        self.in_trash = in_trash
-        self.split_on = split_on
-        self.found = found
-
-    def collect(self, conditions: list[Filter]) -> None:
-        # Shown created_time is rounded down to the minute, while the filter may compare the
-        # precise time: bounds are whole minutes, half-open [T, T + 1 min), correct either way.
-        lower: str | None = None
-        while True:
-            window = conditions + ([_created("on_or_after", lower)] if lower else [])
-            pages = self._query(window)
-            if pages is None:
-                return
-            first, last = _minute(pages[0]["created_time"]), _minute(pages[-1]["created_time"])
-            if first != last:
-                lower = last
-                continue
-            # One minute holds the whole capped window: created_time cannot divide it further.
-            following = _next_minute(last)
-            minute = [_created("on_or_after", last), _created("before", following)]
-            self.split(conditions + minute, pages, used=frozenset())
-            lower = following
-
-    def split(self, conditions: list[Filter], seen: list[dict], used: frozenset[str]) -> None:
-        char = self._dividing_char(seen, used)
-        if char is None or len(conditions) + 1 > MAX_FILTER_CONDITIONS:
-            raise NotionError(
-                f"more than the query cap of pages in data source {self.data_source_id} were "
-                f"created in the same minute ({seen[0].get('created_time')}) and cannot be "
-                "divided further by their match property; reconcile cannot read them all",
-                hint="Notion returns at most 10,000 results per query",
-                code="query_result_limit_reached",
-            )
-        name, prop_type = self.split_on or ("", "")
-        for operator in ("contains", "does_not_contain"):
-            branch = [*conditions, {"property": name, prop_type: {operator: char}}]
-            pages = self._query(branch)
-            if pages is not None:
-                self.split(branch, pages, used | {char})
-
-    def _query(self, conditions: list[Filter]) -> list[dict] | None:
-        """The pages of a capped query (recorded), or None when the query was complete."""
-        pages, complete = self.gateway.query_window(self.data_source_id, conditions, self.in_trash)
-        for page in pages:
-            self.found.setdefault(page["id"], page)
-        return None if complete or not pages else pages
-
-    def _dividing_char(self, pages: list[dict], used: frozenset[str]) -> str | None:
-        """The character present in closest to half of the pages' match values."""
-        if self.split_on is None:
-            return None
-        name = self.split_on[0]
-        counts: Counter[str] = Counter()
-        for page in pages:
-            counts.update(set(_page_text(page, name)) - used)
-        half = len(pages) / 2
-        dividing = [c for c, n in counts.items() if 0 < n < len(pages)]
-        return min(dividing, key=lambda c: (abs(counts[c] - half), c), default=None)
+            raise connection_error(what, self.settings.base_url, exc) from exc
+        return result
 
 
 # ── helpers ──────────────────────────────────────────────────────────────────────────────────────
 
 
-def _pick_data_source(database_id: str, sources: list[dict], name: str | None) -> dict:
+def _pick_data_source(database_id: str, sources: list[NotionObject], name: str | None) -> NotionObject:
     names = [s.get("name", "") for s in sources]
     if name is not None:
         for source in sources:
@@ -548,31 +447,10 @@ def _pick_data_source(database_id: str, sources: list[dict], name: str | None) -
     )
 
 
-def _conditions(filter: Filter | None) -> list[Filter]:
-    if filter is None:
-        return []
-    if set(filter) == {"and"}:
-        return list(filter["and"])
-    return [filter]
-
-
-def _created(operator: str, moment: str) -> Filter:
-    return {"timestamp": "created_time", "created_time": {operator: moment}}
-
-
-def _minute(moment: str) -> str:
-    """An ISO timestamp rounded down to its minute, as "YYYY-MM-DDTHH:MM:00.000Z" in UTC."""
-    parsed = datetime.fromisoformat(moment).astimezone(UTC)
-    return parsed.strftime("%Y-%m-%dT%H:%M:00.000Z")
-
-
-def _next_minute(minute: str) -> str:
-    return _minute((datetime.fromisoformat(minute) + timedelta(minutes=1)).isoformat())
-
-
-def _is_complete(response: dict) -> bool:
-    status = response.get("request_status") or {}
-    return status.get("type") != "incomplete"
+def _split_on(resource: ResourceConfig, schema: PropertySchema) -> tuple[str, str] | None:
+    """The match property, when its type lets a capped minute be divided by a character."""
+    match_type = str(schema.get(resource.match.property, {}).get("type", ""))
+    return (resource.match.property, match_type) if match_type in SPLITTABLE_TYPES else None
 
 
 def _raw_key(value: Any) -> str | None:
@@ -583,15 +461,7 @@ def _raw_key(value: Any) -> str | None:
     return str(value)
 
 
-def _page_text(page: dict, name: str) -> str:
-    prop = (page.get("properties") or {}).get(name)
-    if not prop:
-        return ""
-    value = decode(prop)
-    return value if isinstance(value, str) else ""
-
-
-def _page_key(page: dict, name: str) -> str | None:
+def _page_key(page: NotionObject, name: str) -> str | None:
     prop = (page.get("properties") or {}).get(name)
     raw = _raw_key(decode(prop)) if prop else None
     return raw.strip() if raw is not None else None
@@ -608,39 +478,3 @@ def _key_condition(match_property: str, match_type: str, key: str) -> Filter:
         number = float(key)
         value = int(number) if number.is_integer() else number
     return {"property": match_property, match_type: {"equals": value}}
-
-
-def _whitespace_warning(resource: str, raw_key: str, key: str, url: str) -> Diagnostic:
-    return Diagnostic(
-        severity="warning",
-        code="key_whitespace",
-        message=f"{resource}: the key {raw_key!r} has surrounding whitespace; matched as {key!r}",
-        resource=resource,
-        key=key,
-        urls=(url,) if url else (),
-    )
-
-
-def _error_code_and_message(exc: HTTPResponseError) -> tuple[str, str]:
-    """Notion's own code and message, also for bodies notion-client did not recognise."""
-    code, message = str(getattr(exc.code, "value", exc.code)), str(exc)
-    try:
-        body = json.loads(exc.body)
-    except (TypeError, ValueError):
-        body = None
-    if isinstance(body, dict):
-        code = body.get("code") if isinstance(body.get("code"), str) else code
-        message = body.get("message") if isinstance(body.get("message"), str) else message
-    elif code == "notionhq_client_response_error":
-        code = "non_json_response"
-    return code, message
-
-
-def _hint_for(status: int) -> str | None:
-    if status == 400:
-        return "the request did not fit the data source; check the mapped values and schema"
-    if status == 429:
-        return "rate limited after every retry; lower notion.rate_limit or retry later"
-    if status >= 500 or status == 409:
-        return "Notion kept failing after every retry; run again later"
-    return None

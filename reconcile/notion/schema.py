@@ -14,10 +14,11 @@ line each); a missing optional mapping is a warning Diagnostic and is simply not
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from reconcile.errors import SchemaMismatchError
 from reconcile.model import Diagnostic, ResourceConfig
-from reconcile.notion.values import READ_ONLY_TYPES, WRITABLE_TYPES
+from reconcile.values import READ_ONLY_TYPES, WRITABLE_TYPES
 
 MATCH_TYPES = frozenset({"title", "rich_text", "number", "url", "email", "phone_number", "select"})
 
@@ -32,7 +33,7 @@ class _Use:
 
 def check_schema(
     resource: ResourceConfig,
-    schema: dict[str, dict],
+    schema: dict[str, dict[str, Any]],
     *,
     writable: bool = True,
     data_source_name: str | None = None,
@@ -73,7 +74,7 @@ def _uses(resource: ResourceConfig) -> list[_Use]:
     return uses
 
 
-def _type_problem(use: _Use, prop: dict, writable: bool, related_data_sources: dict[str, str]) -> str | None:
+def _type_problem(use: _Use, prop: dict[str, Any], writable: bool, related_data_sources: dict[str, str]) -> str | None:
     prop_type = prop.get("type", "")
     if use.role == "match" and prop_type not in MATCH_TYPES:
         return f"is {_a(prop_type)}; a match key must be one of {', '.join(sorted(MATCH_TYPES))}"
@@ -92,7 +93,7 @@ def _type_problem(use: _Use, prop: dict, writable: bool, related_data_sources: d
     return None
 
 
-def _relation_problem(related: str, prop: dict, related_data_sources: dict[str, str]) -> str | None:
+def _relation_problem(related: str, prop: dict[str, Any], related_data_sources: dict[str, str]) -> str | None:
     if prop.get("type") != "relation":
         return f"is {_a(prop.get('type', ''))}; a relation mapping needs a relation property"
     expected = related_data_sources.get(related)
@@ -105,7 +106,7 @@ def _relation_problem(related: str, prop: dict, related_data_sources: dict[str, 
     return None
 
 
-def _missing(resource: str, name: str, source: str, schema: dict[str, dict]) -> str:
+def _missing(resource: str, name: str, source: str, schema: dict[str, dict[str, Any]]) -> str:
     available = ", ".join(sorted(schema)) or "no properties"
     return f"{resource}: property {name!r} not found in data source {source!r}; it has: {available}"
 

@@ -85,4 +85,4 @@ def actions_of(plan: dict[str, Any], resource: str) -> list[dict[str, Any]]:
 
 def shows_before(action: dict[str, Any]) -> bool:
     # A page being created has no before; "(none) →" on every line would only be noise.
-    return action["action"] != "create"
+    return str(action["action"]) != "create"

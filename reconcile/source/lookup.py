@@ -18,7 +18,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -28,6 +28,7 @@ from reconcile.errors import SourceError
 from reconcile.expressions import ExpressionError, compile_expression
 from reconcile.http import RetryPolicy, TokenBucket, shown_url
 from reconcile.model import Diagnostic, Job, PageState, PropertyMapping, Record, ResourceConfig, ResourceState
+from reconcile.ports import NotionReader
 from reconcile.source.client import SourceClient
 from reconcile.source.common import unstorable_text
 
@@ -41,20 +42,8 @@ _FIELD = re.compile(r"\{([^{}]+)\}")
 Outcome = tuple[Any, str | None]  # (document, None) or (None, why it failed)
 
 
-class LookupGateway(Protocol):
-    """What a lookup needs from Notion: the data source and one bulk read of its pages."""
-
-    def resolve(self, database_id: str, data_source_name: str | None) -> tuple[str, dict[str, Any]]: ...
-
-    def read_resource(
-        self,
-        resource: ResourceConfig,
-        *,
-        data_source_id: str,
-        schema: dict[str, Any],
-        include_trash: bool,
-        strip_warnings: list[Diagnostic],
-    ) -> ResourceState: ...
+# What a lookup needs from Notion: the data source and one bulk read of its pages.
+LookupGateway = NotionReader
 
 
 def fetch_lookup(
@@ -115,9 +104,7 @@ def read_lookup_pages(gateway: LookupGateway, resource: ResourceConfig, requires
         )
     extra = tuple(PropertyMapping(name=p) for p in requires if p not in resource.managed_properties)
     widened = replace(resource, properties=(*resource.properties, *extra))
-    return gateway.read_resource(
-        widened, data_source_id=data_source_id, schema=schema, include_trash=False, strip_warnings=[]
-    )
+    return gateway.read_resource(widened, data_source_id=data_source_id, schema=schema)
 
 
 def is_looked_up(page: PageState, requires: tuple[str, ...]) -> bool:

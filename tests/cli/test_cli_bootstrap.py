@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconcile.commands.bootstrap import database_plans, infer_type, placeholder_env
+from reconcile.bootstrap import database_plans, infer_type, placeholder_env
 from reconcile.config import load_config_text
 
 REPO = Path(__file__).resolve().parents[2]

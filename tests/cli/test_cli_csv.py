@@ -6,9 +6,8 @@ import csv
 import io
 from pathlib import Path
 
-from reconcile.apply import ApplyResult, Outcome
 from reconcile.csvout import COLUMNS, plan_rows, rows_to_csv, write_csv
-from reconcile.model import Action, Plan, PropertyChange
+from reconcile.model import Action, ApplyResult, Outcome, Plan, PropertyChange
 
 JOBS = {"services": "planx", "councils": "planx"}
 
@@ -59,10 +58,10 @@ def test_a_plan_gives_one_planned_row_per_action_without_values() -> None:
 
 def test_an_apply_adds_each_outcome_with_notion_error_codes_and_created_ids() -> None:
     result = ApplyResult(
-        [
+        (
             Outcome("create", "services", "barnet", "new-id", "ok"),
             Outcome("update", "services", "=cmd", "p-2", "failed", "validation_error", "bad value"),
-        ]
+        )
     )
     rows = parsed(rows_to_csv(plan_rows(make_plan(), JOBS, result)))
     assert [(r["status"], r["page_id"], r["error_code"]) for r in rows] == [

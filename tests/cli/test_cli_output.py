@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from reconcile import cli as app
+from reconcile.commands import common
 from reconcile.commands.common import apply_progress
 from reconcile.redact import remember_secret
 
@@ -28,13 +29,13 @@ def all_commands(group: click.Group = app.cli, prefix: str = "reconcile") -> Ite
 
 
 def test_colour_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert app.use_color(Terminal()) is True
-    assert app.use_color(io.StringIO()) is False
+    assert common.use_color(Terminal()) is True
+    assert common.use_color(io.StringIO()) is False
 
 
 def test_never_colour_with_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
-    assert app.use_color(Terminal()) is False
+    assert common.use_color(Terminal()) is False
 
 
 @pytest.mark.parametrize("path", [p for p, _ in all_commands()])
@@ -56,23 +57,23 @@ def test_verbose_logs_http_lines_with_the_token_scrubbed() -> None:
     remember_secret(token)  # as loading a config with NOTION_TOKEN set does
 
     @click.command()
-    @app.verbose_option(app.command_verbose)
+    @common.verbose_option(common.command_verbose)
     def probe() -> None:
-        app.http_logger().info("GET %s 200 0.010s (auth %s)", "http://127.0.0.1/v1/users/me", token)
+        common.http_logger().info("GET %s 200 0.010s (auth %s)", "http://127.0.0.1/v1/users/me", token)
 
     out = CliRunner().invoke(probe, ["-v"])
     assert "http: GET http://127.0.0.1/v1/users/me 200" in out.output
     assert token not in out.output and "[redacted]" in out.output
-    app.set_verbose(False)
+    common.set_verbose(False)
     quiet = CliRunner().invoke(probe, [])
     assert quiet.output == ""
 
 
 def test_the_group_flag_resets_each_run() -> None:
     CliRunner().invoke(app.cli, ["-v", "history", "--run-log", "/nonexistent/x.jsonl"])
-    assert app.http_logger().level == logging.INFO
+    assert common.http_logger().level == logging.INFO
     CliRunner().invoke(app.cli, ["history", "--run-log", "/nonexistent/x.jsonl"])
-    assert app.http_logger().level == logging.WARNING
+    assert common.http_logger().level == logging.WARNING
 
 
 def test_progress_bar_only_on_a_terminal_for_many_writes_and_not_quiet() -> None:

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reconcile.commands.suggest_links import (
-    Candidate,
-    UnkeyedPage,
-    name_tokens,
-    similarity,
-    suggest,
-    suggestion_table,
-)
+from reconcile.commands.suggest_links import suggestion_table
+from reconcile.links import Candidate, UnkeyedPage, name_tokens, similarity, suggest
 
 TEAMS = [
     ("barnet", "Barnet"),

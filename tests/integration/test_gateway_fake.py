@@ -15,9 +15,10 @@ import httpx
 import pytest
 
 from reconcile.errors import NotionAuthError, NotionError
-from reconcile.model import Diagnostic, MatchKey, NotionSettings, PropertyMapping, ResourceConfig
+from reconcile.model import MatchKey, NotionSettings, PropertyMapping, ResourceConfig
 from reconcile.notion.gateway import NotionGateway
-from reconcile.notion.values import encode
+from reconcile.ports import CreatedPage
+from reconcile.values import encode
 
 TOKEN = "ntn_fake_secret_0123456789"
 DB = "5e541ce5-0000-4000-8000-000000000001"
@@ -235,7 +236,7 @@ def test_resolve_reads_the_schema_once_per_run(fake: FakeNotion) -> None:
         "GET /v1/data_sources/{id}": 1,
         "GET /v1/databases/{id}": 1,
     }
-    assert g.data_source_names[DS] == "PlanX Live Services"
+    assert g.data_source_name(DS) == "PlanX Live Services"
 
 
 def test_a_multi_source_database_needs_a_name(fake: FakeNotion) -> None:
@@ -313,15 +314,13 @@ def test_read_resource_decodes_keys_values_and_long_relations(fake: FakeNotion) 
     fake.add_page("", minute=1)
     fake.add_page("lambeth", trashed=True)
     g = gateway(fake)
-    warnings: list[Diagnostic] = []
-    state = g.read_resource(RESOURCE, data_source_id=DS, schema=SCHEMA, include_trash=True, strip_warnings=warnings)
+    state = g.read_resource(RESOURCE, data_source_id=DS, schema=SCHEMA, include_trash=True)
     by_key = {p.key: p for p in state.pages}
     assert set(by_key) == {"barnet", "camden", None}
     assert by_key["barnet"].values["Councils"] == tuple(sorted(councils))
     assert by_key["barnet"].values["Service Count"] == 2
     assert by_key["barnet"].values["Name"] == "Barnet"
-    assert by_key["camden"].raw_key == " camden "
-    assert [w.code for w in warnings] == ["key_whitespace"]
+    assert by_key["camden"].raw_key == " camden "  # the plan warns from it (key_needed_strip)
     assert [p.key for p in state.trashed] == ["lambeth"]
     assert state.schema["Councils"] == "relation"
     assert [p.key for p in g.read_trashed(RESOURCE, data_source_id=DS, schema=SCHEMA)] == ["lambeth"]
@@ -336,7 +335,7 @@ def test_read_resource_decodes_keys_values_and_long_relations(fake: FakeNotion) 
 NEW_PROPS = {"ExternalCustomerID": encode("rich_text", "barnet")}
 
 
-def create(g: NotionGateway) -> dict[str, Any]:
+def create(g: NotionGateway) -> CreatedPage:
     return g.create_page(DS, NEW_PROPS, match_property="ExternalCustomerID", match_type="rich_text", key="barnet")
 
 
@@ -347,9 +346,9 @@ def test_a_committed_503_returns_the_committed_page(fake: FakeNotion) -> None:
         error(503, "service_unavailable", "saved", additional_data={"committed_resource_id": existing["id"]})
     ]
     g = gateway(fake)
-    page = create(g)
-    assert page["id"] == existing["id"]
-    assert page["_reconcile_resolution"] == "committed"
+    created = create(g)
+    assert created.page_id == existing["id"]
+    assert created.resolution == "committed"
     assert g.create_resolutions == {"committed": 1}
     assert len(fake.pages) == 1
 
@@ -366,9 +365,9 @@ def test_an_ambiguous_create_that_was_committed_is_found_not_duplicated(
     fake.faults = [fault]
     fake.commit_faulted_creates = True
     g = gateway(fake)
-    page = create(g)
-    assert [p["id"] for p in fake.pages] == [page["id"]]
-    assert page["_reconcile_resolution"] == "found"
+    created = create(g)
+    assert [p["id"] for p in fake.pages] == [created.page_id]
+    assert created.resolution == "found"
     assert g.create_resolutions == {"found": 1}
 
 
@@ -376,9 +375,9 @@ def test_an_ambiguous_create_that_was_not_committed_is_created_once(fake: FakeNo
     fake.fault_route = "POST /v1/pages"
     fake.faults = [error(504, "gateway_timeout", "Gateway Timeout")]
     g = gateway(fake)
-    page = create(g)
-    assert [p["id"] for p in fake.pages] == [page["id"]]
-    assert page["_reconcile_resolution"] == "recreated"
+    created = create(g)
+    assert [p["id"] for p in fake.pages] == [created.page_id]
+    assert created.resolution == "recreated"
     assert g.create_resolutions == {"recreated": 1}
     routes = g.counter.snapshot()["by_route"]
     assert routes["POST /v1/pages"] == 2

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from reconcile.errors import NotionAuthError
-from reconcile.model import Diagnostic, MatchKey, NotionSettings, PropertyMapping, ResourceConfig
+from reconcile.model import MatchKey, NotionSettings, PropertyMapping, ResourceConfig
 from reconcile.notion.gateway import NotionGateway
-from reconcile.notion.values import encode
+from reconcile.values import encode
 
 server = pytest.importorskip("notion_sandbox.server", reason="the Notion sandbox (notion_sandbox.server) is not built")
 
@@ -67,19 +67,12 @@ def create_service(g: NotionGateway, key: str, **extra: Any) -> dict[str, Any]:
         match_property="ExternalCustomerID",
         match_type="rich_text",
         key=key,
-    )
+    ).page
 
 
 def read(g: NotionGateway, *, include_trash: bool = False) -> Any:
     ds, schema = g.resolve(SERVICES_DB, None)
-    warnings: list[Diagnostic] = []
-    return g.read_resource(
-        SERVICES,
-        data_source_id=ds,
-        schema=schema,
-        include_trash=include_trash,
-        strip_warnings=warnings,
-    )
+    return g.read_resource(SERVICES, data_source_id=ds, schema=schema, include_trash=include_trash)
 
 
 def test_resolve_the_seeded_databases(sb: Any) -> None:
@@ -126,7 +119,7 @@ def test_relations_beyond_25_are_read_in_full(sb: Any) -> None:
             match_property="ExternalCustomerID",
             match_type="rich_text",
             key=f"c{i}",
-        )["id"]
+        ).page_id
         for i in range(30)
     ]
     create_service(g, "big", Councils=encode("relation", tuple(councils)))

@@ -4,6 +4,7 @@ within its own properties; the lookup's single bulk read and its per-key failure
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +26,8 @@ SandboxServer = pytest.importorskip("notion_sandbox.server").SandboxServer
 
 
 @pytest.fixture
-def sandbox() -> Iterator[tuple[Any, dict[str, str]]]:
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, dict[str, str]]]:
+    monkeypatch.chdir(tmp_path)  # the examples' run log (.reconcile/runs.jsonl) lands here
     with SandboxServer(port=0, seed="planx", rate_limit=None) as sb:
         yield sb, prepare_example_workspace(sb)
 
@@ -48,8 +50,8 @@ def test_all_four_jobs_converge_each_within_its_own_properties(sandbox: tuple[An
     third = plan_now(config, env)
     assert first.plan.summary["create"] == 22 + 24
     assert {a.resource for a in second.plan.actions} == {"councils-pd-presence"}
-    assert not third.plan.has_changes, [(a.resource, a.key, a.reason) for a in third.plan.actions]
-    assert not [d for d in third.plan.diagnostics if d.severity == "error"]
+    assert not third.has_changes, [(a.resource, a.key, a.reason) for a in third.actions]
+    assert not [d for d in third.diagnostics if d.severity == "error"]
     mine = owned(config)
     for action in (*first.plan.actions, *second.plan.actions):
         assert {c.name for c in action.changes} <= mine[action.resource], action
@@ -59,7 +61,7 @@ def test_the_detailed_services_carry_their_rank_within_their_council(sandbox: tu
     sb, env = sandbox
     config = example_config("planx-services-detailed.yaml", env)
     plan_and_apply(config, env)
-    assert not plan_now(config, env).plan.has_changes
+    assert not plan_now(config, env).has_changes
     pages = query_all(sb, data_source_of(sb, env["SERVICES_DETAILED_DB_ID"]))
     flows = {f["id"]: (t["slug"], f) for t in sb.admin.planx()["teams"] for f in t["flows"]}
     assert len(pages) == 24
@@ -86,8 +88,8 @@ def test_planning_data_entities_and_presence_match_the_source(sandbox: tuple[Any
     southwark = sb.seed_info["pages"]["London Borough of Southwark"].replace("-", "")
     assert len(strip) == 1 and "' SWK '" in strip[0].message and southwark in strip[0].urls[0]
     plan_and_apply(presence, env)
-    assert not plan_now(entities, env).plan.has_changes
-    assert not plan_now(presence, env).plan.has_changes
+    assert not plan_now(entities, env).has_changes
+    assert not plan_now(presence, env).has_changes
     data = sb.admin.planning_data()["entities"]
     la = {e["reference"]: e["entity"] for e in data if e["dataset"] == "local-authority"}
     datasets = dict(
@@ -115,11 +117,11 @@ def test_the_lookup_reads_the_pages_once_and_each_distinct_url_once(sandbox: tup
     sb, env = sandbox
     plan_and_apply(example_config("planning-data-entities.yaml", env), env)
     sb.admin.clear_requests()
-    run = plan_now(example_config("planning-data-presence.yaml", env), env)
+    plan = plan_now(example_config("planning-data-presence.yaml", env), env)
     by_route = sb.admin.requests()["by_route"]
     assert by_route["POST /v1/data_sources/{id}/query"] == 1
     assert by_route["GET /entity.json"] == 5 * 5  # five councils with a PD Entity, five datasets
-    assert run.plan.record_counts["planning-data-presence"] == 5
+    assert plan.record_counts["planning-data-presence"] == 5
 
 
 def test_one_failing_lookup_among_many_blocks_only_its_key(sandbox: tuple[Any, dict[str, str]]) -> None:
@@ -139,7 +141,7 @@ def test_one_failing_lookup_among_many_blocks_only_its_key(sandbox: tuple[Any, d
     assert all(plain(by_code[failed[0].key], p) is False for p in PRESENCE)  # untouched
     healed = plan_and_apply(presence, env)
     assert {a.key for a in healed.plan.actions} <= {failed[0].key}
-    assert not plan_now(presence, env).plan.has_changes
+    assert not plan_now(presence, env).has_changes
 
 
 def test_an_http_source_failure_writes_nothing_for_any_job(sandbox: tuple[Any, dict[str, str]]) -> None:

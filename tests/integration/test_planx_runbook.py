@@ -234,9 +234,9 @@ def test_apply_without_a_terminal_or_auto_approve_refuses_and_writes_nothing(san
 def test_apply_asks_and_accepts_only_yes(
     sandbox: Any, monkeypatch: pytest.MonkeyPatch, answer: str, code: int, expected_writes: int
 ) -> None:
-    import reconcile.cli
+    import reconcile.commands.apply
 
-    monkeypatch.setattr(reconcile.cli, "stdin_is_terminal", lambda: True)
+    monkeypatch.setattr(reconcile.commands.apply, "stdin_is_terminal", lambda: True)
     result = CliRunner().invoke(cli, ["apply", "-c", MAPPINGS], input=answer, catch_exceptions=False)
     assert result.exit_code == code, result.output
     assert "Only 'yes' will be accepted" in result.output

@@ -133,7 +133,7 @@ def test_the_token_appears_in_no_output_file_or_crash_log(tmp_path: Path, monkey
         monkeypatch.setenv("NOTION_TOKEN", TOKEN)
         # A crash whose message carries the token.
         monkeypatch.setattr(
-            "reconcile.cli.make_plan", lambda *a, **k: (_ for _ in ()).throw(RuntimeError(f"boom {TOKEN}"))
+            "reconcile.run.plan_run", lambda *a, **k: (_ for _ in ()).throw(RuntimeError(f"boom {TOKEN}"))
         )
         outputs.append(run("apply", "-c", str(config), "--auto-approve"))
         assert outputs[-1].exit_code == 3

@@ -18,9 +18,10 @@ from typing import Any
 from notion_client import Client
 
 from reconcile.config import load_config
-from reconcile.model import Config
+from reconcile.model import Config, Plan, RunRecord
 from reconcile.notion.gateway import NotionGateway
-from reconcile.pipeline import PlanRun, check_guards, execute, make_plan
+from reconcile.plan import check_guards
+from reconcile.run import apply_run, plan_run
 from tests.support.common import notion
 
 REPO = Path(__file__).resolve().parents[2]
@@ -107,19 +108,21 @@ def gateway_for(config: Config, env: dict[str, str]) -> Iterator[NotionGateway]:
         gateway.close()
 
 
-def plan_now(config: Config, env: dict[str, str], jobs: tuple[str, ...] = ()) -> PlanRun:
+def plan_now(config: Config, env: dict[str, str], jobs: tuple[str, ...] = ()) -> Plan:
     with gateway_for(config, env) as gateway:
-        return make_plan(config, gateway, now=datetime.now(UTC), job_names=jobs or None)
+        return plan_run(config, gateway, now=datetime.now(UTC), jobs=jobs or None)
 
 
-def plan_and_apply(config: Config, env: dict[str, str], jobs: tuple[str, ...] = ()) -> PlanRun:
-    """Plan, then apply that plan (the guards checked as `reconcile apply` does); the plan run."""
+def plan_and_apply(config: Config, env: dict[str, str], jobs: tuple[str, ...] = ()) -> RunRecord:
+    """One plan of the jobs, then that plan applied (the guards checked as `reconcile apply` does);
+    the recorded run. The run log is the config's: run from a temporary directory."""
     with gateway_for(config, env) as gateway:
-        run = make_plan(config, gateway, now=datetime.now(UTC), job_names=jobs or None)
-        check_guards(run.plan, allow_large_changes=False)
-        result = execute(run.plan, gateway, run.targets, workers=config.notion.workers)
-        assert not result.failed, [o.message for o in result.failed]
-        return run
+        started = datetime.now(UTC)
+        plan = plan_run(config, gateway, now=started, jobs=jobs or None)
+        check_guards(plan, allow_large_changes=False)
+        record = apply_run(config, gateway, plan, started=started)
+        assert not record.result.failed, [o.message for o in record.result.failed]
+        return record
 
 
 def query_all(sb: Any, data_source_id: str) -> list[dict[str, Any]]:

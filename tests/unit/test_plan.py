@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +26,7 @@ from reconcile.model import (
 )
 from reconcile.plan import JobInput, compute_plan, iso_time
 
+REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 27, 3, 0, 0, tzinfo=UTC)
 SERVICES_SCHEMA = {
     "Name": "title",
@@ -159,8 +163,9 @@ def test_number_compares_numerically_and_relations_as_sets() -> None:
 def test_changed_description_updates_and_touches_the_linked_council() -> None:
     state = actual(services=[service_page("barnet", "s1", councils=("c1",))], councils=[council_page("barnet", "c1")])
     plan = make(planx_job(), [team("barnet", flows=("Apply", "Notify"))], state)
-    assert kinds(plan) == [("update", "services", "barnet"), ("touch", "councils", "barnet")]
-    update, touch = plan.actions
+    # The stamp runs first (and is listed first): never lost when the run dies after the update.
+    assert kinds(plan) == [("touch", "councils", "barnet"), ("update", "services", "barnet")]
+    touch, update = plan.actions
     assert [c.name for c in update.changes] == ["Description", "Service Count"]
     assert touch.changes[0].after == iso_time(NOW)
     assert "services 'barnet' changed" in touch.reason
@@ -169,9 +174,9 @@ def test_changed_description_updates_and_touches_the_linked_council() -> None:
 def test_filling_in_a_council_key_links_and_stamps_it() -> None:
     state = actual(services=[service_page("camden", "s2")], councils=[council_page("camden", "c9")])
     plan = make(planx_job(), [team("camden")], state)
-    assert kinds(plan) == [("update", "services", "camden"), ("touch", "councils", "camden")]
-    assert plan.actions[0].changes[0].name == "Councils"
-    assert plan.actions[0].changes[0].after == (uid("c9"),)
+    assert kinds(plan) == [("touch", "councils", "camden"), ("update", "services", "camden")]
+    assert plan.actions[1].changes[0].name == "Councils"
+    assert plan.actions[1].changes[0].after == (uid("c9"),)
 
 
 def test_council_missing_from_source_is_archived_and_its_council_stamped() -> None:
@@ -180,7 +185,7 @@ def test_council_missing_from_source_is_archived_and_its_council_stamped() -> No
         councils=[council_page("barnet", "c1")],
     )
     plan = make(planx_job(), [team("camden")], state)
-    assert kinds(plan) == [("archive", "services", "barnet"), ("touch", "councils", "barnet")]
+    assert kinds(plan) == [("touch", "councils", "barnet"), ("archive", "services", "barnet")]
 
 
 def test_pages_of_councils_not_on_the_allowlist_are_never_touched() -> None:
@@ -319,3 +324,28 @@ def test_an_owed_stamp_is_written_once_and_only_for_a_live_page() -> None:
     changed = build_desired(planx_job(), [team("barnet", flows=("New",))])
     both = compute_plan([JobInput(planx_job(), changed, state)], now=NOW, config_digest="d", owed_touches=owed)
     assert [a.action for a in both.actions].count("touch") == 1
+
+
+def test_a_key_stored_with_white_space_matches_and_the_plan_warns_with_the_page() -> None:
+    """The read keeps the key as stored (raw_key); the plan matches it stripped and says so."""
+    council = replace(council_page("camden", "c9"), raw_key=" camden ")
+    state = actual(services=[service_page("camden", "s2", councils=("c9",))], councils=[council])
+    plan = make(planx_job(), [team("camden")], state)
+    [warning] = [d for d in plan.diagnostics if d.code == "key_needed_strip"]
+    assert (warning.severity, warning.resource, warning.key) == ("warning", "councils", "camden")
+    assert warning.urls == ("https://www.notion.so/c9",)
+    assert "' camden '" in warning.message
+    assert plan.actions == ()  # matched: the service is linked to it already
+
+
+def test_planning_loads_no_http_client_and_no_source() -> None:
+    """`import reconcile.plan` (and the planfile and renderers) must stay free of HTTP: checked in a
+    fresh interpreter, where nothing else has imported httpx yet."""
+    code = (
+        "import sys, reconcile.plan, reconcile.planfile, reconcile.render, reconcile.desired, reconcile.values\n"
+        "banned = ('httpx', 'requests', 'notion_client', 'reconcile.source', 'reconcile.notion.gateway',"
+        " 'reconcile.cli', 'notion_sandbox')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in banned or m.startswith(banned)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip() == "[]"

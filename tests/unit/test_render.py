@@ -44,8 +44,10 @@ def page_url(title: str, page_id: str) -> str:
 
 def resources(services: tuple[int, int], councils: tuple[int, int]) -> tuple[ResourceInfo, ...]:
     return (
-        ResourceInfo("services", "db-services", "ds-services", services[0], services[1], "upsert"),
-        ResourceInfo("councils", "db-councils", "ds-councils", councils[0], councils[1], "update-only"),
+        ResourceInfo("services", "db-services", "ds-services", "ExternalCustomerID", "rich_text", *services, "upsert"),
+        ResourceInfo(
+            "councils", "db-councils", "ds-councils", "ExternalCustomerID", "rich_text", *councils, "update-only"
+        ),
     )
 
 
@@ -124,7 +126,7 @@ def creates_plan() -> Plan:
         reason="ExternalCustomerID 'camden' is in the source and has no page",
     )
     return plan(
-        (barnet, camden, touch("barnet", BARNET_COUNCIL, None, "services 'barnet' was created")),
+        (touch("barnet", BARNET_COUNCIL, None, "services 'barnet' was created"), barnet, camden),
         infos=resources((0, 0), (5, 4)),
         diagnostics=(unlinked_warning("camden"),),
         records=2,
@@ -153,9 +155,9 @@ def drift_plan() -> Plan:
     )
     return plan(
         (
-            lambeth,
             touch("camden", CAMDEN_COUNCIL, "2026-11-01T03:00:00.000Z", "services 'lambeth' changed"),
             touch("lambeth", LAMBETH_COUNCIL, None, "services 'lambeth' changed"),
+            lambeth,
         ),
         infos=resources((3, 2), (5, 3)),
     )
@@ -184,10 +186,10 @@ def lifecycle_plan() -> Plan:
     )
     return plan(
         (
-            restore,
-            archive,
             touch("camden", CAMDEN_COUNCIL, "2026-10-01", "services 'camden' was restored"),
             touch("hackney", "44444444-4444-4444-8444-444444444444", None, "services 'hackney' was archived"),
+            restore,
+            archive,
         ),
         infos=resources((3, 2), (5, 3)),
     )

@@ -1,6 +1,7 @@
 """One codec per Notion property type: source value → canonical, Notion value ↔ canonical.
 
-Pure functions, no I/O. The canonical forms are documented in reconcile.model; the plan compares
+Pure functions, no I/O and no HTTP client: the planner and the Notion gateway both use them, and
+planning must not load httpx or notion-client. The canonical forms are documented in reconcile.model; the plan compares
 only canonical values, apply writes only what `encode` returns, so every type has exactly one
 place where its quirks live (2,000-character rich-text segments, minute-free dates in UTC, ...).
 
@@ -14,10 +15,10 @@ import math
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from reconcile.model import NEW_PAGE_PREFIX
+from reconcile.model import NEW_PAGE_PREFIX, Value
 
 WRITABLE_TYPES: frozenset[str] = frozenset(
     {
@@ -63,7 +64,7 @@ _UUID_HEX = re.compile(r"^[0-9a-fA-F]{32}$")
 # ── normalise: a source value (JMESPath result) → canonical ──────────────────────────────────────
 
 
-def normalise(prop_type: str, value: Any) -> Any:
+def normalise(prop_type: str, value: Any) -> Value:
     """The canonical value of `value` for a property of `prop_type`; ValueError if impossible."""
     try:
         normaliser = _NORMALISERS[prop_type]
@@ -248,7 +249,7 @@ _NORMALISERS = {
 # ── decode: a Notion page property value → canonical ─────────────────────────────────────────────
 
 
-def decode(prop: dict[str, Any]) -> Any:
+def decode(prop: dict[str, Any]) -> Value:
     """The canonical value of a page property value object `{"id", "type", "<type>": ...}`."""
     prop_type = prop.get("type")
     raw = prop.get(prop_type) if isinstance(prop_type, str) else None
@@ -278,8 +279,8 @@ def plain_text(items: Iterable[dict[str, Any]]) -> str:
 
 def _item_text(item: dict[str, Any]) -> str:
     if "plain_text" in item:
-        return item["plain_text"] or ""
-    return (item.get("text") or {}).get("content", "")
+        return str(item["plain_text"] or "")
+    return str((item.get("text") or {}).get("content", ""))
 
 
 def _decode_date(raw: dict[str, Any] | None) -> str | None:
@@ -291,7 +292,7 @@ def _decode_date(raw: dict[str, Any] | None) -> str | None:
     return f"{start}/{_parse_date(end, zone)}" if end else start
 
 
-def _decode_read_only(prop_type: str, raw: Any) -> Any:
+def _decode_read_only(prop_type: str, raw: Any) -> Value:
     if prop_type in ("created_time", "last_edited_time"):
         return _normalise_date(raw)
     if prop_type in ("created_by", "last_edited_by"):
@@ -304,31 +305,33 @@ def _decode_read_only(prop_type: str, raw: Any) -> Any:
         return f"{prefix}-{number}" if prefix else number
     if prop_type == "people":
         return tuple(sorted(person["id"] for person in raw or []))
-    return raw
+    # Other computed shapes (a rollup's array, ...) pass through as Notion sent them: reconcile
+    # never writes these types and only reads them for lookups' `requires`.
+    return cast(Value, raw)
 
 
 # ── encode: canonical → the Notion request value ─────────────────────────────────────────────────
 
 
-def encode(prop_type: str, value: Any) -> dict[str, Any]:
+def encode(prop_type: str, value: Value) -> dict[str, Any]:
     """The request value `{"<type>": ...}` writing canonical `value`; ValueError if too big."""
     if prop_type in TEXT_TYPES:
-        return {prop_type: rich_text_items(value or "")}
+        return {prop_type: rich_text_items(_optional_text(value) or "")}
     if prop_type == "date":
-        return {"date": _encode_date(value)}
+        return {"date": _encode_date(_optional_text(value))}
     if prop_type in OPTION_TYPES:
         return {prop_type: {"name": value} if value is not None else None}
     if prop_type == "multi_select":
-        names = list(value or ())
+        names = list(_items(value))
         _check_items(names, "multi_select options")
         return {"multi_select": [{"name": name} for name in names]}
     if prop_type == "relation":
-        ids = list(value or ())
+        ids = list(_items(value))
         if len(ids) > MAX_ARRAY_ITEMS:
             raise ValueError(_relation_limit_message(len(ids)))
         return {"relation": [{"id": page_id} for page_id in ids]}
     if prop_type in STRING_TYPES:
-        return {prop_type: _encode_string(prop_type, value)}
+        return {prop_type: _encode_string(prop_type, _optional_text(value))}
     if prop_type == "number":
         return {"number": value}
     if prop_type == "checkbox":
@@ -380,6 +383,20 @@ def split_text(text: str, limit: int = MAX_SEGMENT_UNITS) -> Iterator[str]:
         yield text[start:]
 
 
+def _optional_text(value: Value) -> str | None:
+    """A canonical text, date or string value; anything else was never normalised."""
+    if value is None or isinstance(value, str):
+        return value
+    raise ValueError(f"expected text, got {_describe(value)}")
+
+
+def _items(value: Value) -> tuple[str, ...]:
+    """A canonical multi_select or relation value (None: no items)."""
+    if value is None or isinstance(value, tuple):
+        return value or ()
+    raise ValueError(f"expected a list, got {_describe(value)}")
+
+
 def _encode_date(value: str | None) -> dict[str, Any] | None:
     if not value:
         return None
@@ -401,10 +418,15 @@ def _check_items(items: list[Any], what: str) -> None:
         raise ValueError(f"{len(items)} {what} exceed Notion's limit of {MAX_ARRAY_ITEMS}")
 
 
+def items_of(value: Value) -> tuple[str, ...]:
+    """The items of a canonical relation or multi_select value; none for an empty or other value."""
+    return value if isinstance(value, tuple) else ()
+
+
 # ── equal: compare canonical values ──────────────────────────────────────────────────────────────
 
 
-def equal(prop_type: str, a: Any, b: Any) -> bool:
+def equal(prop_type: str, a: Value, b: Value) -> bool:
     """Whether two values of a `prop_type` property are the same once normalised.
 
     Relations and multi-selects compare as sets, numbers by value (3 == 3.0), dates at the

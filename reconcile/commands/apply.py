@@ -1,0 +1,135 @@
+"""`reconcile apply`: plan now and ask for `yes`, or apply a saved plan exactly."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from functools import partial
+
+import click
+
+from reconcile.commands.common import (
+    CONFIG_OPTION,
+    CSV_OPTION,
+    EXIT_ERROR,
+    JOB_OPTION,
+    Abort,
+    apply_progress,
+    command_verbose,
+    http_logger,
+    is_terminal,
+    render,
+    use_color,
+    verbose_option,
+)
+from reconcile.config import load_config
+from reconcile.csvout import plan_rows, write_csv
+from reconcile.errors import ReconcileError
+from reconcile.model import Plan, RunRecord
+from reconcile.redact import scrub
+from reconcile.run import ApplyHooks, apply_jobs, apply_saved, open_gateway
+
+__all__ = ["apply"]
+
+
+@click.command()
+@click.argument("planfile", required=False, type=click.Path(dir_okay=False))
+@CONFIG_OPTION
+@click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
+@JOB_OPTION
+@click.option("--allow-large-changes", is_flag=True, help="Override the blast-radius guards.")
+@click.option("--redact", is_flag=True, help="Hide property values in the plan shown.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the summary and errors (and no progress bar).")
+@CSV_OPTION
+@verbose_option(command_verbose)
+def apply(
+    planfile: str | None,
+    config_path: str,
+    auto_approve: bool,
+    jobs: tuple[str, ...],
+    allow_large_changes: bool,
+    redact: bool,
+    quiet: bool,
+    csv_path: str | None,
+) -> None:
+    """Apply the changes: plan now and ask for `yes`, or apply a saved PLANFILE exactly.
+
+    \b
+    Example:
+      reconcile apply --auto-approve          # nightly in CI
+      reconcile apply planx.plan.json         # exactly the plan you reviewed
+    """
+    config = load_config(config_path, os.environ)
+    gateway = open_gateway(config, logger=http_logger())
+    hooks = ApplyHooks(
+        show=partial(show_plan, quiet=quiet, redact=redact),
+        confirm=approve if auto_approve else confirm,
+        progress=partial(progress_bar, quiet=quiet),
+        applied=report_run,
+        job_failed=report_job_failure,
+    )
+    if planfile:
+        report = apply_saved(config, gateway, planfile, allow_large_changes=allow_large_changes, hooks=hooks)
+    else:
+        report = apply_jobs(config, gateway, jobs=jobs, allow_large_changes=allow_large_changes, hooks=hooks)
+    if report.cancelled:
+        click.echo("Apply cancelled; nothing was written.")
+        raise Abort(EXIT_ERROR)
+    if csv_path:
+        write_csv(csv_path, [row for r in report.records for row in csv_rows(r)])
+    if not report.ok:
+        raise Abort(EXIT_ERROR)
+
+
+def show_plan(plan: Plan, *, quiet: bool, redact: bool) -> None:
+    if not quiet or plan.has_changes:
+        click.echo(render(plan, "text", redact=redact, color=use_color()), nl=False)
+
+
+def progress_bar(total: int, *, quiet: bool) -> AbstractContextManager[Callable[[int], None] | None]:
+    return apply_progress(total, quiet=quiet)
+
+
+def approve(plan: Plan) -> bool:
+    return True
+
+
+def stdin_is_terminal() -> bool:
+    return is_terminal(sys.stdin)
+
+
+def confirm(plan: Plan) -> bool:
+    """Only `yes`, typed at a terminal, applies the plan shown."""
+    if not stdin_is_terminal():
+        raise ReconcileError(
+            "refusing to apply without confirmation: standard input is not a terminal",
+            hint="review the plan and pass --auto-approve, or apply a saved plan file",
+        )
+    answer = click.prompt(
+        "\nDo you want to apply these changes? Only 'yes' will be accepted", default="", show_default=False
+    )
+    return bool(answer.strip() == "yes")
+
+
+def report_run(record: RunRecord) -> None:
+    """The run's failed writes, then its one-line outcome, then the keys the plan left alone."""
+    failed = record.result.failed
+    for o in failed:
+        click.echo(f"error: {o.action} {o.resource} {o.key!r} failed: {o.message}", err=True)
+    jobs = ", ".join(record.plan.jobs)
+    click.echo(
+        f"Apply complete ({jobs}): {record.result.written} written, {len(failed)} failed. "
+        f"Run recorded in {record.run_log}."
+    )
+    if record.plan.errors:
+        click.echo(f"{len(record.plan.errors)} key(s) were left alone because of errors shown in the plan.", err=True)
+
+
+def report_job_failure(job: str, error: ReconcileError) -> None:
+    click.echo(f"Error: job {job}: {scrub(str(error))}", err=True)
+
+
+def csv_rows(record: RunRecord) -> list[dict[str, str]]:
+    return plan_rows(record.plan, record.resource_jobs, record.result)

@@ -1,0 +1,133 @@
+"""Reading past Notion's 10,000-result cap: the capped-query walk, pure but for the query it is given.
+
+A capped query (request_status incomplete) is continued with a created_time window starting at the
+last page's minute; pages of that minute are read again (the overlap costs ceil(overlap / 100)
+extra queries) and de-duplicated by id. When one minute alone exceeds the cap, that minute is split
+on the text property `split_on` (contains / does_not_contain a character that divides the pages
+seen), recursively.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from reconcile.errors import NotionError
+from reconcile.ports import NotionObject
+from reconcile.values import decode
+
+MAX_FILTER_CONDITIONS = 100  # Notion's limit on the items of one compound filter
+
+Filter = dict[str, Any]
+# One query followed through its cursors: (data source id, conditions, in trash) -> (pages, complete).
+QueryWindow = Callable[[str, list[Filter], bool], tuple[list[NotionObject], bool]]
+
+
+class QueryWalk:
+    """Collects every page under some conditions, splitting windows that hit the result cap."""
+
+    def __init__(
+        self,
+        query_window: QueryWindow,
+        data_source_id: str,
+        in_trash: bool,
+        split_on: tuple[str, str] | None,
+        found: dict[str, NotionObject],
+    ) -> None:
+        self.query_window = query_window
+        self.data_source_id = data_source_id
+        self.in_trash = in_trash
+        self.split_on = split_on
+        self.found = found
+
+    def collect(self, conditions: list[Filter]) -> None:
+        # Shown created_time is rounded down to the minute, while the filter may compare the
+        # precise time: bounds are whole minutes, half-open [T, T + 1 min), correct either way.
+        lower: str | None = None
+        while True:
+            window = conditions + ([created("on_or_after", lower)] if lower else [])
+            pages = self._query(window)
+            if pages is None:
+                return
+            first, last = minute(pages[0]["created_time"]), minute(pages[-1]["created_time"])
+            if first != last:
+                lower = last
+                continue
+            # One minute holds the whole capped window: created_time cannot divide it further.
+            following = next_minute(last)
+            this_minute = [created("on_or_after", last), created("before", following)]
+            self.split(conditions + this_minute, pages, used=frozenset())
+            lower = following
+
+    def split(self, conditions: list[Filter], seen: list[NotionObject], used: frozenset[str]) -> None:
+        char = self._dividing_char(seen, used)
+        if char is None or len(conditions) + 1 > MAX_FILTER_CONDITIONS:
+            raise NotionError(
+                f"more than the query cap of pages in data source {self.data_source_id} were "
+                f"created in the same minute ({seen[0].get('created_time')}) and cannot be "
+                "divided further by their match property; reconcile cannot read them all",
+                hint="Notion returns at most 10,000 results per query",
+                code="query_result_limit_reached",
+            )
+        name, prop_type = self.split_on or ("", "")
+        for operator in ("contains", "does_not_contain"):
+            branch = [*conditions, {"property": name, prop_type: {operator: char}}]
+            pages = self._query(branch)
+            if pages is not None:
+                self.split(branch, pages, used | {char})
+
+    def _query(self, conditions: list[Filter]) -> list[NotionObject] | None:
+        """The pages of a capped query (recorded), or None when the query was complete."""
+        pages, complete = self.query_window(self.data_source_id, conditions, self.in_trash)
+        for page in pages:
+            self.found.setdefault(page["id"], page)
+        return None if complete or not pages else pages
+
+    def _dividing_char(self, pages: list[NotionObject], used: frozenset[str]) -> str | None:
+        """The character present in closest to half of the pages' match values."""
+        if self.split_on is None:
+            return None
+        name = self.split_on[0]
+        counts: Counter[str] = Counter()
+        for page in pages:
+            counts.update(set(page_text(page, name)) - used)
+        half = len(pages) / 2
+        dividing = [c for c, n in counts.items() if 0 < n < len(pages)]
+        return min(dividing, key=lambda c: (abs(counts[c] - half), c), default=None)
+
+
+def conditions_of(filter: Filter | None) -> list[Filter]:
+    if filter is None:
+        return []
+    if set(filter) == {"and"}:
+        return list(filter["and"])
+    return [filter]
+
+
+def created(operator: str, moment: str) -> Filter:
+    return {"timestamp": "created_time", "created_time": {operator: moment}}
+
+
+def minute(moment: str) -> str:
+    """An ISO timestamp rounded down to its minute, as "YYYY-MM-DDTHH:MM:00.000Z" in UTC."""
+    parsed = datetime.fromisoformat(moment).astimezone(UTC)
+    return parsed.strftime("%Y-%m-%dT%H:%M:00.000Z")
+
+
+def next_minute(this_minute: str) -> str:
+    return minute((datetime.fromisoformat(this_minute) + timedelta(minutes=1)).isoformat())
+
+
+def is_complete(response: NotionObject) -> bool:
+    status = response.get("request_status") or {}
+    return bool(status.get("type") != "incomplete")
+
+
+def page_text(page: NotionObject, name: str) -> str:
+    prop = (page.get("properties") or {}).get(name)
+    if not prop:
+        return ""
+    value = decode(prop)
+    return value if isinstance(value, str) else ""

@@ -1,0 +1,117 @@
+"""What the stages need from Notion, as Protocols: the seam between the run and the HTTP client.
+
+    NotionReader     resolve a database, read a resource's pages (plan, lookups, stale checks)
+    NotionWriter     create and update pages (apply)
+    WorkspaceAdmin   find and create databases (bootstrap)
+    Gateway          all three, plus the run's call counts: what reconcile.run holds
+
+reconcile.notion.gateway.NotionGateway implements Gateway over notion-client and httpx; this
+module imports neither, so planning, apply and the commands can name the seam without loading an
+HTTP client, and a test can hand in a fake that a strict type checker follows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from reconcile.model import ApiCalls, PageState, ResourceConfig, ResourceState
+
+__all__ = [
+    "ApiCalls",
+    "CreatedPage",
+    "Gateway",
+    "NotionObject",
+    "NotionReader",
+    "NotionWriter",
+    "PropertySchema",
+    "Resolution",
+    "WorkspaceAdmin",
+]
+
+# A Notion JSON object exactly as the API sends or takes it (a page, a database, a property
+# value). Its shape belongs to Notion; reconcile.values turns property values into typed ones.
+NotionObject = dict[str, Any]
+# A data source's properties: name -> the property's schema object ({"id", "type", ...}).
+PropertySchema = dict[str, NotionObject]
+# How a create ended: sent once; an ambiguous failure Notion had committed (by the id it named,
+# or found again by key); or sent again because the first attempt never landed.
+Resolution = Literal["created", "committed", "found", "recreated"]
+
+
+@dataclass(frozen=True)
+class CreatedPage:
+    """The page a create left in Notion, and how the create ended."""
+
+    page: NotionObject
+    resolution: Resolution
+
+    @property
+    def page_id(self) -> str:
+        return str(self.page["id"])
+
+
+class NotionReader(Protocol):
+    """Reads, served once per run where they can be (every write drops the cached reads)."""
+
+    def resolve(self, database_id: str, data_source_name: str | None) -> tuple[str, PropertySchema]:
+        """(data source id, its properties) of a database; the data source named, or its only one."""
+        ...
+
+    def data_source_name(self, data_source_id: str) -> str | None:
+        """The name of a data source this run resolved (for messages), None if it resolved none."""
+        ...
+
+    def read_resource(
+        self, resource: ResourceConfig, *, data_source_id: str, schema: PropertySchema, include_trash: bool = False
+    ) -> ResourceState:
+        """The resource's live (and, if asked, trashed) pages as canonical managed values."""
+        ...
+
+    def read_trashed(
+        self, resource: ResourceConfig, *, data_source_id: str, schema: PropertySchema
+    ) -> tuple[PageState, ...]:
+        """Trashed pages that carry a key: the candidates for a restore."""
+        ...
+
+    def query_pages(self, data_source_id: str) -> list[NotionObject]:
+        """Every live page of a data source, as Notion sends them."""
+        ...
+
+    def retrieve_page(self, page_id: str) -> NotionObject: ...
+
+
+class NotionWriter(Protocol):
+    def create_page(
+        self,
+        data_source_id: str,
+        properties: dict[str, NotionObject],
+        *,
+        match_property: str,
+        match_type: str,
+        key: str,
+    ) -> CreatedPage:
+        """Create a page, or find the one an earlier ambiguous attempt committed: never two."""
+        ...
+
+    def update_page(
+        self, page_id: str, *, properties: dict[str, NotionObject] | None = None, in_trash: bool | None = None
+    ) -> NotionObject: ...
+
+
+class WorkspaceAdmin(Protocol):
+    def search_data_sources(self, query: str) -> list[NotionObject]:
+        """Data sources shared with the integration whose title matches `query`."""
+        ...
+
+    def create_database(self, parent_page_id: str, title: str, properties: dict[str, NotionObject]) -> NotionObject: ...
+
+    def retrieve_database(self, database_id: str) -> NotionObject: ...
+
+
+class Gateway(NotionReader, NotionWriter, WorkspaceAdmin, Protocol):
+    """One run's connection to Notion: every call goes through it, so it counts them all."""
+
+    def api_calls(self) -> ApiCalls: ...
+
+    def close(self) -> None: ...
