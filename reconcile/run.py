@@ -22,19 +22,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from reconcile.apply import Progress, execute
+from reconcile.config import read_text
+from reconcile.config.yamlload import parse_yaml
 from reconcile.desired import build_desired
 from reconcile.errors import ConfigError, ReconcileError
 from reconcile.lock import exclusive_lock
 from reconcile.model import ApplyResult, Config, DesiredState, Diagnostic, Job, Plan, RunRecord
 from reconcile.notion.gateway import NotionGateway
-from reconcile.notion.schema import check_schema
 from reconcile.plan import JobInput, check_guards, compute_plan
 from reconcile.planfile import plan_fingerprint, read_plan
 from reconcile.ports import Gateway
 from reconcile.runlog import append_run, applied_plan_ids, owed_touches, record_json, resource_jobs
 from reconcile.saved import assert_fresh, check_saved_plan
 from reconcile.source import SourceRun, fetch_records
-from reconcile.state import read_job_state, related_data_sources
+from reconcile.state import check_job_schemas, read_job_state
 
 __all__ = [
     "ApplyHooks",
@@ -114,16 +115,32 @@ def open_gateway(config: Config, *, logger: logging.Logger | None = None) -> Gat
     return NotionGateway(config.notion.token, config.notion, logger=logger)
 
 
-def schema_warnings(config: Config, gateway: Gateway) -> list[Diagnostic]:
-    """Every resource's mapping against its live schema: the warnings (a mismatch raises)."""
+def schema_warnings(config: Config, gateway: Gateway, *, values: bool = True) -> list[Diagnostic]:
+    """Every resource's mapping against its live schema and, with `values`, every mapped value the
+    source asks for against its property's live type: the warnings (a mismatch raises). Reads the
+    source, never a page."""
     warnings: list[Diagnostic] = []
+    declared = declared_types(config)
     for job in config.jobs:
-        related = related_data_sources(gateway, job)
-        for r in job.resources:
-            data_source_id, schema = gateway.resolve(r.database, r.data_source)
-            name = gateway.data_source_name(data_source_id)
-            warnings += check_schema(r, schema, data_source_name=name, related_data_sources=related)
+        check_job_schemas(gateway, job, None)
+        desired = desired_state(job, gateway) if values else None
+        warnings += check_job_schemas(gateway, job, desired, declared)[1]
     return warnings
+
+
+def declared_types(config: Config) -> dict[str, dict[str, str]]:
+    """resource -> property -> the Notion type the config declares for it (`bootstrap.properties`):
+    what a type mismatch says the mapping needs. Empty when the file cannot say."""
+    try:
+        document = parse_yaml(read_text(config.path), config.path)
+    except (ReconcileError, OSError):
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    for job in (document.get("jobs") or {}).values() if isinstance(document, dict) else ():
+        for name, raw in ((job or {}).get("resources") or {}).items():
+            hints = ((raw or {}).get("bootstrap") or {}).get("properties") or {}
+            out[name] = {str(k): str(v) for k, v in hints.items()}
+    return out
 
 
 # ── planning ─────────────────────────────────────────────────────────────────────────────────────
@@ -159,11 +176,12 @@ def plan_run(
     sources = SourceRun()  # per-key lookup errors
     inputs = []
     extra: list[Diagnostic] = []
+    declared = declared_types(config)
     for job in selected_jobs(config, jobs):
         desired = desired_state(job, gateway, sources)
         extra += sources.diagnostics
         sources.diagnostics.clear()
-        actual, diags = read_job_state(gateway, job, desired)
+        actual, diags = read_job_state(gateway, job, desired, declared)
         extra += diags
         inputs.append(JobInput(job=job, desired=desired, actual=actual))
     plan = compute_plan(

@@ -99,7 +99,9 @@ def unmapped_councils_property(document: Document) -> None:
 def create_in_update_only(document: Document) -> None:
     create = copy.deepcopy(action(document, "touch", "councils", "barnet"))
     create.update(action="create", key="brand-new-council", page_id=None, url=None, digest=None)
-    document["actions"].insert(0, create)
+    for change in create["changes"]:
+        change.pop("depends_on", None)
+    document["actions"].append(create)
 
 
 def archive_in_update_only(document: Document) -> None:

@@ -35,7 +35,7 @@ from reconcile.model import (
     TouchRule,
 )
 from reconcile.plan import JobInput, compute_plan
-from reconcile.planfile import plan_from_dict, plan_to_dict, read_plan, schema_path, write_plan
+from reconcile.planfile import content_digest, plan_from_dict, plan_to_dict, read_plan, schema_path, write_plan
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -204,8 +204,10 @@ def test_json_form_has_the_documented_keys_in_order_and_a_summary() -> None:
         "diagnostics",
         "record_counts",
         "guard_overrides",
+        "digest",
     ]
     assert data["format_version"] == 2
+    assert data["digest"] == content_digest(data)
     assert data["resources"][0] == {
         "name": "services",
         "database_id": "db-s",
@@ -216,7 +218,15 @@ def test_json_form_has_the_documented_keys_in_order_and_a_summary() -> None:
         "unchanged": 2,
         "mode": "upsert",
     }
-    assert data["summary"] == {"create": 1, "update": 1, "archive": 1, "restore": 0, "touch": 1, "unchanged": 6}
+    assert data["summary"] == {
+        "create": 1,
+        "update": 1,
+        "archive": 1,
+        "restore": 0,
+        "touch": 1,
+        "heal": 0,
+        "unchanged": 6,
+    }
     assert list(data["actions"][0]) == ["action", "resource", "key", "page_id", "url", "reason", "digest", "changes"]
     assert data["actions"][0]["changes"] == [
         {"name": "Councils", "type": "relation", "before": None, "after": ["c-1", "c-2"]}
@@ -235,9 +245,31 @@ def test_relation_values_come_back_as_tuples() -> None:
 
 
 def broken(edit: Any) -> dict[str, Any]:
+    """The sample plan's form edited, and its digest made to fit again (as a script editing a plan
+    would), so that the check under test is the one that speaks."""
     data = plan_to_dict(sample_plan())
     edit(data)
+    data["digest"] = content_digest(data)
     return data
+
+
+def test_any_edit_after_the_plan_was_written_is_refused() -> None:
+    data = plan_to_dict(sample_plan())
+    data["actions"][0]["reason"] = "edited by hand"
+    with pytest.raises(PlanFileError) as info:
+        plan_from_dict(data)
+    assert str(info.value) == (
+        "the plan file was changed after `reconcile plan` wrote it "
+        "(make the plan again with reconcile plan -o FILE, and apply that file unchanged)"
+    )
+
+
+def test_a_stamp_may_depend_only_on_earlier_writes() -> None:
+    def later(d: dict[str, Any]) -> None:
+        d["actions"][0]["changes"][0]["depends_on"] = [2]
+
+    with pytest.raises(PlanFileError, match=r"at actions\[0\].changes\[0\].depends_on: 2 is not an earlier action"):
+        plan_from_dict(broken(later))
 
 
 @pytest.mark.parametrize(
@@ -410,7 +442,14 @@ def planner_plan() -> Plan:
                 "ds-s",
                 s_schema,
                 (
-                    page("s-lambeth", "lambeth", lambeth),
+                    replace(
+                        page("s-lambeth", "lambeth", lambeth), created_by="bot", created_time="2026-11-26T03:00:00.000Z"
+                    ),
+                    replace(
+                        page("s-lambeth-2", "lambeth", lambeth),
+                        created_by="bot",
+                        created_time="2026-11-26T03:01:00.000Z",
+                    ),
                     page("s-hackney", "hackney", hackney),
                 ),
                 (page("s-camden", "camden", {"Name": "Camden"}, trash=True),),
@@ -422,7 +461,8 @@ def planner_plan() -> Plan:
                 c_schema,
                 tuple(page(f"c-{k}", k, {"ExternalCustomerID": k}) for k in ("camden", "lambeth", "hackney")),
             ),
-        }
+        },
+        bot_user_id="bot",  # the lambeth pages were both made by this integration: one is healed
     )
     inputs = [JobInput(job, build_desired(job, records), state)]
     return compute_plan(inputs, now=datetime(2026, 11, 27, 3, tzinfo=UTC), config_digest="ab" * 32)
