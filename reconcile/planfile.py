@@ -34,6 +34,7 @@ SCHEMA_NAME = "plan.schema.json"
 
 __all__ = [
     "FORMAT_VERSION",
+    "plan_document",
     "plan_fingerprint",
     "plan_from_dict",
     "plan_to_dict",
@@ -47,8 +48,8 @@ __all__ = [
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
-    """The JSON form, keys in the order the schema documents them; tuples become lists; last, the
-    digest of all the rest."""
+    """The JSON form, keys in the order the schema documents them; tuples become lists (without the
+    digest a file carries: plan_document)."""
     body = {
         "format_version": plan.format_version,
         "created_at": plan.created_at,
@@ -61,6 +62,13 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "record_counts": dict(plan.record_counts),
         "guard_overrides": list(plan.guard_overrides),
     }
+    return body
+
+
+def plan_document(plan: Plan) -> dict[str, Any]:
+    """The JSON form a plan file holds (and `--format json` prints): plan_to_dict and, last, the
+    digest of all the rest."""
+    body = plan_to_dict(plan)
     return {**body, "digest": content_digest(body)}
 
 
@@ -299,7 +307,7 @@ def plan_fingerprint(plan: Plan) -> str:
 
 def plan_json(plan: Plan) -> str:
     """The bytes a plan file holds: the same as `--format json` prints, equal for equal plans."""
-    return render_json(plan_to_dict(plan))
+    return render_json(plan_document(plan))
 
 
 def write_plan(plan: Plan, path: str | os.PathLike[str]) -> None:

@@ -32,6 +32,7 @@ from reconcile.notion.gateway import NotionGateway
 from reconcile.plan import JobInput, check_guards, compute_plan
 from reconcile.planfile import plan_fingerprint, read_plan
 from reconcile.ports import Gateway
+from reconcile.readback import heal_after_creates
 from reconcile.runlog import append_run, applied_plan_ids, owed_touches, record_json, resource_jobs
 from reconcile.saved import assert_fresh, check_saved_plan
 from reconcile.source import SourceRun, fetch_records
@@ -208,14 +209,19 @@ def apply_run(
     progress: ProgressBar = no_progress,
     clock: Clock = now_utc,
 ) -> RunRecord:
-    """Execute the plan's actions in their order and append the run to the config's run log."""
+    """Execute the plan's actions in their order, heal what the creates left duplicated (see
+    reconcile.readback), and append the run to the config's run log."""
     result = ApplyResult()
     if plan.has_changes:
         with progress(len(plan.actions)) as advance:
             result = execute(plan, gateway, workers=config.notion.workers, progress=advance)
+    # The record keeps the plan's own fingerprint (a saved plan is applied once) and shows what the
+    # heal-only follow-up after the creates did, in the same run.
+    plan_id = plan_fingerprint(plan)
+    plan, result = heal_after_creates(config, gateway, plan, result)
     record = RunRecord(
         plan=plan,
-        plan_id=plan_fingerprint(plan),
+        plan_id=plan_id,
         result=result,
         started=started,
         finished=clock(),

@@ -19,7 +19,7 @@ from reconcile.plan.touches import stamp_candidates
 from reconcile.plan.types import check_value_types
 from reconcile.ports import NotionReader, PropertySchema
 
-__all__ = ["check_job_schemas", "read_job_state", "related_data_sources", "with_bot_user"]
+__all__ = ["check_job_schemas", "has_duplicates", "read_job_state", "related_data_sources", "with_bot_user"]
 
 Declared = Mapping[str, Mapping[str, str]]  # resource -> property -> the type the config declares
 
@@ -86,12 +86,13 @@ def with_bot_user(gateway: NotionReader, job: Job, actual: ActualState) -> Actua
     return replace(actual, bot_user_id=gateway.bot_user_id())
 
 
-def has_duplicates(job: Job, actual: ActualState) -> bool:
+def has_duplicates(job: Job, states: ActualState | Mapping[str, ResourceState]) -> bool:
     """Whether some key of a resource the integration creates pages in is carried by several pages."""
+    resources = states.resources if isinstance(states, ActualState) else states
     for r in job.resources:
-        if r.mode == "update-only":
+        if r.mode == "update-only" or r.name not in resources:
             continue
-        keys = [p.key for p in actual.resources[r.name].pages if p.key]
+        keys = [p.key for p in resources[r.name].pages if p.key]
         if len(keys) != len(set(keys)):
             return True
     return False

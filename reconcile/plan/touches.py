@@ -185,6 +185,12 @@ def place_stamps(actual: ActualState, by_resource: dict[str, list[Action]], requ
     recorded by a stamp, which would make the two wait for each other), else a touch of its own."""
     stamp = iso_time(now)
     recorded = {ref for request in requests.values() for ref in request.refs}
+    mergeable = {
+        (resource, a.page_id): i
+        for resource, actions in by_resource.items()
+        for i, a in enumerate(actions)
+        if a.action == "update" and ref_of(a) not in recorded
+    }
     for (resource, page_id, prop), request in sorted(requests.items()):
         state = actual.resources[resource]
         change = PropertyChange(
@@ -192,14 +198,7 @@ def place_stamps(actual: ActualState, by_resource: dict[str, list[Action]], requ
         )
         actions = by_resource[resource]
         reason = "; ".join(request.why)
-        i = next(
-            (
-                i
-                for i, a in enumerate(actions)
-                if a.page_id == page_id and a.action == "update" and ref_of(a) not in recorded
-            ),
-            None,
-        )
+        i = mergeable.get((resource, page_id))
         if i is not None:
             a = actions[i]
             actions[i] = replace(a, changes=(*a.changes, change), reason=f"{a.reason}; {reason}")
@@ -222,21 +221,22 @@ def touch(resource: str, page: PageState, change: PropertyChange, reason: str) -
 
 def with_dependencies(actions: list[Action], requests: Requests) -> list[Action]:
     """The stamp changes of `actions` (in their final order) naming the positions of what they record."""
-    positions = {ref_of(a): i for i, a in enumerate(actions) if a.action not in ("touch", "heal")}
+    positions = {(a.resource, a.action, a.key): i for i, a in enumerate(actions) if a.action not in ("touch", "heal")}
+    stamped = {(resource, page_id) for resource, page_id, _ in requests}
     out = []
     for a in actions:
-        changes = tuple(
-            replace(c, depends_on=depends_on(requests.get((a.resource, a.page_id or "", c.name)), positions))
-            for c in a.changes
-        )
-        out.append(replace(a, changes=changes) if changes != a.changes else a)
+        if (a.resource, a.page_id) in stamped:
+            a = replace(a, changes=tuple(with_positions(a, c, requests, positions) for c in a.changes))
+        out.append(a)
     return out
 
 
-def depends_on(request: StampRequest | None, positions: dict[Ref, int]) -> tuple[int, ...]:
+def with_positions(a: Action, c: PropertyChange, requests: Requests, positions: dict[Ref, int]) -> PropertyChange:
+    request = requests.get((a.resource, a.page_id or "", c.name))
     if request is None:
-        return ()
-    return tuple(sorted({positions[ref] for ref in request.refs if ref in positions}))
+        return c
+    after = tuple(sorted({positions[ref] for ref in request.refs if ref in positions}))
+    return PropertyChange(c.name, c.type, c.before, c.after, after)
 
 
 # ── helpers ──────────────────────────────────────────────────────────────────────────────────────

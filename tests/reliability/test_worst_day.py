@@ -63,8 +63,9 @@ def test_two_applies_from_two_directories_at_once_end_with_one_page_per_key(sand
         again = run("apply", "-c", str(first / "mappings.yaml"), "--auto-approve")
         assert again.exit_code == 0, again.output
     assert_converged(sandbox)
+    # Each extra page went to the trash; both runs may have healed it (the second finds it there).
     healed = outcomes(run_records(first) + run_records(second), "heal")
-    assert len(healed) == creates - keys
+    assert len({o["page_id"] for o in healed}) == creates - keys
     settled = run("plan", "-c", str(first / "mappings.yaml"), "--detailed-exitcode")
     assert settled.exit_code == 0, settled.output
 
