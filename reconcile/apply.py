@@ -1,11 +1,14 @@
 """Execute a Plan's actions through the gateway, in the order the plan lists them. Applying never decides.
 
-The plan already is the program (reconcile.plan puts the touches first and relation targets
-before the pages that link to them); the executor only runs it. Consecutive actions of one
-resource and phase (creates and restores; other writes; touches) form a batch whose writes run
-in a bounded worker pool; the transport's token bucket keeps the whole run within the rate
-limit. Where each resource's pages go, and how a create is re-checked by key, comes from the
-plan's resources. One failed write is recorded and the rest go on.
+The plan already is the program (reconcile.plan puts relation targets before the pages that link
+to them, and stamps after the writes they record); the executor only runs it. Consecutive actions
+of one resource and phase (creates and restores; other writes; touches) form a batch whose writes
+run in a bounded worker pool (never with an action it depends on); the transport's token bucket
+keeps the whole run within the rate limit. Where each resource's pages go, and how a create is
+re-checked by key, comes from the plan's resources. One failed write is recorded and the rest go
+on; a stamp whose recorded write did not succeed is left out (PropertyChange.depends_on), which is
+running the plan as written, not deciding. A heal whose page a concurrent run already trashed is
+done all the same.
 """
 
 from __future__ import annotations

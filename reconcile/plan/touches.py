@@ -110,13 +110,15 @@ def owed_stamps(
 
 
 def notion_owed_stamps(job: Job, actual: ActualState, blocked: Blocked, requests: Requests) -> None:
-    """Add the stamps Notion itself says are owed (no run log needed): see the module docstring."""
+    """Add the stamps Notion itself says are owed (no run log needed): see the module docstring.
+    A related page whose key is blocked records nothing yet: it owes no stamp."""
     for r in job.resources:
         pages = stampable(actual.resources[r.name], blocked.get(r.name, set()))
         for rule in r.touch:
             related = job.resource(rule.related)
+            others = [p for p in actual.resources[related.name].pages if p.key not in blocked.get(related.name, set())]
             for page_id, why in owed_by_notion(
-                pages, actual.resources[related.name].pages, related, r.name, rule.property, actual.bot_user_id
+                pages, others, related, r.name, rule.property, actual.bot_user_id
             ).items():
                 request = requests.setdefault(
                     (r.name, page_id, rule.property), StampRequest(r.name, pages[page_id], rule)
@@ -221,7 +223,7 @@ def touch(resource: str, page: PageState, change: PropertyChange, reason: str) -
 
 def with_dependencies(actions: list[Action], requests: Requests) -> list[Action]:
     """The stamp changes of `actions` (in their final order) naming the positions of what they record."""
-    positions = {(a.resource, a.action, a.key): i for i, a in enumerate(actions) if a.action not in ("touch", "heal")}
+    positions: dict[Ref, int] = {ref_of(a): i for i, a in enumerate(actions) if a.action not in ("touch", "heal")}
     stamped = {(resource, page_id) for resource, page_id, _ in requests}
     out = []
     for a in actions:
