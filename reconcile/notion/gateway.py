@@ -28,7 +28,7 @@ from reconcile.errors import NotionError, ReconcileError
 from reconcile.http import notion_bucket
 from reconcile.model import NotionSettings, PageState, ResourceConfig, ResourceState
 from reconcile.notion.failures import connection_error, response_error, timeout_error
-from reconcile.notion.paging import CursorGuard, Filter, QueryWalk, conditions_of, is_complete
+from reconcile.notion.paging import Filter, QueryWalk, conditions_of, follow_cursors, plain_title
 from reconcile.notion.transport import (
     AmbiguousWriteError,
     CallCounter,
@@ -142,13 +142,10 @@ class NotionGateway:
 
     def data_source_title(self, data_source_id: str) -> str:
         """The title of any data source shared with the integration (for messages: one GET)."""
-        with self._lock:
-            if data_source_id in self.data_source_names:
-                return self.data_source_names[data_source_id]
-        found = self._call(
+        found = self.data_source_name(data_source_id) or self._call(
             f"reading data source {data_source_id}", self.client.data_sources.retrieve, data_source_id=data_source_id
         )
-        return "".join(t.get("plain_text", "") for t in found.get("title") or []) or data_source_id
+        return found if isinstance(found, str) else plain_title(found) or data_source_id
 
     def bot_user_id(self) -> str:
         """The integration's own user id (`GET /v1/users/me`), asked once per run."""
@@ -205,25 +202,13 @@ class NotionGateway:
             body["filter"] = conditions[0] if len(conditions) == 1 else {"and": conditions}
         if in_trash:
             body["in_trash"] = True
-        pages: list[NotionObject] = []
-        complete = True
-        cursor: str | None = None
-        guard = CursorGuard(f"querying data source {data_source_id}")
-        while True:
-            response = self._call(
-                f"querying data source {data_source_id}",
-                self.client.data_sources.query,
-                data_source_id=data_source_id,
-                start_cursor=cursor,
-                **body,
-            )
-            found = [r for r in response.get("results", []) if r.get("object") == "page"]
-            pages += found
-            complete = complete and is_complete(response)
-            cursor = response.get("next_cursor")
-            if not response.get("has_more") or not cursor:
-                return pages, complete
-            guard.advance(cursor, [str(p.get("id")) for p in found])
+        what = f"querying data source {data_source_id}"
+
+        def page_at(cursor: str | None) -> NotionObject:
+            query = self.client.data_sources.query
+            return self._call(what, query, data_source_id=data_source_id, start_cursor=cursor, **body)
+
+        return follow_cursors(page_at, what)
 
     def read_resource(
         self,

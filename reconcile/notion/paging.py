@@ -98,6 +98,29 @@ class QueryWalk:
         return min(dividing, key=lambda c: (abs(counts[c] - half), c), default=None)
 
 
+def follow_cursors(page_at: Callable[[str | None], NotionObject], what: str) -> tuple[list[NotionObject], bool]:
+    """The pages of one query followed through its cursors (`page_at(cursor)` asks for one page of
+    results); and whether it was complete (not stopped at the result cap). A pagination that does
+    not end is stopped (CursorGuard)."""
+    pages: list[NotionObject] = []
+    complete = True
+    cursor: str | None = None
+    guard = CursorGuard(what)
+    while True:
+        response = page_at(cursor)
+        found = [r for r in response.get("results", []) if r.get("object") == "page"]
+        pages += found
+        complete = complete and is_complete(response)
+        cursor = response.get("next_cursor")
+        if not response.get("has_more") or not cursor:
+            return pages, complete
+        guard.advance(cursor, [str(p.get("id")) for p in found])
+
+
+def plain_title(obj: NotionObject) -> str:
+    return "".join(str(t.get("plain_text", "")) for t in obj.get("title") or [])
+
+
 class CursorGuard:
     """Stops a query whose pagination does not end: Notion handing back a cursor it handed back
     before, or answering `has_more` page after page without a page not seen already."""
