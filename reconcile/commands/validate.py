@@ -17,7 +17,8 @@ __all__ = ["validate"]
 @CONFIG_OPTION
 @verbose_option(command_verbose)
 def validate(config_path: str) -> None:
-    """Check the config, its environment and (with NOTION_TOKEN set) the live Notion schemas.
+    """Check the config, its environment and (with NOTION_TOKEN set) the live Notion schemas and the
+    mapped values' types (reading the source, never a page).
 
     \b
     Example:

@@ -21,11 +21,12 @@ from reconcile.plan.pages import (
     page_action,
 )
 from reconcile.plan.touches import (
+    merge_targets,
     notion_owed_stamps,
     owed_stamps,
     place_stamps,
+    ref_of,
     stamp_requests,
-    with_dependencies,
 )
 
 
@@ -115,13 +116,14 @@ def plan_job(item: JobInput, *, now: datetime, owed_touches: frozenset[tuple[str
     stamps = stamp_requests(job, actual, by_resource, blocked)
     owed_stamps(job, actual, owed_touches, blocked, stamps)
     notion_owed_stamps(job, actual, blocked, stamps)
-    place_stamps(actual, by_resource, stamps, now)
+    order = apply_order(job)
+    merges = merge_targets(by_resource, stamps)
+    first = [a for r in order for a in sorted_actions(by_resource[r.name]) if not stamping(a, merges)]
+    place_stamps(actual, by_resource, stamps, now, merges, {ref_of(a): i for i, a in enumerate(first)})
+    last = [a for r in order for a in sorted_actions([a for a in by_resource[r.name] if stamping(a, merges)])]
     diags = grouped_missing_pages(diags)
     infos = [resource_info(r, actual.resources[r.name], indexes[r.name], by_resource[r.name]) for r in job.resources]
-    ordered = [a for r in apply_order(job) for a in sorted_actions(by_resource[r.name])]
-    touch_props = {r.name: {t.property for t in r.touch} for r in job.resources}
-    actions = with_dependencies(stamps_last(ordered, touch_props), stamps)
-    return _JobPlan(actions=actions, diagnostics=diags, infos=infos, removals=removals)
+    return _JobPlan(actions=first + last, diagnostics=diags, infos=infos, removals=removals)
 
 
 # ── the order apply runs ─────────────────────────────────────────────────────────────────────────
@@ -153,8 +155,8 @@ def sorted_actions(actions: list[Action]) -> list[Action]:
     return sorted(actions, key=lambda a: (KIND_ORDER[a.action], a.key))
 
 
-def stamps_last(actions: list[Action], touch_props: dict[str, set[str]]) -> list[Action]:
-    """The actions with every one that writes a stamp moved to the end: the order apply runs them.
+def stamping(action: Action, merges: dict[tuple[str, str | None], int]) -> bool:
+    """Whether an action writes a stamp, and so runs after every write it may record.
 
     A stamp records that a related page changed in this run, so it is written after that change,
     and only if the change succeeded (apply checks PropertyChange.depends_on). A run that dies
@@ -162,10 +164,7 @@ def stamps_last(actions: list[Action], touch_props: dict[str, set[str]]) -> list
     the change had landed, Notion shows the related page edited after the stamp and the stamp is owed
     (reconcile.plan.touches). Stamps only name existing pages, so nothing they need comes later.
     """
-    stamps = [a.action == "touch" or any(c.name in touch_props[a.resource] for c in a.changes) for a in actions]
-    return [a for a, s in zip(actions, stamps, strict=True) if not s] + [
-        a for a, s in zip(actions, stamps, strict=True) if s
-    ]
+    return action.action == "touch" or (action.action == "update" and (action.resource, action.page_id) in merges)
 
 
 def shifted(actions: list[Action], offset: int) -> list[Action]:

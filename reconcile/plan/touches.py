@@ -2,8 +2,8 @@
 only if it succeeded; and the stamps that are owed from earlier runs.
 
 A stamp says "this page's related page changed, and the change landed". So a stamp is planned as
-a request naming the actions it records (`Ref`s); compute.py places it after them and turns the
-refs into positions (PropertyChange.depends_on), and apply leaves it out when one of them failed.
+a request naming the actions it records (`Ref`s); compute.py places it after them, giving it their
+positions (PropertyChange.depends_on), and apply leaves it out when one of them failed.
 A page whose key is blocked (several pages carry it) is never stamped: nothing is written for
 that key. A heal records no change of the data and stamps nothing.
 
@@ -36,12 +36,13 @@ from reconcile.values import items_of
 __all__ = [
     "Ref",
     "StampRequest",
+    "merge_targets",
     "notion_owed_stamps",
     "owed_stamps",
     "place_stamps",
+    "ref_of",
     "stamp_requests",
     "touched_ids",
-    "with_dependencies",
 ]
 
 # An action a stamp records: (resource, action kind, key). One key has one such action per plan.
@@ -49,7 +50,7 @@ Ref = tuple[str, str, str]
 Blocked = dict[str, set[str]]  # resource -> keys nothing is written for
 
 
-@dataclass
+@dataclass(slots=True)
 class StampRequest:
     """Set `rule.property` on `page` (of resource `resource`), recording `refs`."""
 
@@ -83,7 +84,7 @@ def stamp_requests(job: Job, actual: ActualState, by_resource: dict[str, list[Ac
             for action in by_resource[related.name]:
                 if action.action in ("touch", "heal"):
                     continue
-                for page_id in sorted(touched_ids(action, rel_props, related_pages)):
+                for page_id in touched_ids(action, rel_props, related_pages):
                     if page_id in pages:
                         request = requests.setdefault(
                             (r.name, page_id, rule.property), StampRequest(r.name, pages[page_id], rule)
@@ -142,10 +143,11 @@ def owed_by_notion(
     integration; a later minute means the stamp after that edit never landed.
     """
     owed: dict[str, str] = {}
+    rel_props = relation_properties(related, resource)
     for other in related_pages:
         if not other.key:
             continue
-        for page_id in related_ids(other, relation_properties(related, resource)):
+        for page_id in related_ids(other, rel_props):
             page = pages.get(page_id)
             if page is None or page_id in owed:
                 continue
@@ -171,8 +173,9 @@ def stamp_candidates(job: Job, actual: ActualState) -> bool:
         pages = {p.page_id: p for p in actual.resources[r.name].pages}
         for rule in r.touch:
             related = job.resource(rule.related)
+            rel_props = relation_properties(related, r.name)
             for other in actual.resources[related.name].pages:
-                for page_id in related_ids(other, relation_properties(related, r.name)):
+                for page_id in related_ids(other, rel_props):
                     page = pages.get(page_id)
                     if page is not None and minute(other.last_edited_time) > minute(page.last_edited_time):
                         return True
@@ -182,25 +185,38 @@ def stamp_candidates(job: Job, actual: ActualState) -> bool:
 # ── where the stamps go ──────────────────────────────────────────────────────────────────────────
 
 
-def place_stamps(actual: ActualState, by_resource: dict[str, list[Action]], requests: Requests, now: datetime) -> None:
-    """Each stamp merged into an update of its page when there is one (and that update is not itself
-    recorded by a stamp, which would make the two wait for each other), else a touch of its own."""
-    stamp = iso_time(now)
+def merge_targets(by_resource: dict[str, list[Action]], requests: Requests) -> dict[tuple[str, str | None], int]:
+    """(resource, page id) -> position in by_resource of the update each page's stamp merges into:
+    an update of the stamped page that is not itself recorded by a stamp (the two would wait for
+    each other). Pages without one get a touch of their own."""
     recorded = {ref for request in requests.values() for ref in request.refs}
-    mergeable = {
+    wanted = {(resource, page_id) for resource, page_id, _ in requests}
+    return {
         (resource, a.page_id): i
         for resource, actions in by_resource.items()
         for i, a in enumerate(actions)
-        if a.action == "update" and ref_of(a) not in recorded
+        if a.action == "update" and (resource, a.page_id) in wanted and ref_of(a) not in recorded
     }
+
+
+def place_stamps(
+    actual: ActualState,
+    by_resource: dict[str, list[Action]],
+    requests: Requests,
+    now: datetime,
+    merges: dict[tuple[str, str | None], int],
+    positions: dict[Ref, int],
+) -> None:
+    """Each stamp merged into its update (`merges`), else a touch of its own; each naming the
+    positions (`positions`: where the writes it records run) of what it records."""
+    stamp = iso_time(now)
     for (resource, page_id, prop), request in sorted(requests.items()):
         state = actual.resources[resource]
-        change = PropertyChange(
-            name=prop, type=state.schema.get(prop, "date"), before=request.page.values.get(prop), after=stamp
-        )
+        after = tuple(sorted({positions[ref] for ref in request.refs if ref in positions}))
+        change = PropertyChange(prop, state.schema.get(prop, "date"), request.page.values.get(prop), stamp, after)
         actions = by_resource[resource]
         reason = "; ".join(request.why)
-        i = mergeable.get((resource, page_id))
+        i = merges.get((resource, page_id))
         if i is not None:
             a = actions[i]
             actions[i] = replace(a, changes=(*a.changes, change), reason=f"{a.reason}; {reason}")
@@ -221,26 +237,6 @@ def touch(resource: str, page: PageState, change: PropertyChange, reason: str) -
     )
 
 
-def with_dependencies(actions: list[Action], requests: Requests) -> list[Action]:
-    """The stamp changes of `actions` (in their final order) naming the positions of what they record."""
-    positions: dict[Ref, int] = {ref_of(a): i for i, a in enumerate(actions) if a.action not in ("touch", "heal")}
-    stamped = {(resource, page_id) for resource, page_id, _ in requests}
-    out = []
-    for a in actions:
-        if (a.resource, a.page_id) in stamped:
-            a = replace(a, changes=tuple(with_positions(a, c, requests, positions) for c in a.changes))
-        out.append(a)
-    return out
-
-
-def with_positions(a: Action, c: PropertyChange, requests: Requests, positions: dict[Ref, int]) -> PropertyChange:
-    request = requests.get((a.resource, a.page_id or "", c.name))
-    if request is None:
-        return c
-    after = tuple(sorted({positions[ref] for ref in request.refs if ref in positions}))
-    return PropertyChange(c.name, c.type, c.before, c.after, after)
-
-
 # ── helpers ──────────────────────────────────────────────────────────────────────────────────────
 
 
@@ -253,11 +249,10 @@ def relation_properties(related: ResourceConfig, resource: str) -> list[str]:
     return [m.name for m in related.properties if m.relation == resource]
 
 
-def related_ids(page: PageState, rel_props: list[str]) -> set[str]:
-    ids: set[str] = set()
-    for prop in rel_props:
-        ids.update(items_of(page.values.get(prop)))
-    return ids
+def related_ids(page: PageState, rel_props: list[str]) -> tuple[str, ...]:
+    if len(rel_props) == 1:
+        return items_of(page.values.get(rel_props[0]))
+    return tuple({i for prop in rel_props for i in items_of(page.values.get(prop))})
 
 
 def touched_ids(action: Action, rel_props: list[str], related_pages: dict[str, PageState]) -> set[str]:
