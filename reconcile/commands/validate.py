@@ -17,8 +17,10 @@ __all__ = ["validate"]
 @CONFIG_OPTION
 @verbose_option(command_verbose)
 def validate(config_path: str) -> None:
-    """Check the config, its environment and (with NOTION_TOKEN set) the live Notion schemas and the
-    mapped values' types (reading the source, never a page).
+    """Check the config, its environment and (with NOTION_TOKEN set) the live Notion schemas.
+
+    With NOTION_TOKEN the source is read too (never a Notion page), and every value it maps is
+    checked against its property's live type.
 
     \b
     Example:
