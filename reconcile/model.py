@@ -30,10 +30,10 @@ from reconcile.notify import NotifySettings
 
 Mode = Literal["upsert", "update-only", "create-only"]
 MissingAction = Literal["archive", "mark", "ignore"]
-ActionKind = Literal["create", "update", "archive", "restore", "touch"]
+ActionKind = Literal["create", "update", "archive", "restore", "touch", "heal"]
 OutcomeStatus = Literal["ok", "failed", "skipped"]
 
-ACTION_KINDS: tuple[ActionKind, ...] = ("create", "update", "archive", "restore", "touch")
+ACTION_KINDS: tuple[ActionKind, ...] = ("create", "update", "archive", "restore", "touch", "heal")
 NEW_PAGE_PREFIX = "new:"
 
 Record = dict[str, Any]  # one source record: JSON as the source sent it
@@ -223,7 +223,10 @@ class PageState:
     raw_key: str | None  # the key exactly as stored
     values: dict[str, Value]  # canonical values of the managed properties
     in_trash: bool = False
-    last_edited_time: str = ""
+    last_edited_time: str = ""  # as Notion shows it: rounded down to the minute
+    created_time: str = ""  # likewise
+    created_by: str = ""  # user id of whoever created the page (a person, or an integration's bot)
+    last_edited_by: str = ""  # user id of whoever edited it last
     title: str = ""  # the page's title, for people (relation values are shown by it)
 
 
@@ -240,6 +243,9 @@ class ResourceState:
 @dataclass(frozen=True)
 class ActualState:
     resources: dict[str, ResourceState]
+    # The integration's own user id, asked of Notion only when the plan needs to know which pages
+    # this integration made or last edited (a duplicated key, a stamp Notion may say is owed).
+    bot_user_id: str | None = None
 
 
 # ── the plan ─────────────────────────────────────────────────────────────────────────────────────
@@ -251,6 +257,9 @@ class PropertyChange:
     type: str
     before: Value
     after: Value
+    # A stamp records other writes of the run: the positions (in plan.actions, all earlier) of the
+    # actions it records. Apply leaves the stamp out unless every one of them succeeded.
+    depends_on: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -337,7 +346,9 @@ class Outcome:
     status: OutcomeStatus
     error_code: str | None = None
     message: str | None = None
-    note: str | None = None  # a create: "created", "committed", "found" or "recreated"
+    # a create: "created", "committed", "found" or "recreated"; a heal of a page already in the trash:
+    # "already in the trash"; an update whose stamp was left out: "stamp left out"
+    note: str | None = None
     page_url: str | None = None  # a create: the new page's URL (the plan knows the others')
 
 

@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from reconcile.apply import Progress, execute
+from reconcile.config import read_text
+from reconcile.config.yamlload import parse_yaml
 from reconcile.desired import build_desired
 from reconcile.drift import mark_drift
 from reconcile.errors import ConfigError, GuardError, PlanFileError, ReconcileError
@@ -41,10 +43,10 @@ from reconcile.model import (
 )
 from reconcile.notify import deliver, message_for
 from reconcile.notion.gateway import NotionGateway
-from reconcile.notion.schema import check_schema
 from reconcile.plan import JobInput, check_guards, compute_plan, iso_time
 from reconcile.planfile import plan_fingerprint, read_plan
 from reconcile.ports import Gateway
+from reconcile.readback import heal_after_creates
 from reconcile.redact import scrub
 from reconcile.runlog import (
     RunRecordJSON,
@@ -59,7 +61,7 @@ from reconcile.runlog import (
 )
 from reconcile.saved import assert_fresh, check_saved_plan
 from reconcile.source import SourceRun, fetch_records
-from reconcile.state import read_job_state, related_data_sources, reread_pages, rewritten_recently
+from reconcile.state import check_job_schemas, read_job_state, reread_pages, rewritten_recently
 
 __all__ = [
     "ApplyHooks",
@@ -144,16 +146,32 @@ def open_gateway(config: Config, *, logger: logging.Logger | None = None) -> Gat
     return NotionGateway(config.notion.token, config.notion, logger=logger)
 
 
-def schema_warnings(config: Config, gateway: Gateway) -> list[Diagnostic]:
-    """Every resource's mapping against its live schema: the warnings (a mismatch raises)."""
+def schema_warnings(config: Config, gateway: Gateway, *, values: bool = True) -> list[Diagnostic]:
+    """Every resource's mapping against its live schema and, with `values`, every mapped value the
+    source asks for against its property's live type: the warnings (a mismatch raises). Reads the
+    source, never a page."""
     warnings: list[Diagnostic] = []
+    declared = declared_types(config)
     for job in config.jobs:
-        related = related_data_sources(gateway, job)
-        for r in job.resources:
-            data_source_id, schema = gateway.resolve(r.database, r.data_source)
-            name = gateway.data_source_name(data_source_id)
-            warnings += check_schema(r, schema, data_source_name=name, related_data_sources=related)
+        check_job_schemas(gateway, job, None)
+        desired = desired_state(job, gateway) if values else None
+        warnings += check_job_schemas(gateway, job, desired, declared)[1]
     return warnings
+
+
+def declared_types(config: Config) -> dict[str, dict[str, str]]:
+    """resource -> property -> the Notion type the config declares for it (`bootstrap.properties`):
+    what a type mismatch says the mapping needs. Empty when the file cannot say."""
+    try:
+        document = parse_yaml(read_text(config.path), config.path)
+    except (ReconcileError, OSError):
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    for job in (document.get("jobs") or {}).values() if isinstance(document, dict) else ():
+        for name, raw in ((job or {}).get("resources") or {}).items():
+            hints = ((raw or {}).get("bootstrap") or {}).get("properties") or {}
+            out[name] = {str(k): str(v) for k, v in hints.items()}
+    return out
 
 
 # ── planning ─────────────────────────────────────────────────────────────────────────────────────
@@ -190,11 +208,12 @@ def plan_run(
     inputs = []
     extra: list[Diagnostic] = []
     recent = recent_writes(config.run_log, now, config.notion.index_lag_s)
+    declared = declared_types(config)
     for job in selected_jobs(config, jobs):
         desired = desired_state(job, gateway, sources)
         extra += sources.diagnostics
         sources.diagnostics.clear()
-        actual, diags = read_job_state(gateway, job, desired, recent)
+        actual, diags = read_job_state(gateway, job, desired, declared, recent)
         extra += diags
         inputs.append(JobInput(job=job, desired=desired, actual=actual))
     owed = owed_touches(config.run_log)
@@ -227,20 +246,25 @@ def apply_run(
     clock: Clock = now_utc,
     kept: Callable[[RunRecordJSON], None] = _kept_nothing,
 ) -> RunRecord:
-    """Execute the plan's actions in their order and append the run to the config's run log."""
+    """Execute the plan's actions in their order, heal what the creates left duplicated (see
+    reconcile.readback), and append the run to the config's run log."""
     done: list[Outcome] = []  # filled as writes land: what a stopped run wrote so far
     result = ApplyResult()
+    # The record keeps the plan's own fingerprint (a saved plan is applied once) and shows what the
+    # heal-only follow-up after the creates did, in the same run.
+    plan_id = plan_fingerprint(plan)
     try:
         if plan.has_changes:
             with progress(len(plan.actions)) as advance:
                 result = execute(plan, gateway, workers=config.notion.workers, progress=advance, done=done)
+        plan, result = heal_after_creates(config, gateway, plan, result)
     except BaseException as exc:
         stopped = RunStop(config, gateway, started, clock, command=command, saved=saved, kept=kept)
         stopped.keep(exc, plan, ApplyResult(tuple(done)), executed=True)
         raise
     record = RunRecord(
         plan=plan,
-        plan_id=plan_fingerprint(plan),
+        plan_id=plan_id,
         result=result,
         started=started,
         finished=clock(),

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, TypedDict, cast
 
+from reconcile.errors import ReconcileError
 from reconcile.model import ApiCalls, Diagnostic, Job, Outcome, RunRecord
 from reconcile.notify import Delivery
 from reconcile.plan import iso_time
@@ -183,7 +184,11 @@ def append_run(path: str | os.PathLike[str], record: RunRecordJSON) -> None:
 
 def read_runs(path: str | os.PathLike[str]) -> list[RunRecordJSON]:
     """Every readable run record of the run log, oldest first (a torn last line is skipped), each
-    with the deliveries of its alert when one was sent."""
+    with the deliveries of its alert when one was sent.
+
+    A run log that cannot be read at all is one line (ReconcileError): the owed stamps and the
+    applied plans are in it, so a run must not go on as if it were empty.
+    """
     runs: list[RunRecordJSON] = []
     deliveries: dict[str, list[DeliveryJSON]] = {}
     for record in read_lines(path):
@@ -202,7 +207,7 @@ def read_lines(path: str | os.PathLike[str]) -> list[RunRecordJSON]:
     if not target.exists():
         return []
     lines: list[RunRecordJSON] = []
-    for line in target.read_text(encoding="utf-8").splitlines():
+    for line in run_log_text(target).splitlines():
         try:
             record = json.loads(line)
         except ValueError:
@@ -220,11 +225,30 @@ def run_status(record: RunRecordJSON) -> str:
     return "failed" if int(record.get("failed") or 0) or record.get("errors") else "ok"
 
 
+def run_log_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except IsADirectoryError:
+        raise ReconcileError(
+            f"run log {path} is a directory, not a file", hint="remove it, or point run_log: at a file"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ReconcileError(
+            f"run log {path} is not UTF-8 text (byte {exc.start}), so reconcile did not write it",
+            hint="move it aside; the next apply starts a new one",
+        ) from None
+    except OSError as exc:
+        raise ReconcileError(
+            f"run log {path} cannot be read: {exc.strerror or exc}", hint="check its permissions, or move it aside"
+        ) from None
+
+
 def owed_touches(path: str | os.PathLike[str]) -> frozenset[tuple[str, str]]:
     """(resource, page id) whose stamp a run failed to write and no later run wrote.
 
     A failed touch (or a failed update, into which a touch may have been merged) is owed; a later
-    successful write of that page settles it.
+    successful write of that page settles it. A skipped touch is not owed: the write it records did
+    not land, and the run that lands it stamps again.
     """
     owed: set[tuple[str, str]] = set()
     for record in read_runs(path):

@@ -10,8 +10,10 @@ import difflib
 import json
 from typing import Any
 
-SYMBOLS = {"create": "+", "update": "~", "archive": "-", "restore": "^", "touch": "*"}
+SYMBOLS = {"create": "+", "update": "~", "archive": "-", "restore": "^", "touch": "*", "heal": "x"}
 ACTION_KINDS = tuple(SYMBOLS)
+# Kinds the legend and the summary line always name; `heal` only when the plan has some.
+USUAL_KINDS = ("create", "update", "archive", "restore", "touch")
 REDACTED = "(redacted)"
 NONE = "(none)"
 LONG_TEXT = 80  # longer than this, or several lines: shown as a line diff
@@ -19,11 +21,12 @@ LONG_TEXT = 80  # longer than this, or several lines: shown as a line diff
 
 def summary_line(plan: dict[str, Any]) -> str:
     counts = plan["summary"]
-    if not any(counts[kind] for kind in ACTION_KINDS):
+    if not any(counts.get(kind, 0) for kind in ACTION_KINDS):
         return f"No changes. Notion is up to date ({pages_checked(plan)} pages checked)."
+    heal = f", {counts['heal']} to heal" if counts.get("heal") else ""
     return (
         f"Plan: {counts['create']} to create, {counts['update']} to update, {counts['archive']} to archive, "
-        f"{counts['restore']} to restore, {counts['touch']} to touch."
+        f"{counts['restore']} to restore, {counts['touch']} to touch{heal}."
     )
 
 
@@ -31,8 +34,9 @@ def pages_checked(plan: dict[str, Any]) -> int:
     return sum(r["managed"] for r in plan["resources"])
 
 
-def legend() -> str:
-    return ", ".join(f"{symbol} {kind}" for kind, symbol in SYMBOLS.items())
+def legend(plan: dict[str, Any] | None = None) -> str:
+    kinds = [k for k in ACTION_KINDS if k in USUAL_KINDS or (plan and plan["summary"].get(k))]
+    return ", ".join(f"{SYMBOLS[kind]} {kind}" for kind in kinds)
 
 
 def quoted(text: str) -> str:

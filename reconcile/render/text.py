@@ -1,6 +1,6 @@
 """The plan for a terminal, Terraform-style; the last line is the summary line (public API).
 
-    Symbols: + create, ~ update, - archive, ^ restore, * touch
+    Symbols: + create, ~ update, - archive, ^ restore, * touch (and x heal, when the plan heals)
 
     + create services "barnet": ExternalCustomerID 'barnet' is in the source and has no page
         Name: "Barnet"
@@ -38,6 +38,7 @@ ANSI = {
     "archive": "31",
     "restore": "36",
     "touch": "34",
+    "heal": "35",
     "warning": "33",
     "error": "31",
     "guard": "1;31",
@@ -69,7 +70,7 @@ def render_text(plan: dict[str, Any], *, color: bool, redact: bool = False) -> s
     if plan["guard_overrides"]:
         blocks.append(guard_block(plan, style))
     if plan["actions"]:
-        blocks.append(f"Symbols: {legend()}")
+        blocks.append(f"Symbols: {legend(plan)}")
         labels = plan.get("labels") or {}
         blocks += [action_block(a, style, redact, labels) for a in plan["actions"]]
     for severity, title in (("error", "Errors"), ("warning", "Warnings")):
