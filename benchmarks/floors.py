@@ -7,6 +7,8 @@ count and creation times) and from what the benchmark changed in the source.
            + ceil(pages / 100) queries per data source (at least 1)
            + for a data source that would create: its trash lookup, ceil(trashed / 100) (at least 1)
            + the 10,000-result cap overlap: pages of the boundary minute are read twice
+           + one GET /v1/pages/{id} per page the run writes again that the run before it wrote
+             moments ago (notion.index_lag_seconds): the suite runs its scenarios back to back
            + for a data source the run created pages in: the read-back after the creates (which
              heals a key two writers made twice), a walk of its pages after the run
     writes = exactly the pages whose desired state differs
@@ -79,11 +81,12 @@ class Floor:
     creates: int = 0
     updates: int = 0  # services updates, restores and archives (PATCH of a services page)
     touches: int = 0  # councils pages stamped (PATCH of a councils page)
+    rereads: int = 0  # pages read by id: written moments ago by the run before, written again now
     per_data_source: dict[str, int] = field(default_factory=dict)  # all queries by data source
 
     @property
     def reads(self) -> int:
-        return self.schema + self.queries + self.trash + self.overlap + self.readback
+        return self.schema + self.queries + self.trash + self.overlap + self.readback + self.rereads
 
     @property
     def writes(self) -> int:
@@ -111,9 +114,10 @@ def scenario_floor(
     creates: int,
     updates: int,
     touches: int,
+    rereads: int = 0,
     cap: int = QUERY_CAP,
 ) -> Floor:
-    floor = Floor(creates=creates, updates=updates, touches=touches)
+    floor = Floor(creates=creates, updates=updates, touches=touches, rereads=rereads)
     for ds in sources:
         walk = capped_walk(ds.live_created, cap=cap)
         plain = query_pages_floor(len(ds.live_created))

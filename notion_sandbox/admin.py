@@ -1,4 +1,4 @@
-"""The admin API under ``/_sandbox/`` (reset, state, requests, faults, settings, tokens, realism), and its client.
+"""The admin API under ``/_sandbox/`` (reset, state, requests, faults, settings, tokens, users, realism); its client.
 
 With an admin token set (``--admin-token`` or NOTION_SANDBOX_ADMIN_TOKEN; required when the sandbox listens beyond
 loopback), every admin call must send ``Authorization: Bearer <admin token>``; others get 401.
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from notion_sandbox.api import KNOWN_VERSIONS
 from notion_sandbox.faults import FaultError
+from notion_sandbox.users import checked_people, people_of
 from notion_sandbox.wire import Answer, json_answer
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ ADMIN_TOKEN_ENV = "NOTION_SANDBOX_ADMIN_TOKEN"
 
 def package_version() -> str:
     try:
-        return metadata.version("reconcile")
+        return metadata.version("notion-reconcile")  # the distribution both packages ship in
     except metadata.PackageNotFoundError:
         return "0"
 
@@ -128,6 +129,19 @@ def put_tokens(sb: Sandbox, given: Any) -> dict[str, Any]:
     return {"tokens": sb.access.views()}
 
 
+def get_users(sb: Sandbox, given: Any) -> dict[str, Any]:
+    with sb.store.lock:
+        return {"users": [dict(person) for person in people_of(sb.store)]}
+
+
+def put_users(sb: Sandbox, given: Any) -> dict[str, Any]:
+    people = checked_people(given.get("users") if isinstance(given, dict) else None)
+    with sb.store.lock:
+        sb.store.data["users"] = people
+        sb.persist()
+    return {"users": [dict(person) for person in people]}
+
+
 def realism(sb: Sandbox, given: Any) -> dict[str, Any]:
     return sb.realism.status()
 
@@ -168,6 +182,8 @@ ADMIN_ROUTES: dict[tuple[str, str], Callable[[Sandbox, Any], dict[str, Any]]] = 
     ("GET", "/_sandbox/settings"): get_settings,
     ("GET", "/_sandbox/tokens"): get_tokens,
     ("PUT", "/_sandbox/tokens"): put_tokens,
+    ("GET", "/_sandbox/users"): get_users,
+    ("PUT", "/_sandbox/users"): put_users,
     ("GET", "/_sandbox/realism"): realism,
     ("POST", "/_sandbox/settle"): settle,
     ("GET", "/_sandbox/planx"): get_planx,
@@ -225,6 +241,12 @@ class AdminClient:
 
     def put_tokens(self, grants: list[Any]) -> list[dict[str, Any]]:
         return self.call("PUT", "tokens", {"tokens": grants})["tokens"]
+
+    def users(self) -> list[dict[str, Any]]:
+        return self.call("GET", "users")["users"]
+
+    def put_users(self, people: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return self.call("PUT", "users", {"users": people})["users"]
 
     def realism(self) -> dict[str, Any]:
         return self.call("GET", "realism")

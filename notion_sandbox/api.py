@@ -2,7 +2,8 @@
 
 Check order (as observed on Notion): route/method → JSON parse → auth → rate limits → Notion-Version → route
 version gate → capability → body size and validation → object lookup (sharing) → lifecycle rules. One error per
-response. Handlers live in responses_databases.py, responses_pages.py and responses_lists.py.
+response. Handlers live in responses_databases.py, responses_pages.py, responses_blocks.py, responses_users.py and
+responses_lists.py.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from collections.abc import Callable
 from notion_sandbox.access import Grant
 from notion_sandbox.errors import MISSING_VERSION_MESSAGE, NotionError, invalid_request_url, validation
 from notion_sandbox.render import is_legacy
+from notion_sandbox.responses_blocks import BlockResponses
 from notion_sandbox.responses_databases import DatabaseResponses
 from notion_sandbox.responses_lists import ListResponses
 from notion_sandbox.responses_pages import PageResponses
+from notion_sandbox.responses_users import UserResponses
 from notion_sandbox.routes import Call, Reply, Request, match_route, parse_body
 
 MAX_BODY_BYTES = 500 * 1000
@@ -26,7 +29,7 @@ KNOWN_VERSIONS = ("2021-05-11", "2021-05-13", "2021-08-16", "2022-02-22", "2022-
 RateCheck = Callable[[str], None]
 
 
-class NotionApi(DatabaseResponses, PageResponses, ListResponses):
+class NotionApi(DatabaseResponses, PageResponses, BlockResponses, UserResponses, ListResponses):
     def handle(self, req: Request, rate_check: RateCheck | None = None) -> Reply:
         try:
             return self.dispatch(req, rate_check)
@@ -55,7 +58,7 @@ class NotionApi(DatabaseResponses, PageResponses, ListResponses):
                 out = getattr(self, route.handler)(call)
             finally:
                 self.store.end_request()
-        return Reply(200, out, wrote=call.wrote, created_id=call.created_id)
+        return Reply(200, out, wrote=call.wrote, created_id=call.created_id, child_ids=call.child_ids)
 
     def authenticate(self, header: str | None) -> Grant:
         if not header or not header.startswith("Bearer ") or not header[7:].strip():

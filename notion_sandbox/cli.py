@@ -30,8 +30,20 @@ Examples:
   # reachable from other machines: the admin API then needs the admin token
   {ADMIN_TOKEN_ENV}=s3cret reconcile sandbox serve --host 0.0.0.0
 
+\b
+Notion routes served (Notion-Version 2025-09-03, the 2022-06-28 database routes, 2026-03-11):
+  databases: GET/PATCH /v1/databases/{{id}}, POST /v1/databases (icon, cover)
+  data sources: GET/PATCH /v1/data_sources/{{id}} (schema: add, rename, options, retype, remove),
+    POST /v1/data_sources, POST /v1/data_sources/{{id}}/query
+  pages: POST /v1/pages (properties, children blocks, icon, cover), GET/PATCH /v1/pages/{{id}},
+    GET /v1/pages/{{id}}/properties/{{property_id}}
+  page content: GET/PATCH/DELETE /v1/blocks/{{id}}, GET /v1/blocks/{{id}}/children (paged),
+    PATCH /v1/blocks/{{id}}/children (at most 100 blocks, two levels of nesting, after/position)
+  users: GET /v1/users (seeded people and the bot, paged), GET /v1/users/{{id}}, GET /v1/users/me
+  search: POST /v1/search
+
 Late commits are fault rules: {{"commit_then": 504, "commit_delay_ms": 3000}} (POST /_sandbox/faults).
-The admin API lives under /_sandbox/ (see docs/sandbox.md).
+The admin API lives under /_sandbox/ (PUT /_sandbox/users replaces the people; see docs/sandbox.md).
 """
 
 

@@ -11,7 +11,8 @@ from typing import Any
 
 from notion_sandbox.ids import minute_stamp, object_url, offset_stamp, page_url
 from notion_sandbox.store import Store
-from notion_sandbox.values import BOT_USER_ID, COMPUTED_TYPES, stored_or_empty
+from notion_sandbox.users import BOT_USER_ID, rendered_user
+from notion_sandbox.values import COMPUTED_TYPES, stored_or_empty
 
 Sees = Callable[[str], bool]
 RELATION_CAP = 25
@@ -58,7 +59,7 @@ def render_page(
     out["in_trash"] = page["in_trash"]
     out["is_locked"] = page["is_locked"]
     out["properties"] = {
-        prop["name"]: render_value(prop, page, sees)
+        prop["name"]: render_value(store, prop, page, sees)
         for prop in store.schema_of(page)
         if only is None or prop["id"] in only or prop["name"] in only
     }
@@ -160,14 +161,15 @@ def render_legacy_database(store: Store, db: dict[str, Any], version: str) -> di
     }
 
 
-def render_block(store: Store, obj: dict[str, Any], kind: str, version: str) -> dict[str, Any]:
-    """A trashed page or database seen as a block (the answer of DELETE /v1/blocks/{id})."""
-    if kind == "child_page":
-        parent = page_parent(store, obj, version)
-        title = store.page_title(obj)
+def render_block(store: Store, kind: str, obj: dict[str, Any], version: str) -> dict[str, Any]:
+    """A block as Notion returns it; a page is a ``child_page`` block and a database a ``child_database`` one."""
+    if kind == "block":
+        parent, block_type, content = dict(obj["parent"]), obj["type"], obj["content"]
+    elif kind == "page":
+        parent, block_type, content = page_parent(store, obj, version), "child_page", {"title": store.page_title(obj)}
     else:
-        parent = dict(obj["parent"])
         title = "".join(t["plain_text"] for t in obj["title"])
+        parent, block_type, content = dict(obj["parent"]), "child_database", {"title": title}
     out: dict[str, Any] = {
         "object": "block",
         "id": obj["id"],
@@ -176,14 +178,25 @@ def render_block(store: Store, obj: dict[str, Any], kind: str, version: str) -> 
         "last_edited_time": minute_stamp(obj["last_edited_time"]),
         "created_by": user_ref(),
         "last_edited_by": user_ref(),
-        "has_children": False,
+        "has_children": kind != "database" and store.has_children(obj["id"]),
     }
     if shows_archived(version):
         out["archived"] = obj["in_trash"]
     out["in_trash"] = obj["in_trash"]
-    out["type"] = kind
-    out[kind] = {"title": title}
+    out["type"] = block_type
+    out[block_type] = content
     return out
+
+
+def render_block_list(results: list[dict[str, Any]], cursor: str | None) -> dict[str, Any]:
+    return {
+        "object": "list",
+        "results": results,
+        "next_cursor": cursor,
+        "has_more": cursor is not None,
+        "type": "block",
+        "block": {},
+    }
 
 
 def render_search_hit(
@@ -208,7 +221,7 @@ def visible_refs(refs: list[str], sees: Sees | None) -> list[str]:
     return refs if sees is None else [ref for ref in refs if sees(ref)]
 
 
-def render_value(prop: dict[str, Any], page: dict[str, Any], sees: Sees | None = None) -> dict[str, Any]:
+def render_value(store: Store, prop: dict[str, Any], page: dict[str, Any], sees: Sees | None = None) -> dict[str, Any]:
     """A page property value as Notion returns it: ``{"id", "type", "<type>": value}``."""
     kind = prop["type"]
     out: dict[str, Any] = {"id": prop["id"], "type": kind}
@@ -217,7 +230,7 @@ def render_value(prop: dict[str, Any], page: dict[str, Any], sees: Sees | None =
         out["relation"] = [{"id": ref} for ref in refs[:RELATION_CAP]]
         out["has_more"] = len(refs) > RELATION_CAP
     elif kind == "people":
-        out["people"] = [user_ref(u) for u in stored_or_empty(prop, page["props"])]
+        out["people"] = [rendered_user(store, u) for u in stored_or_empty(prop, page["props"])]
     elif kind in COMPUTED_TYPES:
         out[kind] = computed_value(prop, page)
     else:

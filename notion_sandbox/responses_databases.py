@@ -6,6 +6,7 @@ from typing import Any
 
 from notion_sandbox.api_base import ApiBase
 from notion_sandbox.errors import UNDEFINED, NotionError, archived_block, body_invalid, undefined
+from notion_sandbox.icons import cover_value, icon_value
 from notion_sandbox.ids import normalize_id, path_id
 from notion_sandbox.render import is_legacy, render_data_source, render_database
 from notion_sandbox.routes import Call, only_keys, trash_flag
@@ -30,6 +31,7 @@ class DatabaseResponses(ApiBase):
             raise body_invalid("body.initial_data_source", "an object", source)
         specs = call.body.get("properties", {}) if legacy else source.get("properties", {})
         path = "body.properties" if legacy else "body.initial_data_source.properties"
+        images = database_images(call.body)
         now = self.store.now()
         db = self.store.new_database(parent, title, now)
         try:
@@ -39,6 +41,9 @@ class DatabaseResponses(ApiBase):
         except NotionError:
             self.drop_database(db)
             raise
+        db.update(images)
+        if parent.get("type") == "page_id":
+            self.store.register_child(parent["page_id"], db["id"])
         self.written(call, db["id"])
         return self.shown(call, "database", db["id"], lambda: render_database(self.store, db, call.version))
 
@@ -67,9 +72,6 @@ class DatabaseResponses(ApiBase):
             db["description"] = rich_text_items(body["description"], "body.description")
         if "is_inline" in body:
             db["is_inline"] = bool(body["is_inline"])
-        for key in ("icon", "cover"):
-            if key in body:
-                db[key] = body[key]
         if isinstance(body.get("is_locked"), bool):
             db["is_locked"] = body["is_locked"]
 
@@ -84,6 +86,7 @@ class DatabaseResponses(ApiBase):
             raise archived_block()
         if "title" in call.body:
             title = rich_text_items(call.body["title"], "body.title")
+        images = database_images(call.body)
         if ds is not None and "properties" in call.body:
             self.store.update_properties(ds, call.body["properties"], "body.properties", legacy=True)
         if "parent" in call.body:
@@ -91,6 +94,7 @@ class DatabaseResponses(ApiBase):
         if "title" in call.body:
             db["title"] = title
         self.apply_database_fields(db, call.body)
+        db.update(images)
         if trash is not None:
             db["in_trash"] = trash
         db["last_edited_time"] = self.store.now()
@@ -116,9 +120,9 @@ class DatabaseResponses(ApiBase):
         db = self.database_for(call, db_id)
         self.open_for_writes("database", db)
         title = rich_text_items(call.body.get("title", []), "body.title")
+        icon = icon_value(call.body.get("icon"), "body.icon")
         ds = self.store.new_data_source(db, title, self.store.now())
-        if "icon" in call.body:
-            ds["icon"] = call.body["icon"]
+        ds["icon"] = icon
         try:
             self.store.add_properties(ds, call.body["properties"], "body.properties")
         except NotionError:
@@ -136,14 +140,26 @@ class DatabaseResponses(ApiBase):
             raise archived_block()
         if "title" in call.body:
             title = rich_text_items(call.body["title"], "body.title")
+        icon = icon_value(call.body["icon"], "body.icon") if "icon" in call.body else UNDEFINED
         if "properties" in call.body:
             self.store.update_properties(ds, call.body["properties"], "body.properties")
         if "title" in call.body:
             ds["title"] = title
-        if "icon" in call.body:
-            ds["icon"] = call.body["icon"]
+        if icon is not UNDEFINED:
+            ds["icon"] = icon
         if trash is not None:
             ds["in_trash"] = trash
         ds["last_edited_time"] = self.store.now()
         self.written(call)
         return self.shown(call, "data_source", ds["id"], lambda: render_data_source(self.store, ds, call.version))
+
+
+def database_images(body: dict[str, Any]) -> dict[str, Any]:
+    """A database's new icon and cover, checked; unlike a page's, they cannot be cleared with null (official
+    document: ``icon: pageIconRequest``, not nullable, on database create and update)."""
+    images: dict[str, Any] = {}
+    if "icon" in body:
+        images["icon"] = icon_value(body["icon"], "body.icon", nullable=False)
+    if "cover" in body:
+        images["cover"] = cover_value(body["cover"], "body.cover", nullable=False)
+    return images

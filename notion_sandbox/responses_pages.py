@@ -1,32 +1,41 @@
-"""Handlers of the page routes (create, retrieve, update, property items), block delete and users/me."""
+"""Handlers of the page routes: create (with content blocks, icon and cover), retrieve, update, property items."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import quote, unquote
 
-from notion_sandbox.access import sees
 from notion_sandbox.api_base import ApiBase
-from notion_sandbox.errors import (
-    UNDEFINED,
-    NotionError,
-    archived_block,
-    body_invalid,
-    not_found,
-    too_long,
-    undefined,
-    validation,
-)
-from notion_sandbox.ids import normalize_id, path_id
-from notion_sandbox.render import render_block, render_page, user_ref, visible_refs
+from notion_sandbox.blocks import parse_children
+from notion_sandbox.errors import UNDEFINED, NotionError, archived_block, body_invalid, undefined, validation
+from notion_sandbox.icons import cover_value, icon_value
+from notion_sandbox.ids import normalize_id
+from notion_sandbox.render import render_page, visible_refs
 from notion_sandbox.routes import Call, only_keys, query_page_size, trash_flag
-from notion_sandbox.store import PAGE_SCHEMA
-from notion_sandbox.text import MAX_ARRAY
-from notion_sandbox.values import BOT_USER_ID, Alternative, one_shape
+from notion_sandbox.store import PAGE_SCHEMA, Store
+from notion_sandbox.users import rendered_user
+from notion_sandbox.values import Alternative, one_shape
 
 PAGE_KEYS = ("parent", "properties", "icon", "cover", "content", "children", "markdown", "template", "position")
 UPDATE_KEYS = ("properties", "icon", "cover", "is_locked", "template", "erase_content", "archived", "in_trash")
 LISTED_TYPES = ("title", "rich_text", "relation", "people")
+
+
+def refuse_markdown(body: dict[str, Any]) -> None:
+    """Markdown page content is a Notion feature the sandbox does not model: it answers so rather than drop it."""
+    for key in ("markdown", "content"):
+        if key in body:
+            raise validation(f"body.{key}: notion_sandbox does not model Markdown page content; send children blocks.")
+
+
+def page_images(body: dict[str, Any]) -> dict[str, Any]:
+    """The page's new icon and cover, checked (null clears them)."""
+    images: dict[str, Any] = {}
+    if "icon" in body:
+        images["icon"] = icon_value(body["icon"], "body.icon")
+    if "cover" in body:
+        images["cover"] = cover_value(body["cover"], "body.cover")
+    return images
 
 
 def uuid_at(key: str) -> Any:
@@ -57,20 +66,19 @@ PAGE_PARENT = (
 class PageResponses(ApiBase):
     def page_create(self, call: Call) -> dict[str, Any]:
         only_keys(call.body, PAGE_KEYS)
-        children = call.body.get("children", [])
-        if not isinstance(children, list):
-            raise body_invalid("body.children", "an array", children)
-        if len(children) > MAX_ARRAY:
-            raise too_long("body.children", MAX_ARRAY, len(children))
+        refuse_markdown(call.body)
+        nodes = parse_children(call.body["children"], "body.children") if "children" in call.body else []
+        images = page_images(call.body)
         parent = self.new_page_parent(call, call.body.get("parent", UNDEFINED))
         page = self.store.new_page(parent, self.store.now())
         decoded, ctx = self.store.decode_properties(page, call.body.get("properties", {}), self.page_sees(call))
         self.store.touch(page)
         self.store.pages[page["id"]] = page
         self.store.apply_properties(page, decoded, ctx, page["created_time"])
-        for key in ("icon", "cover"):
-            if key in call.body:
-                page[key] = call.body[key]
+        page.update(images)
+        self.store.insert_blocks(("page", page), nodes, None, page["created_time"])
+        if parent.get("type") == "page_id":
+            self.store.register_child(parent["page_id"], page["id"])
         self.written(call, page["id"])
         return self.shown(call, "page", page["id"], lambda: self.rendered(call, page))
 
@@ -111,14 +119,18 @@ class PageResponses(ApiBase):
         if page["in_trash"] and trash is not False:
             raise archived_block()
         decoded, ctx = self.store.decode_properties(page, call.body.get("properties", {}), self.page_sees(call))
+        images = page_images(call.body)
+        erase = call.body.get("erase_content", False)
+        if not isinstance(erase, bool):
+            raise body_invalid("body.erase_content", "a boolean or `undefined`", erase)
         now = self.store.now()
         self.store.touch(page)
         if trash is not None:
             page["in_trash"] = trash
         self.store.apply_properties(page, decoded, ctx, now)
-        for key in ("icon", "cover"):
-            if key in call.body:
-                page[key] = call.body[key]
+        page.update(images)
+        if erase:
+            self.store.trash_content(page["id"], now)
         if isinstance(call.body.get("is_locked"), bool):
             page["is_locked"] = call.body["is_locked"]
         self.written(call)
@@ -166,57 +178,19 @@ class PageResponses(ApiBase):
             next_url = f"{self.base_url()}/v1/pages/{page['id']}/properties/{encoded}?start_cursor={cursor}"
         return {
             "object": "list",
-            "results": [property_item(prop, kind, item) for item in chunk],
+            "results": [property_item(self.store, prop, kind, item) for item in chunk],
             "next_cursor": cursor,
             "has_more": more,
             "type": "property_item",
             "property_item": {"id": prop["id"], "next_url": next_url, "type": kind, kind: {}},
         }
 
-    # ------------------------------------------------------------ blocks, users
 
-    def block_delete(self, call: Call) -> dict[str, Any]:
-        block_id = path_id(call.params["id"], "block_id")
-        now = self.store.now()
-        if block_id in self.store.pages:
-            page = self.store.pages[block_id]
-            if not sees(self.store, call.grant, "page", page):
-                raise not_found("block", block_id)
-            if page["in_trash"]:
-                raise archived_block()
-            self.store.touch(page)
-            page["in_trash"], page["last_edited_time"] = True, now
-            self.written(call)
-            return self.shown(
-                call, "block", page["id"], lambda: render_block(self.store, page, "child_page", call.version)
-            )
-        if block_id in self.store.databases:
-            db = self.store.databases[block_id]
-            if not sees(self.store, call.grant, "database", db):
-                raise not_found("block", block_id)
-            db["in_trash"], db["last_edited_time"] = True, now
-            self.written(call)
-            return self.shown(
-                call, "block", db["id"], lambda: render_block(self.store, db, "child_database", call.version)
-            )
-        raise not_found("block", block_id)
-
-    def users_me(self, call: Call) -> dict[str, Any]:
-        return {
-            "object": "user",
-            "id": BOT_USER_ID,
-            "name": "Sandbox integration",
-            "avatar_url": None,
-            "type": "bot",
-            "bot": {"owner": {"type": "workspace", "workspace": True}, "workspace_name": "Sandbox"},
-        }
-
-
-def property_item(prop: dict[str, Any], kind: str, item: Any) -> dict[str, Any]:
+def property_item(store: Store, prop: dict[str, Any], kind: str, item: Any) -> dict[str, Any]:
     if kind == "relation":
         value: Any = {"id": item}
     elif kind == "people":
-        value = user_ref(item)
+        value = rendered_user(store, item)
     else:
         value = item
     return {"object": "property_item", "type": kind, "id": prop["id"], kind: value}

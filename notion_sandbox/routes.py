@@ -24,8 +24,14 @@ ROUTES: list[tuple[str, str, str, str | None, str | None]] = [
     ("GET", "/v1/pages/{id}", "page_retrieve", None, "read"),
     ("PATCH", "/v1/pages/{id}", "page_update", None, "update"),
     ("GET", "/v1/pages/{id}/properties/{property_id}", "page_property", None, "read"),
+    ("GET", "/v1/blocks/{id}", "block_retrieve", None, "read"),
+    ("PATCH", "/v1/blocks/{id}", "block_update", None, "update"),
     ("DELETE", "/v1/blocks/{id}", "block_delete", None, "update"),
+    ("GET", "/v1/blocks/{id}/children", "block_children", None, "read"),
+    ("PATCH", "/v1/blocks/{id}/children", "block_append", None, "insert"),
     ("GET", "/v1/users/me", "users_me", None, None),
+    ("GET", "/v1/users", "users_list", None, "read"),
+    ("GET", "/v1/users/{id}", "user_retrieve", None, "read"),
     ("POST", "/v1/search", "search", None, "read"),
 ]
 
@@ -61,6 +67,7 @@ class Call:
     grant: Grant | None = None
     wrote: bool = False
     created_id: str | None = None
+    child_ids: list[str] | None = None
 
 
 @dataclass
@@ -70,6 +77,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     wrote: bool = False
     created_id: str | None = None
+    child_ids: list[str] | None = None
 
 
 def match_route(method: str, path: str) -> Route | None:

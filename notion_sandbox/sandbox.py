@@ -166,7 +166,8 @@ class Sandbox:
         request = Request(method, path, parse_qs(parts.query), headers, body, parts.query)
         answer = self.answer(request, route, source, fault, request_id)
         status = None if answer.drop else answer.status
-        self.log.add(method, f"{method} {template}", path, status, request_id, iso_ms(datetime.now(UTC)))
+        shown = target if parts.query else path  # with its query, so repeated source requests can be told apart
+        self.log.add(method, f"{method} {template}", shown, status, request_id, iso_ms(datetime.now(UTC)))
         return answer
 
     def answer(
@@ -241,6 +242,8 @@ class Sandbox:
         extra: dict[str, Any] = {"retry_guidance": list(RETRY_GUIDANCE)}
         if reply.created_id:
             extra["committed_resource_id"] = reply.created_id
+        if reply.child_ids:
+            extra["committed_child_ids"] = list(reply.child_ids)
         err = {
             "object": "error",
             "status": 503,

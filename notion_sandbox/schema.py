@@ -5,13 +5,17 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 from urllib.parse import unquote
 
-from notion_sandbox.errors import UNDEFINED, body_invalid, one_of, too_long, validation
+from notion_sandbox.errors import UNDEFINED, body_invalid, too_long, too_short, undefined, validation
 from notion_sandbox.ids import new_id, new_property_id, normalize_id
-from notion_sandbox.text import COLORS, utf16_len
-from notion_sandbox.values import ALL_TYPES, MAX_OPTION_NAME, new_option
+from notion_sandbox.options import check_config_keys, drop_removed_options, merge_options, options_from_spec
+from notion_sandbox.text import utf16_len
+from notion_sandbox.values import ALL_TYPES
+
+MAX_DESCRIPTION = 280
 
 
 class SchemaRules:
@@ -29,6 +33,9 @@ class SchemaRules:
         raise NotImplementedError
 
     def pages_of(self, data_source_id: str, include_trashed: bool = False) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def touch(self, page: dict[str, Any]) -> None:
         raise NotImplementedError
 
     def data_source_title(self, ds: dict[str, Any]) -> str:
@@ -65,10 +72,9 @@ class SchemaRules:
     def property_from_spec(self, ds: dict[str, Any], name: str, spec: Any, path: str, legacy: bool) -> dict[str, Any]:
         kind = spec_type(spec, path)
         prop = self.blank_property(name, kind, ds)
-        if isinstance(spec.get("description"), str):
-            prop["description"] = spec["description"]
-        body = spec.get(kind)
-        body = body if isinstance(body, dict) else {}
+        if "description" in spec:
+            prop["description"] = description(spec["description"], f"{path}.description")
+        body = config_body(spec, kind, f"{path}.{kind}")
         prop["config"] = self.config_from_spec(ds, kind, body, f"{path}.{kind}", legacy)
         return prop
 
@@ -76,7 +82,7 @@ class SchemaRules:
         self, ds: dict[str, Any], kind: str, body: dict[str, Any], path: str, legacy: bool
     ) -> dict[str, Any]:
         config = default_config(kind)
-        if kind in ("select", "multi_select") and isinstance(body.get("options"), list):
+        if kind in ("select", "multi_select") and "options" in body:
             config["options"] = options_from_spec(body["options"], f"{path}.options")
         elif kind == "number" and isinstance(body.get("format"), str):
             config["format"] = body["format"]
@@ -129,9 +135,25 @@ class SchemaRules:
         dual["synced_property_id"] = back["id"]
 
     def update_properties(self, ds: dict[str, Any], specs: Any, path: str, legacy: bool = False) -> None:
-        """PATCH semantics: null removes, ``name`` renames, a type key changes type or configuration."""
+        """PATCH semantics: null removes, ``name`` renames, a type key changes type or configuration.
+
+        All or nothing, as one request is in Notion: a refused change leaves every earlier one of the request undone.
+        """
         if not isinstance(specs, dict):
             raise body_invalid(path, "an object", specs)
+        sources = copy.deepcopy(self.data_sources)
+        values = {page["id"]: copy.deepcopy(page["props"]) for page in self.pages_of(ds["id"], include_trashed=True)}
+        try:
+            self.apply_property_specs(ds, specs, path, legacy)
+        except Exception:
+            for ds_id, saved in sources.items():
+                self.data_sources[ds_id].clear()
+                self.data_sources[ds_id].update(saved)
+            for page in self.pages_of(ds["id"], include_trashed=True):
+                page["props"] = values.get(page["id"], page["props"])
+            raise
+
+    def apply_property_specs(self, ds: dict[str, Any], specs: dict[str, Any], path: str, legacy: bool) -> None:
         for key, spec in specs.items():
             existing = self.find_property(ds, key)
             if spec is None:
@@ -159,24 +181,35 @@ class SchemaRules:
     def change_property(
         self, ds: dict[str, Any], prop: dict[str, Any], spec: dict[str, Any], path: str, legacy: bool
     ) -> None:
-        if isinstance(spec.get("name"), str) and spec["name"] != prop["name"]:
-            self.rename_property(ds, prop, spec["name"])
-        if isinstance(spec.get("description"), str):
-            prop["description"] = spec["description"]
-        kind = next((k for k in spec if k in ALL_TYPES), None)
+        if "name" in spec:
+            self.rename_property(ds, prop, property_name(spec["name"], f"{path}.name"))
+        if "description" in spec:
+            prop["description"] = description(spec["description"], f"{path}.description")
+        kind = spec_type(spec, path) if any(k in ALL_TYPES for k in (*spec, spec.get("type"))) else None
         if kind is None:
             return
         if prop["type"] == "title" and kind != "title":
             raise validation("Cannot change the type of the title property.")
-        body = spec[kind] if isinstance(spec[kind], dict) else {}
+        if kind == "title" and prop["type"] != "title":
+            raise validation("Cannot create a data source with more than one title property.")
+        body = config_body(spec, kind, f"{path}.{kind}")
         if kind != prop["type"]:
             self.clear_values(ds, prop)
             prop["type"] = kind
             prop["config"] = self.config_from_spec(ds, kind, body, f"{path}.{kind}", legacy)
-        elif kind in ("select", "multi_select") and isinstance(body.get("options"), list):
-            prop["config"]["options"] = merge_options(prop["config"]["options"], body["options"], path)
+        elif kind in ("select", "multi_select") and "options" in body:
+            prop["config"]["options"] = merge_options(
+                prop["config"]["options"], body["options"], f"{path}.{kind}.options"
+            )
+            drop_removed_options(self.pages_of(ds["id"], include_trashed=True), prop, prop["config"]["options"])
+        elif kind == "number" and "format" in body:
+            prop["config"]["format"] = body["format"]
 
     def rename_property(self, ds: dict[str, Any], prop: dict[str, Any], new_name: str) -> None:
+        if new_name == prop["name"]:
+            return
+        if any(other["name"] == new_name for other in ds["properties"] if other is not prop):
+            raise validation(f"Cannot rename {prop['name']} to {new_name}: a property with that name already exists.")
         prop["name"] = new_name
         config = prop["config"]
         if prop["type"] == "relation" and config.get("type") == "dual_property":
@@ -200,7 +233,9 @@ class SchemaRules:
 
     def clear_values(self, ds: dict[str, Any], prop: dict[str, Any]) -> None:
         for page in self.pages_of(ds["id"], include_trashed=True):
-            page["props"].pop(prop["id"], None)
+            if prop["id"] in page["props"]:
+                self.touch(page)
+                page["props"].pop(prop["id"])
 
 
 def spec_type(spec: Any, path: str) -> str:
@@ -210,7 +245,40 @@ def spec_type(spec: Any, path: str) -> str:
     kind = declared if declared in ALL_TYPES else next((k for k in spec if k in ALL_TYPES), None)
     if kind is None:
         raise body_invalid(f"{path}.type", "a valid property type", spec.get("type", UNDEFINED))
+    if kind not in spec:
+        raise undefined(f"{path}.{kind}")
     return kind
+
+
+def config_body(spec: dict[str, Any], kind: str, path: str) -> dict[str, Any]:
+    """The configuration object of a property spec, its keys checked."""
+    body = spec[kind]
+    if not isinstance(body, dict):
+        raise body_invalid(path, "an object", body)
+    check_config_keys(kind, body, path)
+    return body
+
+
+def property_name(given: Any, path: str) -> str:
+    if not isinstance(given, str):
+        raise body_invalid(path, "a string", given)
+    if not given.strip():
+        raise too_short(path, 1, 0)
+    return given
+
+
+def description(given: Any, path: str) -> Any:
+    """A property description: null, or 1 to 280 characters (official document ``propertyDescriptionRequest``)."""
+    if given is None:
+        return None
+    if not isinstance(given, str):
+        raise body_invalid(path, "a string or `null`", given)
+    size = utf16_len(given)
+    if size > MAX_DESCRIPTION:
+        raise too_long(path, MAX_DESCRIPTION, size)
+    if size < 1:
+        raise too_short(path, 1, size)
+    return given
 
 
 def default_config(kind: str) -> dict[str, Any]:
@@ -236,38 +304,6 @@ def default_status() -> dict[str, Any]:
         for i, (name, color) in enumerate((("To-do", "gray"), ("In progress", "blue"), ("Complete", "green")))
     ]
     return {"options": options, "groups": groups}
-
-
-def options_from_spec(given: list[Any], path: str) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for i, item in enumerate(given):
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            raise body_invalid(
-                f"{path}[{i}].name", "a string", item.get("name", UNDEFINED) if isinstance(item, dict) else item
-            )
-        size = utf16_len(item["name"])
-        if size > MAX_OPTION_NAME:
-            raise too_long(f"{path}[{i}].name", MAX_OPTION_NAME, size)
-        if "," in item["name"]:
-            raise validation(f"Invalid select option, commas not allowed: {item['name']}")
-        if "color" in item and item["color"] not in COLORS:
-            raise body_invalid(f"{path}[{i}].color", one_of(COLORS), item["color"])
-        option = new_option(item["name"], i, item.get("color"))
-        if isinstance(item.get("description"), str):
-            option["description"] = item["description"]
-        out.append(option)
-    return out
-
-
-def merge_options(current: list[dict[str, Any]], given: list[Any], path: str) -> list[dict[str, Any]]:
-    """Replace the option list, keeping the ids of options whose name (or id) is kept."""
-    fresh = options_from_spec([g for g in given if isinstance(g, dict) and "name" in g], path)
-    by_name = {o["name"]: o for o in current}
-    merged = []
-    for option in fresh:
-        old = by_name.get(option["name"])
-        merged.append({**option, "id": old["id"], "color": old["color"]} if old else option)
-    return merged
 
 
 def unique_name(name: str, taken: set[str]) -> str:

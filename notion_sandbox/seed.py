@@ -6,6 +6,7 @@ from typing import Any
 
 from notion_sandbox.store import Store, empty_state
 from notion_sandbox.text import text_items
+from notion_sandbox.users import seed_people
 
 SEEDS = ("empty", "planx")
 PARENT_PAGE_ID = "9a9e0000-0000-4000-8000-000000000001"
@@ -49,6 +50,7 @@ def apply_seed(store: Store, seed: str) -> dict[str, Any]:
     if seed not in SEEDS:
         raise ValueError(f"unknown seed {seed!r}; choose one of {', '.join(SEEDS)}")
     store.data = empty_state()
+    store.data["users"] = seed_people()
     now = store.now()
     add_parent_page(store, "PlanX CRM" if seed == "planx" else "Sandbox", now)
     if seed == "planx":
@@ -93,6 +95,7 @@ def add_database(store: Store, db_id: str, ds_id: str, title: str, now: str) -> 
     store.databases.pop(db["id"])
     db["id"] = db_id
     store.databases[db_id] = db
+    store.register_child(PARENT_PAGE_ID, db_id)
     ds = store.new_data_source(db, text_items(title), now)
     store.data_sources.pop(ds["id"])
     ds["id"] = ds_id

@@ -19,6 +19,8 @@ from notion_sandbox.errors import body_invalid, multiple_sources, not_found, val
 from notion_sandbox.ids import Clock, iso_ms, new_id
 from notion_sandbox.schema import SchemaRules
 from notion_sandbox.text import plain_text
+from notion_sandbox.tree import BlockTree
+from notion_sandbox.users import check_people
 from notion_sandbox.values import WriteContext, decode_value
 
 PAGE_SCHEMA = [{"id": "title", "name": "title", "type": "title", "description": None, "config": {}}]
@@ -35,10 +37,19 @@ class PageWatcher(Protocol):
 
 
 def empty_state() -> dict[str, Any]:
-    return {"version": STATE_VERSION, "pages": {}, "databases": {}, "data_sources": {}, "seq": 0}
+    return {
+        "version": STATE_VERSION,
+        "pages": {},
+        "databases": {},
+        "data_sources": {},
+        "blocks": {},
+        "children": {},
+        "users": [],
+        "seq": 0,
+    }
 
 
-class Store(SchemaRules):
+class Store(SchemaRules, BlockTree):
     def __init__(self, clock: Clock | None = None) -> None:
         self.clock = clock or Clock()
         self.lock = threading.RLock()
@@ -53,7 +64,7 @@ class Store(SchemaRules):
 
     def load(self, data: dict[str, Any]) -> None:
         fresh = empty_state()
-        for key in ("pages", "databases", "data_sources", "seq"):
+        for key in ("pages", "databases", "data_sources", "blocks", "children", "users", "seq"):
             if key in data:
                 fresh[key] = copy.deepcopy(data[key])
         self.data = fresh
@@ -200,6 +211,8 @@ class Store(SchemaRules):
         if kind == "data_source":
             return "database", self.databases.get(obj["database_id"])
         parent = obj["parent"]
+        if parent.get("type") == "block_id":
+            return "block", self.blocks.get(parent["block_id"])
         if parent.get("type") == "data_source_id":
             return "data_source", self.data_sources.get(parent["data_source_id"])
         if parent.get("type") == "page_id":
@@ -260,6 +273,8 @@ class Store(SchemaRules):
             out[prop["id"]] = decode_value(prop, key, value, ctx)
             if prop["type"] == "relation":
                 self.check_relation_targets(prop, out[prop["id"]], sees)
+            elif prop["type"] == "people":
+                check_people(self, out[prop["id"]])
         return out, ctx
 
     def check_relation_targets(

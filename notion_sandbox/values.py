@@ -33,6 +33,7 @@ from notion_sandbox.errors import (
 )
 from notion_sandbox.ids import new_id, normalize_id
 from notion_sandbox.text import COLORS, MAX_ARRAY, rich_text_items, utf16_len
+from notion_sandbox.users import people_shape
 
 WRITABLE_TYPES = (
     "title",
@@ -67,7 +68,6 @@ STRING_LIMITS = {"url": 2000, "email": 200, "phone_number": 200}
 MAX_OPTION_NAME = 100
 MAX_FILE_NAME = 100
 OPTION_KEYS = ("id", "name", "color", "description")
-BOT_USER_ID = "5b8183bd-8984-4417-b2a6-7dc8e439e679"
 EMPTY_VALUES: dict[str, Any] = {
     "title": [],
     "rich_text": [],
@@ -305,7 +305,7 @@ SHAPES: dict[str, Shape] = {
     "url": string_shape(STRING_LIMITS["url"]),
     "select": nullable_option_shape,
     "multi_select": array_of(option_shape),
-    "people": references_shape,
+    "people": people_shape,
     "email": string_shape(STRING_LIMITS["email"]),
     "phone_number": string_shape(STRING_LIMITS["phone_number"]),
     "date": date_value,

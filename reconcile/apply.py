@@ -28,16 +28,32 @@ __all__ = ["Executor", "Progress", "batches", "execute"]
 Progress = Callable[[int], None]
 
 
-def execute(plan: Plan, gateway: NotionWriter, *, workers: int, progress: Progress | None = None) -> ApplyResult:
-    """Every action of the plan, in its order; one outcome per action."""
-    return Executor(gateway, workers=workers, progress=progress).run(plan)
+def execute(
+    plan: Plan,
+    gateway: NotionWriter,
+    *,
+    workers: int,
+    progress: Progress | None = None,
+    done: list[Outcome] | None = None,
+) -> ApplyResult:
+    """Every action of the plan, in its order; one outcome per action. Each outcome is also added to
+    `done` as it lands, so a run that is stopped half-way still knows what it wrote."""
+    return Executor(gateway, workers=workers, progress=progress, done=done).run(plan)
 
 
 class Executor:
     """Executes actions; resolves new-page placeholders as creates land."""
 
-    def __init__(self, gateway: NotionWriter, *, workers: int = 4, progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        gateway: NotionWriter,
+        *,
+        workers: int = 4,
+        progress: Progress | None = None,
+        done: list[Outcome] | None = None,
+    ) -> None:
         self.gateway = gateway
+        self.done = done if done is not None else []
         self.workers = max(1, workers)
         self.progress = progress
         self.created: dict[str, str] = {}  # "new:<resource>:<key>" -> page id
@@ -60,6 +76,8 @@ class Executor:
     def run_one(self, item: Work) -> Outcome:
         # An Outcome already: a stamp whose recorded change did not land, nothing to send.
         outcome = item if isinstance(item, Outcome) else self.outcome_of(*item)
+        with self._lock:
+            self.done.append(outcome)
         if self.progress is not None:
             self.progress(1)
         return outcome
@@ -72,7 +90,10 @@ class Executor:
         except (ReconcileError, ValueError) as exc:
             return failed(action, type(exc).__name__, str(exc))
         if isinstance(created, CreatedPage):
-            return Outcome(action.action, action.resource, action.key, created.page_id, "ok", note=created.resolution)
+            url = str(created.page.get("url") or "") or None
+            return Outcome(
+                action.action, action.resource, action.key, created.page_id, "ok", note=created.resolution, page_url=url
+            )
         return Outcome(action.action, action.resource, action.key, action.page_id, "ok", note=created or note)
 
     def execute(self, action: Action, target: ResourceInfo) -> CreatedPage | str | None:

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, TypedDict
 
+from reconcile.notify import NotifySettings
+
 Mode = Literal["upsert", "update-only", "create-only"]
 MissingAction = Literal["archive", "mark", "ignore"]
 ActionKind = Literal["create", "update", "archive", "restore", "touch", "heal"]
@@ -156,7 +158,18 @@ class NotionSettings:
     retry_base_s: float = 0.5  # first backoff ceiling; doubles per retry, full jitter
     timeout_s: float = 60.0
     workers: int = 4
+    # How long Notion's query index may lag behind a write: within it, the pages this machine wrote
+    # are checked by id when planning (reconcile/state.py). 0 trusts the queries.
+    index_lag_s: float = 120.0
     token: str = field(default="", repr=False, compare=False)  # NOTION_TOKEN; "" when unset
+
+
+@dataclass(frozen=True)
+class CiSettings:
+    """Where the run happens, as the environment says when the config is loaded."""
+
+    github_actions: bool = False  # GITHUB_ACTIONS=true: errors and warnings become annotations
+    step_summary: str | None = None  # GITHUB_STEP_SUMMARY: the job summary file to append to
 
 
 @dataclass(frozen=True)
@@ -167,6 +180,8 @@ class Config:
     notion: NotionSettings = field(default_factory=NotionSettings)
     run_log: str = ".reconcile/runs.jsonl"
     max_plan_age_s: float = 24 * 3600.0
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    ci: CiSettings = field(default_factory=CiSettings)
 
     def job(self, name: str) -> Job:
         for j in self.jobs:
@@ -212,6 +227,7 @@ class PageState:
     created_time: str = ""  # likewise
     created_by: str = ""  # user id of whoever created the page (a person, or an integration's bot)
     last_edited_by: str = ""  # user id of whoever edited it last
+    title: str = ""  # the page's title, for people (relation values are shown by it)
 
 
 @dataclass(frozen=True)
@@ -298,6 +314,7 @@ class Plan:
     record_counts: dict[str, int] = field(default_factory=dict)
     guard_overrides: tuple[str, ...] = ()
     format_version: int = 2
+    labels: dict[str, str] = field(default_factory=dict)  # page id -> title, for relation values shown
 
     @property
     def summary(self) -> dict[str, int]:
@@ -332,6 +349,7 @@ class Outcome:
     # a create: "created", "committed", "found" or "recreated"; a heal of a page already in the trash:
     # "already in the trash"; an update whose stamp was left out: "stamp left out"
     note: str | None = None
+    page_url: str | None = None  # a create: the new page's URL (the plan knows the others')
 
 
 @dataclass(frozen=True)
@@ -381,8 +399,32 @@ class RunRecord:
     resource_jobs: dict[str, str]  # resource -> its job
     command: str = "apply"
     saved: bool = False  # applied from a saved plan file
+    run_id: str = ""
+    # "ok" | "failed" (writes failed, keys left alone, or an error stopped it) | "refused" (a guard or
+    # a saved-plan check said no) | "interrupted" (Ctrl-C) | "crashed" (a bug); set only when the run
+    # stopped early, otherwise derived from what the writes did.
+    stopped: RunStatus | None = None
+    error: RunError | None = None
+    executed: bool = True  # False when the run stopped before its first write was sent
 
     @property
     def ok(self) -> bool:
         """No write failed and no key was left alone because of an error in the plan."""
-        return not self.result.failed and not self.plan.errors
+        return self.stopped is None and not self.result.failed and not self.plan.errors
+
+    @property
+    def status(self) -> RunStatus:
+        if self.stopped is not None:
+            return self.stopped
+        return "ok" if self.ok else "failed"
+
+
+RunStatus = Literal["ok", "failed", "refused", "interrupted", "crashed"]
+
+
+@dataclass(frozen=True)
+class RunError:
+    """Why a run stopped early: the error's kind and its one line (scrubbed of secrets)."""
+
+    code: str
+    message: str

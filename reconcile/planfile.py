@@ -61,6 +61,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "diagnostics": [diagnostic_to_dict(d) for d in plan.diagnostics],
         "record_counts": dict(plan.record_counts),
         "guard_overrides": list(plan.guard_overrides),
+        "labels": dict(plan.labels),
     }
     return body
 
@@ -150,6 +151,7 @@ def plan_from_dict(d: Any) -> Plan:
         diagnostics=tuple(diagnostic_from_dict(x) for x in d["diagnostics"]),
         record_counts=dict(d["record_counts"]),
         guard_overrides=tuple(d["guard_overrides"]),
+        labels=dict(d.get("labels") or {}),
         format_version=d["format_version"],
     )
     check_summary(plan, d["summary"])

@@ -12,6 +12,7 @@ HTTP client, and a test can hand in a fake that a strict type checker follows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -80,6 +81,12 @@ class NotionReader(Protocol):
         self, resource: ResourceConfig, *, data_source_id: str, schema: PropertySchema
     ) -> tuple[PageState, ...]:
         """Trashed pages that carry a key: the candidates for a restore."""
+        ...
+
+    def read_pages(
+        self, resource: ResourceConfig, page_ids: Iterable[str], *, data_source_id: str, schema: PropertySchema
+    ) -> tuple[PageState, ...]:
+        """These pages of the resource retrieved by id (never lagging, unlike queries); gone ones left out."""
         ...
 
     def query_pages(self, data_source_id: str) -> list[NotionObject]:

@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypedDict, cast
+from typing import Literal, TypedDict, cast
 
 from reconcile.errors import ReconcileError
 from reconcile.model import ApiCalls, Diagnostic, Job, Outcome, RunRecord
+from reconcile.notify import Delivery
 from reconcile.plan import iso_time
 
 __all__ = [
@@ -24,16 +26,20 @@ __all__ = [
     "HistoryRow",
     "JobPart",
     "OutcomeJSON",
+    "RecentWrites",
     "RunRecordJSON",
     "UnlinkedKey",
     "append_run",
     "applied_plan_ids",
     "history_row",
     "job_split",
+    "notification_json",
     "owed_touches",
     "read_runs",
+    "recent_writes",
     "record_json",
     "resource_jobs",
+    "run_status",
     "unlinked_keys",
     "written_counts",
 ]
@@ -50,6 +56,9 @@ class OutcomeJSON(TypedDict, total=False):
     error_code: str
     message: str
     note: str
+    page_url: str
+    written: dict[str, str]  # property -> keyed fingerprint of the value written (reconcile.drift)
+    drift: bool  # an update that set back a value edited in Notion since reconcile wrote it
 
 
 class DiagnosticJSON(TypedDict, total=False):
@@ -60,8 +69,25 @@ class DiagnosticJSON(TypedDict, total=False):
     urls: list[str]  # errors only
 
 
+class RunErrorJSON(TypedDict, total=False):
+    code: str
+    message: str
+
+
+class DeliveryJSON(TypedDict, total=False):
+    webhook: str
+    ok: bool
+    status: int
+    error: str
+
+
 class RunRecordJSON(TypedDict, total=False):
     record_version: int
+    record_type: str  # "run" (absent in older records) or "notification"
+    run_id: str
+    status: str  # ok | failed | refused | interrupted | crashed (absent in older records: derive it)
+    error: RunErrorJSON
+    deliveries: list[DeliveryJSON]  # a "notification" line: the alert of run_id, per webhook
     started_at: str
     finished_at: str
     duration_s: float
@@ -88,14 +114,17 @@ class RunRecordJSON(TypedDict, total=False):
 def record_json(record: RunRecord) -> RunRecordJSON:
     """The JSON form of one run (no property values beyond keys and ids; never the token)."""
     plan, result = record.plan, record.result
-    return RunRecordJSON(
+    out = RunRecordJSON(
         record_version=RUN_RECORD_VERSION,
+        record_type="run",
+        run_id=record.run_id,
+        status=record.status,
         started_at=iso_time(record.started),
         finished_at=iso_time(record.finished),
         duration_s=round((record.finished - record.started).total_seconds(), 3),
         config=record.config_path,
         config_digest=plan.config_digest,
-        plan_id=record.plan_id,
+        plan_id=record.plan_id if record.executed else "",  # a plan never started is not "applied"
         jobs=list(plan.jobs),
         planned=plan.summary,
         counts=result.counts(),
@@ -109,6 +138,9 @@ def record_json(record: RunRecord) -> RunRecordJSON:
         from_saved_plan=record.saved,
         resource_jobs=dict(record.resource_jobs),
     )
+    if record.error is not None:
+        out["error"] = RunErrorJSON(code=record.error.code, message=record.error.message)
+    return out
 
 
 def outcome_json(o: Outcome) -> OutcomeJSON:
@@ -121,12 +153,23 @@ def outcome_json(o: Outcome) -> OutcomeJSON:
         "error_code": o.error_code,
         "message": o.message,
         "note": o.note,
+        "page_url": o.page_url,
     }
     return cast(OutcomeJSON, {k: v for k, v in fields.items() if v is not None})
 
 
 def diagnostic_json(d: Diagnostic) -> DiagnosticJSON:
     return DiagnosticJSON(code=d.code, resource=d.resource, key=d.key, message=d.message)
+
+
+def notification_json(run_id: str, deliveries: Iterable[Delivery]) -> RunRecordJSON:
+    """The line recorded after a run's alert: how each webhook took it (never its URL)."""
+    return RunRecordJSON(
+        record_version=RUN_RECORD_VERSION,
+        record_type="notification",
+        run_id=run_id,
+        deliveries=[cast(DeliveryJSON, d.as_dict()) for d in deliveries],
+    )
 
 
 def append_run(path: str | os.PathLike[str], record: RunRecordJSON) -> None:
@@ -140,23 +183,46 @@ def append_run(path: str | os.PathLike[str], record: RunRecordJSON) -> None:
 
 
 def read_runs(path: str | os.PathLike[str]) -> list[RunRecordJSON]:
-    """Every readable record of the run log, oldest first (a torn last line is skipped).
+    """Every readable run record of the run log, oldest first (a torn last line is skipped), each
+    with the deliveries of its alert when one was sent.
 
     A run log that cannot be read at all is one line (ReconcileError): the owed stamps and the
     applied plans are in it, so a run must not go on as if it were empty.
     """
+    runs: list[RunRecordJSON] = []
+    deliveries: dict[str, list[DeliveryJSON]] = {}
+    for record in read_lines(path):
+        if record.get("record_type", "run") == "run":
+            runs.append(record)
+        elif record.get("record_type") == "notification" and record.get("run_id"):
+            deliveries[record["run_id"]] = list(record.get("deliveries") or [])
+    for run in runs:
+        if run.get("run_id") in deliveries:
+            run["deliveries"] = deliveries[run["run_id"]]
+    return runs
+
+
+def read_lines(path: str | os.PathLike[str]) -> list[RunRecordJSON]:
     target = Path(path)
     if not target.exists():
         return []
-    runs: list[RunRecordJSON] = []
+    lines: list[RunRecordJSON] = []
     for line in run_log_text(target).splitlines():
         try:
             record = json.loads(line)
         except ValueError:
             continue
         if isinstance(record, dict):
-            runs.append(cast(RunRecordJSON, record))
-    return runs
+            lines.append(cast(RunRecordJSON, record))
+    return lines
+
+
+def run_status(record: RunRecordJSON) -> str:
+    """The record's status; records written before statuses existed are ok unless something failed."""
+    status = record.get("status")
+    if status:
+        return status
+    return "failed" if int(record.get("failed") or 0) or record.get("errors") else "ok"
 
 
 def run_log_text(path: Path) -> str:
@@ -197,6 +263,53 @@ def owed_touches(path: str | os.PathLike[str]) -> frozenset[tuple[str, str]]:
     return frozenset(owed)
 
 
+# What this machine's last write left a page as: "live" (created, restored), "trashed" (archived)
+# or "edited" (updated, stamped, or a write whose outcome is unknown).
+LeftAs = Literal["live", "trashed", "edited"]
+RecentWrites = dict[str, dict[str, LeftAs]]  # resource -> page id -> what the last write left it as
+_LEFT_LIVE = frozenset({"create", "restore"})
+_LEFT_TRASHED = frozenset({"archive", "heal"})
+
+
+def recent_writes(path: str | os.PathLike[str], now: datetime, window_s: float) -> RecentWrites:
+    """The pages runs recorded in this run log wrote within `window_s` before `now`, by resource.
+
+    Notion's query index may not show those writes yet (retrieving a page by id always does), so
+    the read stage checks them by id. A run counts from its finish (a stopped run's record counts
+    too); a write that failed may still have landed, so it counts as an edit.
+    """
+    out: RecentWrites = {}
+    if window_s <= 0:
+        return out
+    for record in read_runs(path):
+        ended = parsed_time(record.get("finished_at") or record.get("started_at") or "")
+        # Either way: machines sharing a run log (CI carries it) may disagree about the time.
+        if ended is None or abs((now - ended).total_seconds()) > window_s:
+            continue
+        for outcome in record.get("outcomes") or []:
+            page_id, resource, status = outcome.get("page_id"), outcome.get("resource"), outcome.get("status")
+            if page_id and resource and status in ("ok", "failed"):
+                out.setdefault(resource, {})[page_id] = left_as(outcome.get("action", ""), status == "ok")
+    return out
+
+
+def left_as(action: str, landed: bool) -> LeftAs:
+    if landed and action in _LEFT_LIVE:
+        return "live"
+    if landed and action in _LEFT_TRASHED:
+        return "trashed"
+    return "edited"
+
+
+def parsed_time(text: str) -> datetime | None:
+    """A run log time (UTC, as iso_time writes it); None when it cannot be read."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def applied_plan_ids(path: str | os.PathLike[str]) -> set[str]:
     return {r["plan_id"] for r in read_runs(path) if r.get("plan_id") and r.get("from_saved_plan")}
 
@@ -214,6 +327,8 @@ class JobPart(TypedDict):
 
 
 class HistoryRow(TypedDict):
+    run_id: str
+    status: str
     started_at: str
     jobs: list[str]
     written: dict[str, int]
@@ -274,6 +389,8 @@ def history_row(record: RunRecordJSON) -> HistoryRow:
     """One run as a flat summary: when, which jobs, what was written, what failed, what it cost."""
     api = record.get("api_calls")
     return HistoryRow(
+        run_id=record.get("run_id", ""),
+        status=run_status(record),
         started_at=record.get("started_at", ""),
         jobs=list(record.get("jobs") or []),
         written=written_counts(record),

@@ -6,39 +6,58 @@ that key is restored instead of a duplicate being made). The schemas, and the li
 the values the source asks for, are checked before any page is read. The integration's own user
 is asked for only when the plan needs it (a key on several pages, or a stamp Notion may say is
 owed), so the healthy path makes no extra call.
+
+Read your own writes: Notion's query index may lag behind writes, retrieving a page by id does
+not. A page this machine wrote moments ago (the run log's `recent` writes) that a query shows
+otherwise than the write left it (a page it created missing, a page it trashed still live) is
+retrieved by id and replaces what the query said; and a page it edited that the plan would write
+again is read by id before the plan is made once more (`rewritten_recently`, `reread_pages`). A
+run long after the last write makes no extra call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-from reconcile.model import ActualState, DesiredState, Diagnostic, Job, ResourceConfig, ResourceState
+from reconcile.model import Action, ActualState, DesiredState, Diagnostic, Job, PageState, ResourceConfig, ResourceState
 from reconcile.notion.schema import check_schema, foreign_relation_targets
 from reconcile.plan.touches import stamp_candidates
 from reconcile.plan.types import check_value_types
 from reconcile.ports import NotionReader, PropertySchema
+from reconcile.runlog import LeftAs, RecentWrites
 
-__all__ = ["check_job_schemas", "has_duplicates", "read_job_state", "related_data_sources", "with_bot_user"]
+__all__ = [
+    "check_job_schemas",
+    "has_duplicates",
+    "read_job_state",
+    "related_data_sources",
+    "reread_pages",
+    "rewritten_recently",
+    "with_bot_user",
+]
 
 Declared = Mapping[str, Mapping[str, str]]  # resource -> property -> the type the config declares
 
+# page id -> the page as retrieved by id, None when it is gone or no longer in the data source
+Fresh = dict[str, PageState | None]
+
 
 def read_job_state(
-    gateway: NotionReader, job: Job, desired: DesiredState, declared: Declared | None = None
+    gateway: NotionReader,
+    job: Job,
+    desired: DesiredState,
+    recent: RecentWrites | None = None,
+    declared: Declared | None = None,
 ) -> tuple[ActualState, list[Diagnostic]]:
     """The job's live pages, resource by resource, and the schema warnings (errors raise)."""
     schemas, diags = check_job_schemas(gateway, job, desired, declared)
     states: dict[str, ResourceState] = {}
     for r in job.resources:
         data_source_id, schema = schemas[r.name]
-        state = gateway.read_resource(r, data_source_id=data_source_id, schema=schema)
         wanted = {p.key for p in desired.resources[r.name].pages}
-        live = {p.key for p in state.pages}
-        if r.mode != "update-only" and wanted - live:
-            trashed = gateway.read_trashed(r, data_source_id=data_source_id, schema=schema)
-            state = replace(state, trashed=tuple(p for p in trashed if p.key in wanted))
-        states[r.name] = state
+        mine = (recent or {}).get(r.name, {})
+        states[r.name] = resource_state(gateway, r, data_source_id, schema, wanted, mine)
     return with_bot_user(gateway, job, ActualState(resources=states)), diags
 
 
@@ -81,7 +100,7 @@ def relation_names(
 
 def with_bot_user(gateway: NotionReader, job: Job, actual: ActualState) -> ActualState:
     """The state with the integration's user id, when planning needs to know which pages it made."""
-    if not (has_duplicates(job, actual) or stamp_candidates(job, actual)):
+    if actual.bot_user_id or not (has_duplicates(job, actual) or stamp_candidates(job, actual)):
         return actual
     return replace(actual, bot_user_id=gateway.bot_user_id())
 
@@ -96,6 +115,89 @@ def has_duplicates(job: Job, states: ActualState | Mapping[str, ResourceState]) 
         if len(keys) != len(set(keys)):
             return True
     return False
+
+
+def resource_state(
+    gateway: NotionReader,
+    r: ResourceConfig,
+    data_source_id: str,
+    schema: PropertySchema,
+    wanted: set[str],
+    mine: Mapping[str, LeftAs],
+) -> ResourceState:
+    """One resource's live pages (and the trashed ones carrying a wanted key when a create may be
+    planned), with this machine's recent writes the query does not show yet read by id."""
+    state = gateway.read_resource(r, data_source_id=data_source_id, schema=schema)
+    fresh = read_fresh(gateway, r, data_source_id, schema, unshown(mine, {p.page_id for p in state.pages}))
+    state = replace(state, pages=overlaid(state.pages, fresh, trashed=False))
+    if r.mode == "update-only" or wanted <= {p.key for p in state.pages}:
+        return state
+    trashed = gateway.read_trashed(r, data_source_id=data_source_id, schema=schema)
+    missed = [i for i in unshown_in_trash(mine, {p.page_id for p in trashed}) if i not in fresh]
+    fresh.update(read_fresh(gateway, r, data_source_id, schema, missed))
+    return replace(state, trashed=tuple(p for p in overlaid(trashed, fresh, trashed=True) if p.key in wanted))
+
+
+def unshown(mine: Mapping[str, LeftAs], live: set[str]) -> list[str]:
+    """Pages a query of live pages shows otherwise than this machine's last write left them."""
+    return sorted(
+        i for i, left in mine.items() if (left == "live" and i not in live) or (left == "trashed" and i in live)
+    )
+
+
+def unshown_in_trash(mine: Mapping[str, LeftAs], trashed: set[str]) -> list[str]:
+    """Pages a query of the trash shows otherwise than this machine's last write left them."""
+    return sorted(
+        i for i, left in mine.items() if (left == "trashed" and i not in trashed) or (left == "live" and i in trashed)
+    )
+
+
+def read_fresh(
+    gateway: NotionReader, r: ResourceConfig, data_source_id: str, schema: PropertySchema, page_ids: list[str]
+) -> Fresh:
+    if not page_ids:
+        return {}
+    found = {p.page_id: p for p in gateway.read_pages(r, page_ids, data_source_id=data_source_id, schema=schema)}
+    return {i: found.get(i) for i in page_ids}
+
+
+def overlaid(pages: Iterable[PageState], fresh: Fresh, *, trashed: bool) -> tuple[PageState, ...]:
+    """A query's pages (live ones, or trashed ones carrying a key) with each page read by id in
+    place of what the query said of it: kept there, dropped, or added at the end."""
+
+    def kept(page: PageState | None) -> PageState | None:
+        belongs = page is not None and page.in_trash == trashed and (page.key is not None or not trashed)
+        return page if belongs else None
+
+    out = [p if p.page_id not in fresh else kept(fresh[p.page_id]) for p in pages]
+    listed = {p.page_id for p in pages}
+    out += [kept(p) for i, p in fresh.items() if i not in listed]
+    return tuple(p for p in out if p is not None)
+
+
+def rewritten_recently(actions: Iterable[Action], recent: RecentWrites) -> dict[str, set[str]]:
+    """resource -> pages the plan would write that this machine edited moments ago: the query may
+    show them as they were before that edit, so they are read by id before planning again."""
+    out: dict[str, set[str]] = {}
+    for a in actions:
+        if a.page_id and (recent.get(a.resource) or {}).get(a.page_id) == "edited":
+            out.setdefault(a.resource, set()).add(a.page_id)
+    return out
+
+
+def reread_pages(gateway: NotionReader, job: Job, actual: ActualState, page_ids: dict[str, set[str]]) -> ActualState:
+    """The job's state with these pages as retrieved by id (live, trashed, or gone)."""
+    states = dict(actual.resources)
+    for r in job.resources:
+        ids = sorted(page_ids.get(r.name) or ())
+        if not ids or r.name not in states:
+            continue
+        data_source_id, schema = gateway.resolve(r.database, r.data_source)
+        fresh = read_fresh(gateway, r, data_source_id, schema, ids)
+        state = states[r.name]
+        pages, trashed = overlaid(state.pages, fresh, trashed=False), overlaid(state.trashed, fresh, trashed=True)
+        states[r.name] = replace(state, pages=pages, trashed=trashed)
+    return with_bot_user(gateway, job, replace(actual, resources=states))
 
 
 def related_data_sources(gateway: NotionReader, job: Job) -> dict[str, str]:

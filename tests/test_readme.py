@@ -17,11 +17,39 @@ def fenced_commands() -> list[str]:
     return [line.strip() for block in re.findall(r"```sh\n(.*?)```", README, re.S) for line in block.splitlines()]
 
 
+FAST_LANE = 'python -m pytest -m "not slow"'
+CHECKS = ("ruff check . && ruff format --check .", "mypy", "lint-imports")
+
+
+def ci_lines() -> list[str]:
+    lines = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
 def test_ci_runs_exactly_the_readme_test_command() -> None:
-    test_commands = [c for c in fenced_commands() if "pytest" in c]
-    assert len(test_commands) == 1, test_commands
-    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
-    assert test_commands[0] in [line.strip() for line in ci]
+    full = [c for c in fenced_commands() if "pytest" in c and c != FAST_LANE]
+    assert len(full) == 1, full
+    steps = full[0].split(" && ")
+    ci = ci_lines()
+    positions = [ci.index(step) if step in ci else -1 for step in steps]
+    assert -1 not in positions, f".ci/run lacks a step of the README's test command: {steps} vs {ci}"
+    assert positions == sorted(positions), "`.ci/run` runs the README's steps in another order"
+    assert steps[-1] == "python -m pytest", "CI runs the whole suite, not a lane of it"
+
+
+def test_the_fast_lane_is_documented_beside_the_full_command_and_its_marker_declared() -> None:
+    assert FAST_LANE in fenced_commands()
+    quickstart = README.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    assert f"`{FAST_LANE}`" in quickstart
+    assert "slow:" in (REPO / "setup.cfg").read_text(encoding="utf-8")
+
+
+def test_ci_runs_every_check_the_readme_lists() -> None:
+    commands = fenced_commands()
+    ci = ci_lines()
+    for check in CHECKS:
+        assert check in commands, f"README.md does not show `{check}`"
+        assert any(line == check or line.startswith(check + " ") for line in ci), f".ci/run does not run `{check}`"
 
 
 def test_quickstart_is_two_commands_one_runs_the_demo() -> None:

@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
@@ -248,6 +248,27 @@ class NotionGateway:
         states = [self._page_state(resource, page, managed) for page in pages]
         return tuple(s for s in states if s.in_trash and s.key is not None)
 
+    def read_pages(
+        self, resource: ResourceConfig, page_ids: Iterable[str], *, data_source_id: str, schema: PropertySchema
+    ) -> tuple[PageState, ...]:
+        """Pages retrieved one by one, as canonical managed values, live or trashed.
+
+        Retrieving a page by id shows every write at once, where the query index may lag behind.
+        A page that is gone, not shared, or no longer in this data source is left out.
+        """
+        managed = [name for name in resource.managed_properties if name in schema]
+        states = []
+        for page_id in page_ids:
+            try:
+                page = self.retrieve_page(page_id)
+            except NotionError as exc:
+                if exc.status in (403, 404):
+                    continue
+                raise
+            if _same_id((page.get("parent") or {}).get("data_source_id"), data_source_id):
+                states.append(self._page_state(resource, page, managed))
+        return tuple(states)
+
     def _page_state(self, resource: ResourceConfig, page: NotionObject, managed: list[str]) -> PageState:
         properties = page.get("properties") or {}
         values = {name: self._decoded(page["id"], properties[name]) for name in managed if name in properties}
@@ -264,6 +285,7 @@ class NotionGateway:
             created_time=page.get("created_time", ""),
             created_by=_user_id(page.get("created_by")),
             last_edited_by=_user_id(page.get("last_edited_by")),
+            title=page_title(properties),
         )
 
     def _decoded(self, page_id: str, prop: NotionObject) -> Any:
@@ -465,6 +487,10 @@ def _split_on(resource: ResourceConfig, schema: PropertySchema) -> tuple[str, st
     return (resource.match.property, match_type) if match_type in SPLITTABLE_TYPES else None
 
 
+def _same_id(a: Any, b: str) -> bool:
+    return isinstance(a, str) and a.replace("-", "").lower() == b.replace("-", "").lower()
+
+
 def _raw_key(value: Any) -> str | None:
     if value is None or value == "":
         return None
@@ -494,3 +520,11 @@ def _key_condition(match_property: str, match_type: str, key: str) -> Filter:
         number = float(key)
         value = int(number) if number.is_integer() else number
     return {"property": match_property, match_type: {"equals": value}}
+
+
+def page_title(properties: NotionObject) -> str:
+    """The text of the page's title property ("" when it has none)."""
+    for prop in properties.values():
+        if isinstance(prop, dict) and prop.get("type") == "title":
+            return "".join(str(t.get("plain_text", "")) for t in prop.get("title") or [])
+    return ""

@@ -49,8 +49,10 @@ def compute_plan(
     record_counts: dict[str, int] = {}
     overrides: list[str] = []
     names = []
+    titles: dict[str, str] = {}
     for item in inputs:
         names.append(item.job.name)
+        titles |= page_titles(item)
         record_counts[item.job.name] = item.desired.record_count
         job_plan = plan_job(item, now=now, owed_touches=owed_touches)
         guard = guard_diagnostics(item, job_plan.removals, job_plan.infos)
@@ -69,7 +71,31 @@ def compute_plan(
         diagnostics=tuple(diagnostics),
         record_counts=record_counts,
         guard_overrides=tuple(overrides),
+        labels=relation_labels(actions, titles),
     )
+
+
+def page_titles(item: JobInput) -> dict[str, str]:
+    """page id -> title (or key, for a page without a title) of every page the job read."""
+    out: dict[str, str] = {}
+    for state in item.actual.resources.values():
+        for page in (*state.pages, *state.trashed):
+            out[page.page_id] = page.title or page.key or ""
+    return {k: v for k, v in out.items() if v}
+
+
+def relation_labels(actions: Iterable[Action], titles: dict[str, str]) -> dict[str, str]:
+    """The titles of the pages the plan's relation values name: what people read instead of ids."""
+    ids = {
+        item
+        for a in actions
+        for c in a.changes
+        if c.type == "relation"
+        for value in (c.before, c.after)
+        for item in (value if isinstance(value, tuple | list) else ())
+        if isinstance(item, str)
+    }
+    return {i: titles[i] for i in sorted(ids) if i in titles}
 
 
 @dataclass

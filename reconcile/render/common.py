@@ -90,3 +90,21 @@ def actions_of(plan: dict[str, Any], resource: str) -> list[dict[str, Any]]:
 def shows_before(action: dict[str, Any]) -> bool:
     # A page being created has no before; "(none) →" on every line would only be noise.
     return str(action["action"]) != "create"
+
+
+NEW_PAGE = "new:"
+
+
+def shown_value(change: dict[str, Any], side: str, labels: dict[str, str]) -> str:
+    """A change's value for people: relation page ids shown by their page's title (a page this run
+    creates by its key); the JSON form keeps the ids."""
+    value = change[side]
+    if change.get("type") == "relation" and isinstance(value, list | tuple):
+        return format_value([page_label(str(v), labels) for v in value])
+    return format_value(value)
+
+
+def page_label(item: str, labels: dict[str, str]) -> str:
+    if item.startswith(NEW_PAGE):
+        return f"{item.split(':', 2)[-1]} (new)"
+    return labels.get(item, item)

@@ -69,6 +69,7 @@ def test_demo_plans_applies_converges_and_says_where_the_data_went(
     assert REAL_LOOKING_TOKEN not in text
 
 
+@pytest.mark.slow
 def test_demo_keeps_its_data_in_a_state_file_and_a_second_demo_has_nothing_to_do(in_tmp: Path) -> None:
     state = in_tmp / "notion.json"
     assert run("demo", "--state", str(state)).exit_code == 0
@@ -78,6 +79,7 @@ def test_demo_keeps_its_data_in_a_state_file_and_a_second_demo_has_nothing_to_do
     assert "No changes." in again.output.split("2. reconcile apply", 1)[0]
 
 
+@pytest.mark.slow
 def test_demo_keep_running_prints_the_environment_and_stops_on_ctrl_c(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -119,6 +121,7 @@ def exports(output: str) -> dict[str, str]:
     return dict(re.findall(r"^export ([A-Z_]+)=(\S+)$", output, flags=re.M))
 
 
+@pytest.mark.slow
 def test_bootstrap_creates_the_planx_databases_that_plan_and_apply_then_use(
     mappings: str, empty_sandbox: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

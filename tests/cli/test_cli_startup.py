@@ -46,6 +46,7 @@ def test_plan_loads_the_notion_client_but_not_the_sandbox() -> None:
     assert {"httpx", "notion_client"} <= set(loaded) and "notion_sandbox" not in loaded
 
 
+@pytest.mark.slow
 def test_only_the_sandbox_and_demo_commands_load_the_sandbox() -> None:
     for name, entry in COMMANDS.items():
         loaded = loaded_after(f"import {entry.module}")

@@ -32,6 +32,8 @@ from tests.support.fidelity import (
     title_value,
 )
 
+pytestmark = pytest.mark.slow
+
 
 @dataclass(frozen=True)
 class Case:

@@ -33,6 +33,8 @@ from tests.support.fidelity import (
 )
 from tests.support.notion_openapi import NotionOpenApi
 
+pytestmark = pytest.mark.slow
+
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 ALL_TYPES: dict[str, Any] = {

@@ -27,6 +27,8 @@ from tests.support.fidelity import (
 from tests.support.json_shapes import shape_differences
 from tests.support.notion_openapi import NotionOpenApi, RecordedExchange, recorded_exchanges
 
+pytestmark = pytest.mark.slow
+
 # The page every recorded test wrote under; it stands for the page the seeded databases live in.
 RECORDED_ROOT_PAGE = "26899f72-bada-80dc-843d-eacaf51e89ad"
 

@@ -152,6 +152,7 @@ def test_commit_then_timeout_is_resolved_by_key(sb: Any) -> None:
     assert [p.key for p in read(g).pages].count("hackney") == 1
 
 
+@pytest.mark.slow
 def test_transient_read_faults_and_429_are_retried(sb: Any) -> None:
     sb.admin.add_faults(
         [

@@ -22,6 +22,8 @@ from tests.support.jobs import (
     query_all,
 )
 
+pytestmark = pytest.mark.slow
+
 SandboxServer = pytest.importorskip("notion_sandbox.server").SandboxServer
 
 

@@ -15,6 +15,8 @@ from reconcile.runlog import job_split
 from tests.support.common import run, writes
 from tests.support.jobs import EXAMPLES, prepare_example_workspace
 
+pytestmark = pytest.mark.slow
+
 SandboxServer = pytest.importorskip("notion_sandbox.server").SandboxServer
 JOBS = ("planx-live-services", "planx-services-detailed", "planning-data-entities", "planning-data-presence")
 

@@ -26,6 +26,8 @@ from tests.support.reliability import (
     write_entries,
 )
 
+pytestmark = pytest.mark.slow
+
 JOB = "planx-live-services"
 
 

@@ -4,11 +4,16 @@ Each case injects its fault on every third request of a route (a few times where
 runs `reconcile apply --auto-approve` once, and requires exit 0, evidence in the sandbox's request
 log and the run record that the fault was met and retried, and a final Notion state equal to the
 oracle's with exactly one page per key.
+
+With RECONCILE_TEST_REALISM=1 the sandbox also lags, commits late and fails on its own as Notion
+does, the client retries with the product's own delays, and each case ends in issue 11's end state
+(`assert_end_state`: the next run heals what a late commit left, then an apply writes nothing).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +21,18 @@ from typing import Any
 import pytest
 
 from tests.support.common import run
-from tests.support.reliability import QUERY_ROUTE, assert_converged, requests_log, write_config
+from tests.support.reliability import (
+    QUERY_ROUTE,
+    REALISM,
+    assert_converged,
+    assert_end_state,
+    planx_sandbox,
+    requests_log,
+    write_config,
+)
+from tests.support.sandbox import settled
+
+pytestmark = pytest.mark.slow
 
 CREATE = ("POST", "/v1/pages")
 UPDATE = ("PATCH", "/v1/pages/{id}")
@@ -28,6 +44,12 @@ SLOW_MS = 450  # comfortably beyond it
 # Faults per route: enough to hit every kind of request, and never so regular that workers in
 # lockstep hand the same request every third slot until its attempts run out.
 TIMES = 4
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    with planx_sandbox(tmp_path, monkeypatch) as sb:
+        yield sb
 
 
 def rules(fault: dict[str, Any], routes: tuple[tuple[str, str], ...], times: int | None = None) -> list[dict]:
@@ -89,14 +111,17 @@ def test_fault_during_a_full_apply_converges_to_one_page_per_key(
     assert result.exit_code == 0, result.output
     entries = requests_log(sandbox)["entries"]
     wanted = {f"{r['method']} {r['route']}" for r in fault_rules}
-    if evidence != "slow":
+    if evidence != "slow" and REALISM:
+        # Notion's spontaneous faults (429, 502, 504) may hit other routes with the same status.
+        assert wanted <= faulted_routes(entries, evidence)
+    elif evidence != "slow":
         assert faulted_routes(entries, evidence) == wanted
     record = last_run(tmp_path)
     assert record["api_calls"]["retries"] > 0 or any(
         o.get("note") in ("committed", "found", "recreated") for o in record["outcomes"]
     )
     assert record["failed"] == 0
-    assert_converged(sandbox)
+    assert_end_state(sandbox, config)
 
 
 def test_retry_after_is_honoured_before_the_next_attempt(sandbox: Any, tmp_path: Path) -> None:
@@ -107,12 +132,16 @@ def test_retry_after_is_honoured_before_the_next_attempt(sandbox: Any, tmp_path:
 
     entries = requests_log(sandbox)["entries"]
     limited = [e for e in entries if e["status"] == 429]
-    assert {e["route"] for e in limited} == {"PATCH /v1/pages/{id}", "POST /v1/data_sources/{id}/query"}
+    scripted = {"PATCH /v1/pages/{id}", "POST /v1/data_sources/{id}/query"}
+    if REALISM:  # Notion's own 429s (Retry-After of 1 or 2 s) may come on any route too
+        assert scripted <= {e["route"] for e in limited}
+    else:
+        assert {e["route"] for e in limited} == scripted
     for e in limited:
         again = next(x for x in entries[entries.index(e) + 1 :] if x["path"] == e["path"])
         waited = (at(again) - at(e)).total_seconds()
         assert waited >= 0.28, (e["route"], waited)
-    assert_converged(sandbox)
+    assert_end_state(sandbox, config)
 
 
 def test_commit_then_fail_on_every_third_create_never_resends_blindly(sandbox: Any, tmp_path: Path) -> None:
@@ -122,11 +151,15 @@ def test_commit_then_fail_on_every_third_create_never_resends_blindly(sandbox: A
     assert run("apply", "-c", str(config), "--auto-approve").exit_code == 0
 
     creates = [e for e in requests_log(sandbox)["entries"] if e["route"] == "POST /v1/pages"]
-    state = assert_converged(sandbox)
-    # Every create committed exactly once: the 503s were resolved by reading, never by resending.
-    assert len(creates) == len(state.services)
     notes = [o.get("note") for o in last_run(tmp_path)["outcomes"] if o["action"] == "create"]
-    assert notes.count("committed") == len(creates) // 3
+    # Every create answered 503 was resolved by reading the page Notion named, never by resending.
+    assert notes.count("committed") == len(creates) // 3 == len([c for c in creates if c["status"] == 503])
+    if not REALISM:
+        # Every create committed exactly once. (Notion's spontaneous 429, 502 and 504 make the client
+        # send some creates again, rightly: those never committed, or are healed by the next run.)
+        with settled(sandbox):
+            assert len(creates) == len(assert_converged(sandbox).services)
+    assert_end_state(sandbox, config)
 
 
 def test_creates_that_outlast_the_retry_budget_fail_cleanly_and_lose_no_stamp(sandbox: Any, tmp_path: Path) -> None:
@@ -143,7 +176,7 @@ def test_creates_that_outlast_the_retry_budget_fail_cleanly_and_lose_no_stamp(sa
     sandbox.admin.clear_faults()
     again = run("apply", "-c", str(config), "--auto-approve")
     assert again.exit_code == 0, again.output
-    assert_converged(sandbox)
+    assert_end_state(sandbox, config)
 
 
 def at(entry: dict[str, Any]) -> datetime:

@@ -23,6 +23,8 @@ from tests.support.common import run, writes
 from tests.support.reliability import ScriptedEndpoint, assert_converged, graphql_body, notion_state, one_line
 from tests.support.reliability import write_config as write_planx_config
 
+pytestmark = pytest.mark.slow
+
 MB = 1024 * 1024
 
 

@@ -3,6 +3,12 @@
 A real `reconcile apply --auto-approve` runs as a subprocess against the in-process sandbox; the
 test watches the sandbox's request log and SIGKILLs it after N writes. A fresh plan and apply must
 then converge: no duplicates, no lost updates, no lost stamps.
+
+With RECONCILE_TEST_REALISM=1 the sandbox also lags, commits late and fails on its own as Notion
+does. A run killed by SIGKILL leaves no run record, so the next run, made at once, cannot know what
+it created while the index does not show it yet: it may create a key's page again, and the run after
+it heals that (issue 10: "by the end of that apply or the next one"); `assert_end_state` makes that
+run and then checks one page per key, every field right, and an apply with zero writes.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +26,25 @@ import pytest
 
 from notion_sandbox.server import SandboxServer
 from tests.support.common import run, writes
-from tests.support.reliability import assert_converged, notion_state, requests_log, write_config
+from tests.support.reliability import (
+    REALISM,
+    assert_end_state,
+    notion_state,
+    planx_sandbox,
+    requests_log,
+    write_config,
+)
+from tests.support.sandbox import settled
+
+pytestmark = pytest.mark.slow
 
 KILL_AFTER_WRITES = (1, 6, 21)
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    with planx_sandbox(tmp_path, monkeypatch) as sb:
+        yield sb
 
 
 def cli_process(config: Path, cwd: Path, sb: Any, rate: str) -> subprocess.Popen[bytes]:
@@ -69,9 +92,9 @@ def test_apply_killed_after_n_writes_then_plan_and_apply_converge(sandbox: Any, 
     assert plan.exit_code == 2, plan.output
     again = run("apply", "-c", str(config), "--auto-approve")
     assert again.exit_code == 0, again.output
-    assert_converged(sandbox)
-    settled = run("plan", "-c", str(config), "--detailed-exitcode")
-    assert settled.exit_code == 0, settled.output
+    assert_end_state(sandbox, config)
+    done = run("plan", "-c", str(config), "--detailed-exitcode")
+    assert done.exit_code == 0, done.output
 
 
 def test_apply_killed_during_an_update_run_loses_no_update(sandbox: Any, tmp_path: Path) -> None:
@@ -89,8 +112,10 @@ def test_apply_killed_during_an_update_run_loses_no_update(sandbox: Any, tmp_pat
     kill_after(process, sandbox, 4)
 
     sandbox.admin.settings(latency_ms=0)
-    assert run("apply", "-c", str(config), "--auto-approve").exit_code == 0
-    state = assert_converged(sandbox)
+    again = run("apply", "-c", str(config), "--auto-approve")
+    assert again.exit_code == 0, again.output
+    state = assert_end_state(sandbox, config)
+    assert state is not None
     assert all(s["Description"].endswith("(v2)") for s in state.services.values() if s["Service Count"])
 
 
@@ -107,7 +132,7 @@ def test_two_applies_started_together_make_one_page_per_key(sandbox: Any, tmp_pa
         assert "Traceback" not in stderr
     assert [code for code, _ in outcomes].count(0) >= 1
     sandbox.admin.settings(latency_ms=0)
-    assert_converged(sandbox)
+    assert_end_state(sandbox, config)
 
 
 def test_the_lock_refuses_a_second_apply_with_one_line_and_no_writes(sandbox: Any, tmp_path: Path) -> None:
@@ -125,12 +150,13 @@ def test_the_lock_refuses_a_second_apply_with_one_line_and_no_writes(sandbox: An
         "(wait for it to finish, then plan again)"
     )
     assert writes(sandbox) == 0
-    assert notion_state(sandbox).services == {}
+    with settled(sandbox):
+        assert notion_state(sandbox).services == {}
 
 
 def test_a_healthy_run_at_notions_default_limit_meets_no_429(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The sandbox limits like Notion (3 requests/s, burst 3); the client keeps its default 3/s.
-    with SandboxServer(port=0, seed="planx", rate_limit=3, burst=3) as sb:
+    with SandboxServer(port=0, seed="planx", rate_limit=3, burst=3, **REALISM) as sb:
         for name, value in sb.seed_info["env"].items():
             monkeypatch.setenv(name, value)
         monkeypatch.chdir(tmp_path)
@@ -146,4 +172,7 @@ def test_a_healthy_run_at_notions_default_limit_meets_no_429(tmp_path: Path, mon
         assert result.exit_code == 0, result.output
         log = requests_log(sb)
         assert log["total"] >= 15
-        assert log["by_status"].get("429", 0) == 0, log["by_status"]
+        # No 429 from the sandbox's token bucket; in realistic mode Notion's spontaneous 429s (drawn
+        # by the chaos, counted apart) are not the client's pace.
+        spontaneous = sb.admin.realism()["chaos_faults"].get("rate_limited", 0)
+        assert log["by_status"].get("429", 0) == spontaneous, log["by_status"]

@@ -34,6 +34,7 @@ def mapped_secret(document: dict[str, Any]) -> None:
     document["jobs"][JOB]["resources"]["services"]["properties"]["Name"] = "'${PLANX_API_KEY}'"
 
 
+@pytest.mark.slow
 def test_no_output_or_file_holds_a_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with (
         SandboxServer(port=0, seed="planx", rate_limit=None, tokens=(TOKEN,)) as sb,

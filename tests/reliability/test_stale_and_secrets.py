@@ -45,6 +45,7 @@ def refused(config: Path, plan_file: Path) -> str:
     return one_line(result.stderr)
 
 
+@pytest.mark.slow
 def test_a_page_edited_since_planning_makes_the_plan_stale(sandbox: Any, tmp_path: Path) -> None:
     config, plan_file = saved_update_plan(sandbox, tmp_path)
     page_id = notion_state(sandbox).page_ids["lambeth"]
@@ -76,6 +77,7 @@ def test_a_page_created_since_planning_makes_the_plan_stale(sandbox: Any, tmp_pa
     assert len([p for p in all_pages(sandbox, services_ds) if "barnet" in str(p["properties"])]) == 1
 
 
+@pytest.mark.slow
 def test_a_plan_from_another_config_too_old_or_already_applied_is_refused(sandbox: Any, tmp_path: Path) -> None:
     config, plan_file = saved_update_plan(sandbox, tmp_path)
     other = write_config(tmp_path, guards={"max_archive_count": 6}, name="other.yaml")
@@ -115,6 +117,7 @@ def test_max_plan_age_comes_from_the_config(sandbox: Any, tmp_path: Path) -> Non
 TOKEN = "ntn_known_secret_4b1d2c3e9f"
 
 
+@pytest.mark.slow
 def test_the_token_appears_in_no_output_file_or_crash_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with SandboxServer(port=0, seed="planx", rate_limit=None, tokens=(TOKEN,)) as sb:
         for name, value in sb.seed_info["env"].items():

@@ -72,11 +72,12 @@ def test_pass_lets_one_through(sb: SandboxServer, raw: Raw) -> None:
     assert [raw.call("GET", "/v1/users/me").status_code for _ in range(3)] == [200, 409, 200]
 
 
-def test_latency_then_normal_answer(sb: SandboxServer, raw: Raw) -> None:
-    sb.admin.add_faults([{"route": "/v1/users/me", "faults": [{"latency_ms": 150}]}])
-    started = time.monotonic()
-    assert raw.call("GET", "/v1/users/me").status_code == 200
-    assert time.monotonic() - started >= 0.15
+def test_latency_then_normal_answer() -> None:
+    slept: list[float] = []
+    with SandboxServer(port=0, seed="empty", rate_limit=None, sleep=slept.append) as server:
+        server.admin.add_faults([{"route": "/v1/users/me", "faults": [{"latency_ms": 150}]}])
+        assert Raw(server.url).call("GET", "/v1/users/me").status_code == 200
+    assert slept == [0.15]
 
 
 def test_drop_closes_without_a_response_and_stores_nothing(sb: SandboxServer, notion: Client) -> None:
@@ -98,6 +99,7 @@ def test_commit_then_503_reports_the_committed_id(sb: SandboxServer, notion: Cli
     assert notion.pages.retrieve(page_id=created)["id"] == created
 
 
+@pytest.mark.slow
 def test_commit_then_timeout_and_drop_store_the_write(sb: SandboxServer) -> None:
     impatient = Client(auth="ntn_sandbox", base_url=sb.url, timeout_ms=100, retry=False)
     sb.admin.add_faults(
@@ -125,21 +127,27 @@ def test_faults_on_the_source_routes(sb: SandboxServer) -> None:
     assert sb.admin.requests()["by_route"]["POST /v1/graphql"] == 1
 
 
-def test_latency_does_not_hold_the_state_lock(sb: SandboxServer) -> None:
-    sb.admin.settings(latency_ms=300)
+def test_latency_does_not_hold_the_state_lock() -> None:
+    # Six requests must be inside their latency wait at once: a wait under the state lock would
+    # serialise them and the barrier would never fill (its timeout only guards against a hang).
+    barrier = threading.Barrier(6, timeout=30)
+
+    def wait_together(seconds: float) -> None:
+        barrier.wait()
+
     results: list[int] = []
+    with SandboxServer(port=0, seed="empty", rate_limit=None, sleep=wait_together) as server:
+        server.admin.settings(latency_ms=300)
 
-    def call() -> None:
-        results.append(Raw(sb.url).call("GET", "/v1/users/me").status_code)
+        def call() -> None:
+            results.append(Raw(server.url).call("GET", "/v1/users/me").status_code)
 
-    threads = [threading.Thread(target=call) for _ in range(6)]
-    started = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert results == [200] * 6
-    assert time.monotonic() - started < 1.2  # six serial 300 ms waits would take 1.8 s
+        threads = [threading.Thread(target=call) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert results == [200] * 6 and not barrier.broken
 
 
 def test_bad_rules_are_refused(sb: SandboxServer) -> None:

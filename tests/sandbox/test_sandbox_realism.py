@@ -118,6 +118,7 @@ def wait_for(predicate: Any, deadline_s: float = 30.0) -> None:
         time.sleep(0.02)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("then", "status"), [(504, 504), (503, 503), ("timeout", 504)])
 def test_a_late_commit_lands_after_the_error(planx_sb: Any, then: Any, status: int) -> None:
     rule = {"method": "POST", "route": "/v1/pages", "faults": [{"commit_then": then, "commit_delay_ms": 300}]}
@@ -168,6 +169,7 @@ def statuses(seed: int, rate: float, count: int = 200) -> list[int]:
         return [raw.call("GET", f"/v1/pages/{BARNET}").status_code for _ in range(count)]
 
 
+@pytest.mark.slow
 def test_chaos_is_deterministic_for_a_seed() -> None:
     first, again, other = statuses(7, 0.2), statuses(7, 0.2), statuses(8, 0.2)
     assert first == again
@@ -207,6 +209,7 @@ def test_chaos_late_commits_land_after_their_504(planx_sb: Any) -> None:
     assert names(client(planx_sb)).count("Chaotic") == before + drawn
 
 
+@pytest.mark.slow
 def test_overlapping_writes_to_one_page_conflict_with_chaos_on(planx_sb: Any) -> None:
     planx_sb.admin.settings(chaos=0.000001)  # conflicts on, spontaneous faults practically never
     slow = {"method": "PATCH", "route": "/v1/pages/{id}", "faults": [{"latency_ms": 1500}]}

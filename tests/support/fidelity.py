@@ -135,3 +135,36 @@ def assert_no_findings(findings: list[str]) -> None:
 
 def title_value(text: str) -> list[dict[str, Any]]:
     return [{"text": {"content": text}}]
+
+
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+
+
+def wire_problems(openapi: Any, exchanges: list[Exchange]) -> list[str]:
+    """Everything on the wire Notion would not send: schema errors against the official document (``openapi`` is a
+    ``tests.support.notion_openapi.NotionOpenApi``), missing request ids, non-JSON bodies, statuses that disagree."""
+    found = []
+    for exchange in exchanges:
+        content_type = exchange.headers.get("content-type", "")
+        if content_type != JSON_CONTENT_TYPE:
+            found.append(f"{exchange.label}: content-type {content_type!r}, Notion sends {JSON_CONTENT_TYPE!r}")
+            continue
+        body = exchange.body
+        if not isinstance(body, dict) or not isinstance(body.get("request_id"), str):
+            found.append(f"{exchange.label}: no request_id in the body")
+        if isinstance(body, dict) and body.get("object") == "error" and body.get("status") != exchange.status:
+            found.append(f"{exchange.label}: body status {body.get('status')!r}")
+        if not exchange.headers.get("x-notion-request-id"):
+            found.append(f"{exchange.label}: no x-notion-request-id header")
+        errors = openapi.errors(exchange.method, exchange.path, exchange.status, body)
+        found.extend(f"{exchange.label} {error}" for error in errors)
+    return found
+
+
+def operations_seen(openapi: Any, exchanges: list[Exchange]) -> set[tuple[str, str, int]]:
+    """(method, the document's path template, status) of every exchange."""
+    out = set()
+    for exchange in exchanges:
+        operation = openapi.operation(exchange.method, exchange.path)
+        out.add((exchange.method, operation.template if operation else exchange.path, exchange.status))
+    return out

@@ -87,6 +87,13 @@ def test_a_run_that_creates_reads_the_data_source_back_after_its_creates() -> No
     assert scenario_floor([services, councils], creates=0, updates=1, touches=1).readback == 0
 
 
+def test_pages_read_by_id_count_as_reads() -> None:
+    councils = DataSourcePages("ds-c", tuple(created_times(20, 1000)), trashed=0, would_create=False)
+    plain = scenario_floor([councils], creates=0, updates=2, touches=2)
+    back_to_back = scenario_floor([councils], creates=0, updates=2, touches=2, rereads=2)
+    assert back_to_back.reads == plain.reads + 2 and back_to_back.writes == plain.writes
+
+
 def test_ratio_of_nothing_to_nothing_is_one() -> None:
     assert ratio(0, 0) == 1.0
     assert ratio(3, 0) == float("inf")

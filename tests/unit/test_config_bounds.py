@@ -60,6 +60,7 @@ def test_merge_keys_count_as_what_they_repeat() -> None:
     assert "more than 30,000 values" in message
 
 
+@pytest.mark.slow
 def test_a_document_at_the_limit_loads_and_one_past_it_is_refused() -> None:
     def with_allowlist(n: int) -> str:
         shipped = (REPO / "mappings.yaml").read_text(encoding="utf-8")

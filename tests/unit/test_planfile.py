@@ -123,12 +123,14 @@ def plans(draw: st.DrawFn) -> Plan:
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(plan=plans())
 def test_plan_round_trips_through_its_json_form(plan: Plan) -> None:
     assert plan_from_dict(plan_document(plan)) == plan
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(plan=plans())
 def test_generated_plans_fit_the_schema_and_survive_json_text(plan: Plan) -> None:
@@ -212,6 +214,7 @@ def test_json_form_has_the_documented_keys_in_order_and_a_summary() -> None:
         "diagnostics",
         "record_counts",
         "guard_overrides",
+        "labels",
     ]
     assert data["format_version"] == 2
     assert list(plan_document(sample_plan())) == [*data, "digest"]

@@ -286,6 +286,7 @@ CANONICAL = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("prop_type", sorted(CANONICAL))
 def test_round_trip_through_notion_shape(prop_type: str) -> None:
     @given(CANONICAL[prop_type])
@@ -299,6 +300,7 @@ def test_round_trip_through_notion_shape(prop_type: str) -> None:
 SOURCE_VALUES = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("prop_type", sorted(WRITABLE_TYPES))
 def test_normalise_is_idempotent(prop_type: str) -> None:
     @given(SOURCE_VALUES | st.lists(SOURCE_VALUES, max_size=5))
