@@ -86,7 +86,7 @@ class Floor:
 
     @property
     def reads(self) -> int:
-        return self.schema + self.queries + self.trash + self.overlap + self.rereads + self.readback
+        return self.schema + self.queries + self.trash + self.overlap + self.readback + self.rereads
 
     @property
     def writes(self) -> int:

@@ -13,17 +13,37 @@ from __future__ import annotations
 from dataclasses import replace
 
 from reconcile.apply import execute
-from reconcile.model import ApplyResult, Config, Job, Plan, ResourceConfig, ResourceState
+from reconcile.errors import ReconcileError
+from reconcile.model import ApplyResult, Config, Diagnostic, Job, Outcome, Plan, ResourceConfig, ResourceState
 from reconcile.plan.followup import heal_followup
 from reconcile.ports import Gateway
+from reconcile.redact import scrub
 from reconcile.state import has_duplicates
 
 __all__ = ["heal_after_creates"]
 
 
-def heal_after_creates(config: Config, gateway: Gateway, plan: Plan, result: ApplyResult) -> tuple[Plan, ApplyResult]:
+def heal_after_creates(
+    config: Config, gateway: Gateway, plan: Plan, result: ApplyResult, done: list[Outcome] | None = None
+) -> tuple[Plan, ApplyResult]:
     """The plan and result of the run, with the heal-only follow-up appended (unchanged when the
-    run created nothing, or every key it created has one page)."""
+    run created nothing, or every key it created has one page). The run's writes are done by now:
+    a read-back that fails is a warning (the next run's plan heals), never the run's failure."""
+    try:
+        return follow_up(config, gateway, plan, result, done)
+    except ReconcileError as exc:
+        warning = Diagnostic(
+            severity="warning",
+            code="readback_failed",
+            message=f"reading back the pages this run created failed ({scrub(str(exc))}); the next run heals "
+            "any key left with two pages",
+        )
+        return replace(plan, diagnostics=(*plan.diagnostics, warning)), result
+
+
+def follow_up(
+    config: Config, gateway: Gateway, plan: Plan, result: ApplyResult, done: list[Outcome] | None
+) -> tuple[Plan, ApplyResult]:
     created = {o.resource for o in result.outcomes if o.action == "create"}
     if not created:
         return plan, result
@@ -39,9 +59,9 @@ def heal_after_creates(config: Config, gateway: Gateway, plan: Plan, result: App
         if not actions and not diags:
             continue
         follow = replace(plan, actions=tuple(actions), diagnostics=tuple(diags))
-        done = execute(follow, gateway, workers=config.notion.workers) if actions else ApplyResult()
+        healed = execute(follow, gateway, workers=config.notion.workers, done=done) if actions else ApplyResult()
         plan = replace(plan, actions=plan.actions + follow.actions, diagnostics=plan.diagnostics + follow.diagnostics)
-        result = ApplyResult(result.outcomes + done.outcomes)
+        result = ApplyResult(result.outcomes + healed.outcomes)
     return plan, result
 
 

@@ -207,13 +207,13 @@ def plan_run(
     sources = SourceRun()  # per-key lookup errors
     inputs = []
     extra: list[Diagnostic] = []
-    recent = recent_writes(config.run_log, now, config.notion.index_lag_s)
     declared = declared_types(config)
+    recent = recent_writes(config.run_log, now, config.notion.index_lag_s)
     for job in selected_jobs(config, jobs):
         desired = desired_state(job, gateway, sources)
         extra += sources.diagnostics
         sources.diagnostics.clear()
-        actual, diags = read_job_state(gateway, job, desired, declared, recent)
+        actual, diags = read_job_state(gateway, job, desired, recent, declared)
         extra += diags
         inputs.append(JobInput(job=job, desired=desired, actual=actual))
     owed = owed_touches(config.run_log)
@@ -257,7 +257,7 @@ def apply_run(
         if plan.has_changes:
             with progress(len(plan.actions)) as advance:
                 result = execute(plan, gateway, workers=config.notion.workers, progress=advance, done=done)
-        plan, result = heal_after_creates(config, gateway, plan, result)
+        plan, result = heal_after_creates(config, gateway, plan, result, done)
     except BaseException as exc:
         stopped = RunStop(config, gateway, started, clock, command=command, saved=saved, kept=kept)
         stopped.keep(exc, plan, ApplyResult(tuple(done)), executed=True)

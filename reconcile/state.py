@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 Declared = Mapping[str, Mapping[str, str]]  # resource -> property -> the type the config declares
+
 # page id -> the page as retrieved by id, None when it is gone or no longer in the data source
 Fresh = dict[str, PageState | None]
 
@@ -46,8 +47,8 @@ def read_job_state(
     gateway: NotionReader,
     job: Job,
     desired: DesiredState,
-    declared: Declared | None = None,
     recent: RecentWrites | None = None,
+    declared: Declared | None = None,
 ) -> tuple[ActualState, list[Diagnostic]]:
     """The job's live pages, resource by resource, and the schema warnings (errors raise)."""
     schemas, diags = check_job_schemas(gateway, job, desired, declared)
@@ -99,7 +100,7 @@ def relation_names(
 
 def with_bot_user(gateway: NotionReader, job: Job, actual: ActualState) -> ActualState:
     """The state with the integration's user id, when planning needs to know which pages it made."""
-    if not (has_duplicates(job, actual) or stamp_candidates(job, actual)):
+    if actual.bot_user_id or not (has_duplicates(job, actual) or stamp_candidates(job, actual)):
         return actual
     return replace(actual, bot_user_id=gateway.bot_user_id())
 
@@ -196,7 +197,7 @@ def reread_pages(gateway: NotionReader, job: Job, actual: ActualState, page_ids:
         state = states[r.name]
         pages, trashed = overlaid(state.pages, fresh, trashed=False), overlaid(state.trashed, fresh, trashed=True)
         states[r.name] = replace(state, pages=pages, trashed=trashed)
-    return ActualState(resources=states)
+    return with_bot_user(gateway, job, replace(actual, resources=states))
 
 
 def related_data_sources(gateway: NotionReader, job: Job) -> dict[str, str]:

@@ -92,9 +92,9 @@ def apply(
 def missing_log_note(path: str) -> str:
     """What apply does without its run log: said once, before it plans."""
     return (
-        f"note: no run log at {path}: this apply starts a new one. Stamps an earlier run failed to "
-        "write and saved plans applied before are not known; nothing is written twice (apply is idempotent). "
-        "In CI, restore the log first (docs/operator.md, CI)."
+        f"note: no run log at {path}: this apply starts a new one. Saved plans applied before are not known, "
+        "and stamps an earlier run failed to write only where Notion shows them; nothing is written twice "
+        "(apply is idempotent). In CI, restore the log first (docs/operator.md, CI)."
     )
 
 

@@ -29,10 +29,9 @@ def validate(files: tuple[str, ...], config_path: str, offline: bool) -> None:
     """Check the config, its environment and (with NOTION_TOKEN set) the live Notion schemas.
 
     With NOTION_TOKEN the source is read too (never a Notion page), and every value it maps is
-    checked against its property's live type.
-
-    With --offline, check FILES (default: the config) against the schema and the loader's rules
-    without reading the environment or the network, reporting every problem of each file.
+    checked against its property's live type. With --offline, check FILES (default: the config)
+    against the schema and the loader's rules without reading the environment or the network,
+    reporting every problem of each file.
 
     \b
     Example:

@@ -282,10 +282,10 @@ class NotionGateway:
             values=values,
             in_trash=bool(page.get("in_trash") or page.get("archived")),
             last_edited_time=page.get("last_edited_time", ""),
-            title=page_title(properties),
             created_time=page.get("created_time", ""),
             created_by=_user_id(page.get("created_by")),
             last_edited_by=_user_id(page.get("last_edited_by")),
+            title=page_title(properties),
         )
 
     def _decoded(self, page_id: str, prop: NotionObject) -> Any:
