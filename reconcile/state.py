@@ -89,7 +89,9 @@ def read_fresh(
     return {i: found.get(i) for i in page_ids}
 
 
-def overlaid(pages: Iterable[PageState], fresh: Fresh, *, trashed: bool) -> tuple[PageState, ...]:
+def overlaid(
+    pages: Iterable[PageState], fresh: Mapping[str, PageState | None], *, trashed: bool
+) -> tuple[PageState, ...]:
     """A query's pages (live ones, or trashed ones carrying a key) with each page read by id in
     place of what the query said of it: kept there, dropped, or added at the end."""
 
