@@ -119,7 +119,7 @@ def render_report(
 
 def calls_table(outcomes: list[Outcome]) -> list[str]:
     head = (
-        "| councils | scenario | schema | queries (floor+trash+overlap) | creates | updates | touches "
+        "| councils | scenario | schema | queries (floor+trash+overlap+readback) | creates | updates | touches "
         "| other | total / floor | ratio | 429 | wall s | time floor s | wall / time floor | CPU s "
         "| peak RSS MB |"
     )
@@ -129,7 +129,7 @@ def calls_table(outcomes: list[Outcome]) -> list[str]:
         other = c.relation_reads + c.page_reads + c.other
         rows.append(
             f"| {o.councils:,} | {o.name} | {c.schema} / {f.schema} "
-            f"| {c.queries} / {f.queries}+{f.trash}+{f.overlap} "
+            f"| {c.queries} / {f.queries}+{f.trash}+{f.overlap}+{f.readback} "
             f"| {c.creates} / {f.creates} | {c.updates} / {f.updates} | {c.touches} / {f.touches} "
             f"| {other} / {f.rereads} | {c.total} / {f.total} | {ratio(c.total, f.total):.3f} | {c.rate_limited} "
             f"| {o.process.wall_s:.1f} | {o.time_floor_s:.1f}{'' if o.rate else '*'} "
@@ -176,8 +176,9 @@ def planning_table(p: PlanningResult) -> list[str]:
 
 FLOORS_TEXT = """## Floors
 
-Computed from the sandbox's own pages before each run (count, trash, creation times) and from
-what the benchmark changed in the source, never from what reconcile did:
+Computed from the sandbox's own pages before each run (count, trash, creation times; for the
+read-back, the pages after it) and from what the benchmark changed in the source, never from what
+reconcile did:
 
 - **schema reads**: 1 `GET /v1/databases/{id}` + 1 `GET /v1/data_sources/{id}` per resource, once per run (4).
 - **queries**: ceil(live pages / 100) per data source, at least 1.
@@ -191,6 +192,10 @@ what the benchmark changed in the source, never from what reconcile did:
   show that write yet. The scenarios of a size run back to back, so the councils stamped by 10% changed
   and 10% removed, all stamped by the first run seconds before, are each read once. A nightly run reads
   none.
+- **read-back** (`+readback`): after a run that created pages, a walk of that data source's pages as
+  they are after the run (ceil(pages / 100), plus the cap overlap): it heals a key that a concurrent
+  run, or a create committed late, left with two pages (issue 10). `GET /v1/users/me` is not in any
+  floor: it is asked only when a key has several pages.
 - **writes**: exactly the pages whose desired state differs: services creates, updates, archives
   (`updates` counts every PATCH of a services page) and Councils touches (PATCH of a Councils page).
 - The GraphQL source request is not a Notion call and is not counted.

@@ -78,14 +78,20 @@ def pages_by_data_source(state: dict[str, Any]) -> dict[str, list[dict[str, Any]
     return out
 
 
-def data_source_pages(state: dict[str, Any], would_create: dict[str, bool]) -> list[DataSourcePages]:
+def data_source_pages(
+    state: dict[str, Any], would_create: dict[str, bool], after: dict[str, Any] | None = None
+) -> list[DataSourcePages]:
+    """Each data source's pages before the run (and, given the state after it, the pages a
+    read-back after the creates walks)."""
     grouped = pages_by_data_source(state)
+    later = pages_by_data_source(after) if after is not None else grouped
     return [
         DataSourcePages(
             data_source_id=ds,
             live_created=tuple(p["created_time"] for p in grouped[ds] if not p["in_trash"]),
             trashed=sum(1 for p in grouped[ds] if p["in_trash"]),
             would_create=would_create.get(name, False),
+            after_created=tuple(p["created_time"] for p in later[ds] if not p["in_trash"]),
         )
         for name, ds in DATA_SOURCES.items()
     ]
@@ -187,7 +193,7 @@ class Outcome:
             and (c.schema, c.queries, c.creates, c.updates, c.touches, c.page_reads)
             == (
                 f.schema,
-                f.queries + f.trash + f.overlap,
+                f.queries + f.trash + f.overlap + f.readback,
                 f.creates,
                 f.updates,
                 f.touches,
@@ -230,13 +236,6 @@ def run_scenario(
     """Put the source, work out the floor from the sandbox's pages, run `reconcile apply`, measure."""
     sb.put_planx(snapshot)
     before = sb.state()
-    floor = scenario_floor(
-        data_source_pages(before, {"services": expect.creates > 0}),
-        creates=expect.creates,
-        updates=expect.updates,
-        touches=expect.touches,
-        rereads=expect.rereads,
-    )
     sb.clear_requests()
     env = sb.env()
     env["NOTION_RATE_LIMIT"] = "" if rate else "0"  # rate off: the client does not pace either
@@ -245,6 +244,14 @@ def run_scenario(
     )
     log = sb.requests()
     after = sb.state()
+    # From the pages before the run, and (for the read-back after creates) after it.
+    floor = scenario_floor(
+        data_source_pages(before, {"services": expect.creates > 0}, after),
+        creates=expect.creates,
+        updates=expect.updates,
+        touches=expect.touches,
+        rereads=expect.rereads,
+    )
     calls = classify(log, page_data_sources(after))
     checks = outcome_checks(process, after, expect)
     record = last_run_record(workdir) if process.exit_code == 0 else {}

@@ -48,8 +48,8 @@ def render_page(
         "id": page["id"],
         "created_time": minute_stamp(page["created_time"]),
         "last_edited_time": minute_stamp(page["last_edited_time"]),
-        "created_by": user_ref(),
-        "last_edited_by": user_ref(),
+        "created_by": user_ref(page.get("created_by", BOT_USER_ID)),
+        "last_edited_by": user_ref(page.get("last_edited_by", BOT_USER_ID)),
         "cover": page["cover"],
         "icon": page["icon"],
         "parent": page_parent(store, page, version),
@@ -244,7 +244,7 @@ def computed_value(prop: dict[str, Any], page: dict[str, Any]) -> Any:
     if kind in ("created_time", "last_edited_time"):
         return minute_stamp(page[kind])
     if kind in ("created_by", "last_edited_by"):
-        return user_ref()
+        return user_ref(page.get(kind, BOT_USER_ID))
     if kind == "formula":
         return {"type": "string", "string": None}
     if kind == "rollup":

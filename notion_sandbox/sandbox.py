@@ -166,7 +166,8 @@ class Sandbox:
         request = Request(method, path, parse_qs(parts.query), headers, body, parts.query)
         answer = self.answer(request, route, source, fault, request_id)
         status = None if answer.drop else answer.status
-        self.log.add(method, f"{method} {template}", path, status, request_id, iso_ms(datetime.now(UTC)))
+        shown = target if parts.query else path  # with its query, so repeated source requests can be told apart
+        self.log.add(method, f"{method} {template}", shown, status, request_id, iso_ms(datetime.now(UTC)))
         return answer
 
     def answer(

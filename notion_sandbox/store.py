@@ -240,6 +240,7 @@ class Store(SchemaRules, BlockTree):
 
     def touch(self, page: dict[str, Any]) -> None:
         """Note that ``page`` is about to change (or to be created, when it is not stored yet)."""
+        page.pop("last_edited_by", None)  # the API's one user edits it now (a person only via admin state)
         if page["id"] in self.touched:
             return
         self.touched[page["id"]] = page

@@ -1,18 +1,22 @@
 """Execute a Plan's actions through the gateway, in the order the plan lists them. Applying never decides.
 
-The plan already is the program (reconcile.plan puts the touches first and relation targets
-before the pages that link to them); the executor only runs it. Consecutive actions of one
-resource and phase (creates and restores; other writes; touches) form a batch whose writes run
-in a bounded worker pool; the transport's token bucket keeps the whole run within the rate
-limit. Where each resource's pages go, and how a create is re-checked by key, comes from the
-plan's resources. One failed write is recorded and the rest go on.
+The plan already is the program (reconcile.plan puts relation targets before the pages that link
+to them, and stamps after the writes they record); the executor only runs it. Consecutive actions
+of one resource and phase (creates and restores; other writes; touches) form a batch whose writes
+run in a bounded worker pool (never with an action it depends on); the transport's token bucket
+keeps the whole run within the rate limit. Where each resource's pages go, and how a create is
+re-checked by key, comes from the plan's resources. One failed write is recorded and the rest go
+on; a stamp whose recorded write did not succeed is left out (PropertyChange.depends_on), which is
+running the plan as written, not deciding. A heal whose page a concurrent run already trashed is
+done all the same.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from reconcile.errors import NotionError, ReconcileError
 from reconcile.model import NEW_PAGE_PREFIX, Action, ApplyResult, Outcome, Plan, PropertyChange, ResourceInfo, Value
@@ -24,16 +28,32 @@ __all__ = ["Executor", "Progress", "batches", "execute"]
 Progress = Callable[[int], None]
 
 
-def execute(plan: Plan, gateway: NotionWriter, *, workers: int, progress: Progress | None = None) -> ApplyResult:
-    """Every action of the plan, in its order; one outcome per action."""
-    return Executor(gateway, workers=workers, progress=progress).run(plan)
+def execute(
+    plan: Plan,
+    gateway: NotionWriter,
+    *,
+    workers: int,
+    progress: Progress | None = None,
+    done: list[Outcome] | None = None,
+) -> ApplyResult:
+    """Every action of the plan, in its order; one outcome per action. Each outcome is also added to
+    `done` as it lands, so a run that is stopped half-way still knows what it wrote."""
+    return Executor(gateway, workers=workers, progress=progress, done=done).run(plan)
 
 
 class Executor:
     """Executes actions; resolves new-page placeholders as creates land."""
 
-    def __init__(self, gateway: NotionWriter, *, workers: int = 4, progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        gateway: NotionWriter,
+        *,
+        workers: int = 4,
+        progress: Progress | None = None,
+        done: list[Outcome] | None = None,
+    ) -> None:
         self.gateway = gateway
+        self.done = done if done is not None else []
         self.workers = max(1, workers)
         self.progress = progress
         self.created: dict[str, str] = {}  # "new:<resource>:<key>" -> page id
@@ -43,36 +63,41 @@ class Executor:
         targets = {r.name: r for r in plan.resources}
         outcomes: list[Outcome] = []
         for batch in batches(plan.actions):
-            outcomes += self.run_batch([(a, targets[a.resource]) for a in batch])
+            work = [stamps_that_may_go(plan.actions[i], targets[plan.actions[i].resource], outcomes) for i in batch]
+            outcomes += self.run_batch(work)
         return ApplyResult(tuple(outcomes))
 
-    def run_batch(self, work: list[tuple[Action, ResourceInfo]]) -> list[Outcome]:
+    def run_batch(self, work: list[Work]) -> list[Outcome]:
         if self.workers == 1 or len(work) == 1:
             return [self.run_one(item) for item in work]
         with ThreadPoolExecutor(max_workers=min(self.workers, len(work))) as pool:
             return list(pool.map(self.run_one, work))
 
-    def run_one(self, item: tuple[Action, ResourceInfo]) -> Outcome:
-        action, target = item
-        try:
-            created = self.execute(action, target)
-            outcome = Outcome(
-                action.action,
-                action.resource,
-                action.key,
-                created.page_id if created else action.page_id,
-                "ok",
-                note=created.resolution if created else None,
-            )
-        except NotionError as exc:
-            outcome = failed(action, exc.code or "notion_error", str(exc))
-        except (ReconcileError, ValueError) as exc:
-            outcome = failed(action, type(exc).__name__, str(exc))
+    def run_one(self, item: Work) -> Outcome:
+        # An Outcome already: a stamp whose recorded change did not land, nothing to send.
+        outcome = item if isinstance(item, Outcome) else self.outcome_of(*item)
+        with self._lock:
+            self.done.append(outcome)
         if self.progress is not None:
             self.progress(1)
         return outcome
 
-    def execute(self, action: Action, target: ResourceInfo) -> CreatedPage | None:
+    def outcome_of(self, action: Action, target: ResourceInfo, note: str | None) -> Outcome:
+        try:
+            created = self.execute(action, target)
+        except NotionError as exc:
+            return failed(action, exc.code or "notion_error", str(exc))
+        except (ReconcileError, ValueError) as exc:
+            return failed(action, type(exc).__name__, str(exc))
+        if isinstance(created, CreatedPage):
+            url = str(created.page.get("url") or "") or None
+            return Outcome(
+                action.action, action.resource, action.key, created.page_id, "ok", note=created.resolution, page_url=url
+            )
+        return Outcome(action.action, action.resource, action.key, action.page_id, "ok", note=created or note)
+
+    def execute(self, action: Action, target: ResourceInfo) -> CreatedPage | str | None:
+        """Send the action's writes: the created page for a create, else a note or None."""
         if action.action == "create":
             created = self.gateway.create_page(
                 target.data_source_id,
@@ -89,11 +114,24 @@ class Executor:
         if action.action == "archive":
             self.gateway.update_page(action.page_id, in_trash=True)
             return None
+        if action.action == "heal":
+            return self.trash_extra_page(action.page_id)
         if action.action == "restore":
             # Un-trash first: Notion refuses edits to a trashed page.
             self.gateway.update_page(action.page_id, in_trash=False)
         if action.changes:
             self.gateway.update_page(action.page_id, properties=self.encode_properties(action.changes))
+        return None
+
+    def trash_extra_page(self, page_id: str) -> str | None:
+        """A heal: the page to the trash. A concurrent run healing the same key picks the same
+        survivor and may have trashed this page first; that is the same outcome."""
+        try:
+            self.gateway.update_page(page_id, in_trash=True)
+        except NotionError:
+            if not self.gateway.retrieve_page(page_id).get("in_trash"):
+                raise
+            return "already in the trash"
         return None
 
     def encode_properties(self, changes: Iterable[PropertyChange]) -> dict[str, NotionObject]:
@@ -123,15 +161,33 @@ def placeholder(resource: str, key: str) -> str:
     return f"{NEW_PAGE_PREFIX}{resource}:{key}"
 
 
-def batches(actions: Iterable[Action]) -> list[list[Action]]:
-    """Consecutive groups that may run in parallel: creates/restores, then other writes, per resource."""
-    out: list[list[Action]] = []
+# What one worker does: an action to send (with the note its outcome gets), or an outcome already.
+Work = tuple[Action, ResourceInfo, str | None] | Outcome
+
+
+def stamps_that_may_go(action: Action, target: ResourceInfo, outcomes: list[Outcome]) -> Work:
+    """The action without the stamps whose recorded writes (earlier in the plan, so in
+    `outcomes` already) did not all succeed; a touch left with nothing to write is `skipped`."""
+    kept = tuple(c for c in action.changes if all(outcomes[i].status == "ok" for i in c.depends_on))
+    if len(kept) == len(action.changes):
+        return action, target, None
+    if action.action == "touch" and not kept:
+        why = "left out: a write it records did not succeed"
+        return Outcome(action.action, action.resource, action.key, action.page_id, "skipped", message=why)
+    return replace(action, changes=kept), target, "stamp left out: a write it records did not succeed"
+
+
+def batches(actions: Sequence[Action]) -> list[list[int]]:
+    """Positions of consecutive actions that may run in parallel: creates/restores, then other
+    writes, per resource; stamps together; never an action with one it depends on."""
+    out: list[list[int]] = []
     last: tuple[str, int] | None = None
-    for a in actions:
+    for i, a in enumerate(actions):
         phase = 0 if a.action in ("create", "restore") else 2 if a.action == "touch" else 1
         group = ("*" if phase == 2 else a.resource, phase)
-        if group != last:
+        waits = any(n in (out[-1] if out else ()) for c in a.changes for n in c.depends_on)
+        if group != last or waits:
             out.append([])
             last = group
-        out[-1].append(a)
+        out[-1].append(i)
     return out

@@ -6,7 +6,8 @@ notion-client or the sandbox.
 
 Exit codes (public contract):
     0   success; for `plan --detailed-exitcode`: no changes
-    1   an error: bad config, source or Notion failure, refused or stale plan, failed writes
+    1   an error: a mistyped command or option, bad config, source or Notion failure, refused or stale
+        plan, failed writes (click's own exit code for usage errors, 2, is replaced: 2 means "changes")
     2   `plan --detailed-exitcode` only: the plan has changes
     3   reconcile itself crashed (a bug); the traceback is in .reconcile/crash.log
     130 interrupted (Ctrl-C)
@@ -25,7 +26,7 @@ from typing import Any
 import click
 
 from reconcile import __version__
-from reconcile.commands.common import EXIT_CRASH, EXIT_INTERRUPTED, Abort, group_verbose, verbose_option
+from reconcile.commands.common import EXIT_CRASH, EXIT_ERROR, EXIT_INTERRUPTED, Abort, group_verbose, verbose_option
 from reconcile.errors import ReconcileError
 from reconcile.redact import scrub
 
@@ -65,12 +66,12 @@ COMMANDS: dict[str, CommandEntry] = {
     "history": CommandEntry(
         "reconcile.commands.history",
         "history",
-        "List recorded runs: when, which jobs, what was written, failures, API calls, duration.",
+        "List recorded runs: id, status, what was written, failures, API calls, duration.",
     ),
     "report": CommandEntry(
         "reconcile.commands.report",
         "report",
-        "Write an HTML report: writes and failures per run, the last run's changes, what is unlinked.",
+        "Write the HTML dashboard: the last run's status, recent runs, writes per action, what is unlinked.",
     ),
     "split-markdown": CommandEntry(
         "reconcile.commands.split_markdown",
@@ -147,8 +148,22 @@ class ReconcileGroup(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            raise as_user_error(exc) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         return handle_errors(super().invoke, ctx)
+
+
+def as_user_error(exc: click.UsageError) -> click.UsageError:
+    """A usage error exits 1, like every error a person can fix: click's 2 means "changes" to CI."""
+    exc.exit_code = EXIT_ERROR  # type: ignore[misc]  # click declares it on the class; instances may differ
+    return exc
 
 
 @click.group(cls=ReconcileGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -183,6 +198,8 @@ def handle_errors(invoke: Callable[[click.Context], Any], ctx: click.Context) ->
     except KeyboardInterrupt:
         click.echo("\nInterrupted.", err=True)
         ctx.exit(EXIT_INTERRUPTED)
+    except click.UsageError as exc:
+        raise as_user_error(exc) from None
     except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
         raise
     except Exception:

@@ -55,7 +55,7 @@ def action_row(
         "resource": action.resource,
         "key": action.key,
         "action": action.action,
-        "page_url": action.url or "",
+        "page_url": action.url or (outcome.page_url if outcome else None) or "",
         "page_id": (outcome.page_id if outcome and outcome.page_id else action.page_id) or "",
         "changed_properties": "; ".join(c.name for c in action.changes),
         "status": status,

@@ -26,12 +26,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, TypedDict
 
+from reconcile.notify import NotifySettings
+
 Mode = Literal["upsert", "update-only", "create-only"]
 MissingAction = Literal["archive", "mark", "ignore"]
-ActionKind = Literal["create", "update", "archive", "restore", "touch"]
+ActionKind = Literal["create", "update", "archive", "restore", "touch", "heal"]
 OutcomeStatus = Literal["ok", "failed", "skipped"]
 
-ACTION_KINDS: tuple[ActionKind, ...] = ("create", "update", "archive", "restore", "touch")
+ACTION_KINDS: tuple[ActionKind, ...] = ("create", "update", "archive", "restore", "touch", "heal")
 NEW_PAGE_PREFIX = "new:"
 
 Record = dict[str, Any]  # one source record: JSON as the source sent it
@@ -163,6 +165,14 @@ class NotionSettings:
 
 
 @dataclass(frozen=True)
+class CiSettings:
+    """Where the run happens, as the environment says when the config is loaded."""
+
+    github_actions: bool = False  # GITHUB_ACTIONS=true: errors and warnings become annotations
+    step_summary: str | None = None  # GITHUB_STEP_SUMMARY: the job summary file to append to
+
+
+@dataclass(frozen=True)
 class Config:
     path: str
     digest: str  # sha256 of the interpolated, validated document
@@ -170,6 +180,8 @@ class Config:
     notion: NotionSettings = field(default_factory=NotionSettings)
     run_log: str = ".reconcile/runs.jsonl"
     max_plan_age_s: float = 24 * 3600.0
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    ci: CiSettings = field(default_factory=CiSettings)
 
     def job(self, name: str) -> Job:
         for j in self.jobs:
@@ -211,7 +223,11 @@ class PageState:
     raw_key: str | None  # the key exactly as stored
     values: dict[str, Value]  # canonical values of the managed properties
     in_trash: bool = False
-    last_edited_time: str = ""
+    last_edited_time: str = ""  # as Notion shows it: rounded down to the minute
+    created_time: str = ""  # likewise
+    created_by: str = ""  # user id of whoever created the page (a person, or an integration's bot)
+    last_edited_by: str = ""  # user id of whoever edited it last
+    title: str = ""  # the page's title, for people (relation values are shown by it)
 
 
 @dataclass(frozen=True)
@@ -227,6 +243,9 @@ class ResourceState:
 @dataclass(frozen=True)
 class ActualState:
     resources: dict[str, ResourceState]
+    # The integration's own user id, asked of Notion only when the plan needs to know which pages
+    # this integration made or last edited (a duplicated key, a stamp Notion may say is owed).
+    bot_user_id: str | None = None
 
 
 # ── the plan ─────────────────────────────────────────────────────────────────────────────────────
@@ -238,6 +257,9 @@ class PropertyChange:
     type: str
     before: Value
     after: Value
+    # A stamp records other writes of the run: the positions (in plan.actions, all earlier) of the
+    # actions it records. Apply leaves the stamp out unless every one of them succeeded.
+    depends_on: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -292,6 +314,7 @@ class Plan:
     record_counts: dict[str, int] = field(default_factory=dict)
     guard_overrides: tuple[str, ...] = ()
     format_version: int = 2
+    labels: dict[str, str] = field(default_factory=dict)  # page id -> title, for relation values shown
 
     @property
     def summary(self) -> dict[str, int]:
@@ -323,7 +346,10 @@ class Outcome:
     status: OutcomeStatus
     error_code: str | None = None
     message: str | None = None
-    note: str | None = None  # a create: "created", "committed", "found" or "recreated"
+    # a create: "created", "committed", "found" or "recreated"; a heal of a page already in the trash:
+    # "already in the trash"; an update whose stamp was left out: "stamp left out"
+    note: str | None = None
+    page_url: str | None = None  # a create: the new page's URL (the plan knows the others')
 
 
 @dataclass(frozen=True)
@@ -373,8 +399,32 @@ class RunRecord:
     resource_jobs: dict[str, str]  # resource -> its job
     command: str = "apply"
     saved: bool = False  # applied from a saved plan file
+    run_id: str = ""
+    # "ok" | "failed" (writes failed, keys left alone, or an error stopped it) | "refused" (a guard or
+    # a saved-plan check said no) | "interrupted" (Ctrl-C) | "crashed" (a bug); set only when the run
+    # stopped early, otherwise derived from what the writes did.
+    stopped: RunStatus | None = None
+    error: RunError | None = None
+    executed: bool = True  # False when the run stopped before its first write was sent
 
     @property
     def ok(self) -> bool:
         """No write failed and no key was left alone because of an error in the plan."""
-        return not self.result.failed and not self.plan.errors
+        return self.stopped is None and not self.result.failed and not self.plan.errors
+
+    @property
+    def status(self) -> RunStatus:
+        if self.stopped is not None:
+            return self.stopped
+        return "ok" if self.ok else "failed"
+
+
+RunStatus = Literal["ok", "failed", "refused", "interrupted", "crashed"]
+
+
+@dataclass(frozen=True)
+class RunError:
+    """Why a run stopped early: the error's kind and its one line (scrubbed of secrets)."""
+
+    code: str
+    message: str

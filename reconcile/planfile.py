@@ -34,6 +34,7 @@ SCHEMA_NAME = "plan.schema.json"
 
 __all__ = [
     "FORMAT_VERSION",
+    "plan_document",
     "plan_fingerprint",
     "plan_from_dict",
     "plan_to_dict",
@@ -47,8 +48,9 @@ __all__ = [
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
-    """The JSON form, keys in the order the schema documents them; tuples become lists."""
-    return {
+    """The JSON form, keys in the order the schema documents them; tuples become lists (without the
+    digest a file carries: plan_document)."""
+    body = {
         "format_version": plan.format_version,
         "created_at": plan.created_at,
         "config_digest": plan.config_digest,
@@ -59,7 +61,24 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "diagnostics": [diagnostic_to_dict(d) for d in plan.diagnostics],
         "record_counts": dict(plan.record_counts),
         "guard_overrides": list(plan.guard_overrides),
+        "labels": dict(plan.labels),
     }
+    return body
+
+
+def plan_document(plan: Plan) -> dict[str, Any]:
+    """The JSON form a plan file holds (and `--format json` prints): plan_to_dict and, last, the
+    digest of all the rest."""
+    body = plan_to_dict(plan)
+    return {**body, "digest": content_digest(body)}
+
+
+def content_digest(document: dict[str, Any]) -> str:
+    """sha256 (hex) of the canonical JSON of a plan's form without its `digest`: keys sorted,
+    separators `,` and `:`, non-ASCII kept, UTF-8. Any edit of the file changes it."""
+    body = {k: v for k, v in document.items() if k != "digest"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def summary(plan: Plan) -> dict[str, int]:
@@ -94,7 +113,8 @@ def action_to_dict(a: Action) -> dict[str, Any]:
 
 
 def change_to_dict(c: PropertyChange) -> dict[str, Any]:
-    return {"name": c.name, "type": c.type, "before": json_value(c.before), "after": json_value(c.after)}
+    out = {"name": c.name, "type": c.type, "before": json_value(c.before), "after": json_value(c.after)}
+    return out | {"depends_on": list(c.depends_on)} if c.depends_on else out
 
 
 def diagnostic_to_dict(d: Diagnostic) -> dict[str, Any]:
@@ -121,6 +141,7 @@ def plan_from_dict(d: Any) -> Plan:
     """The Plan a JSON form describes; PlanFileError (one line, with the path) when it does not fit."""
     check_format_version(d)
     validate(d)
+    check_digest(d)
     plan = Plan(
         created_at=d["created_at"],
         config_digest=d["config_digest"],
@@ -130,10 +151,12 @@ def plan_from_dict(d: Any) -> Plan:
         diagnostics=tuple(diagnostic_from_dict(x) for x in d["diagnostics"]),
         record_counts=dict(d["record_counts"]),
         guard_overrides=tuple(d["guard_overrides"]),
+        labels=dict(d.get("labels") or {}),
         format_version=d["format_version"],
     )
     check_summary(plan, d["summary"])
     check_action_resources(plan)
+    check_dependencies(plan)
     return plan
 
 
@@ -152,7 +175,11 @@ def action_from_dict(a: dict[str, Any]) -> Action:
 
 def change_from_dict(c: dict[str, Any]) -> PropertyChange:
     return PropertyChange(
-        name=c["name"], type=c["type"], before=model_value(c["before"]), after=model_value(c["after"])
+        name=c["name"],
+        type=c["type"],
+        before=model_value(c["before"]),
+        after=model_value(c["after"]),
+        depends_on=tuple(c.get("depends_on") or ()),
     )
 
 
@@ -194,6 +221,27 @@ def check_summary(plan: Plan, stated: dict[str, int]) -> None:
                 f"not a consistent plan: at summary.{kind}: says {stated[kind]}, the plan has {expected[kind]}",
                 hint="the file was edited by hand; make the plan again",
             )
+
+
+def check_digest(d: dict[str, Any]) -> None:
+    if d["digest"] != content_digest(d):
+        raise PlanFileError(
+            "the plan file was changed after `reconcile plan` wrote it",
+            hint="make the plan again with reconcile plan -o FILE, and apply that file unchanged",
+        )
+
+
+def check_dependencies(plan: Plan) -> None:
+    """A stamp depends only on writes that run before it."""
+    for i, a in enumerate(plan.actions):
+        for j, c in enumerate(a.changes):
+            late = [n for n in c.depends_on if n >= i]
+            if late:
+                raise PlanFileError(
+                    f"not a consistent plan: at actions[{i}].changes[{j}].depends_on: {late[0]} is not an "
+                    "earlier action",
+                    hint="the file was edited by hand; make the plan again",
+                )
 
 
 def check_action_resources(plan: Plan) -> None:
@@ -261,7 +309,7 @@ def plan_fingerprint(plan: Plan) -> str:
 
 def plan_json(plan: Plan) -> str:
     """The bytes a plan file holds: the same as `--format json` prints, equal for equal plans."""
-    return render_json(plan_to_dict(plan))
+    return render_json(plan_document(plan))
 
 
 def write_plan(plan: Plan, path: str | os.PathLike[str]) -> None:

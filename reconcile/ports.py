@@ -63,6 +63,14 @@ class NotionReader(Protocol):
         """The name of a data source this run resolved (for messages), None if it resolved none."""
         ...
 
+    def data_source_title(self, data_source_id: str) -> str:
+        """The title of any data source shared with the integration (for messages; may cost a GET)."""
+        ...
+
+    def bot_user_id(self) -> str:
+        """The integration's own user id (`GET /v1/users/me`, once per run)."""
+        ...
+
     def read_resource(
         self, resource: ResourceConfig, *, data_source_id: str, schema: PropertySchema, include_trash: bool = False
     ) -> ResourceState:
@@ -104,6 +112,8 @@ class NotionWriter(Protocol):
     def update_page(
         self, page_id: str, *, properties: dict[str, NotionObject] | None = None, in_trash: bool | None = None
     ) -> NotionObject: ...
+
+    def retrieve_page(self, page_id: str) -> NotionObject: ...
 
 
 class WorkspaceAdmin(Protocol):

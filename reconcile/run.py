@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
@@ -22,19 +23,45 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from reconcile.apply import Progress, execute
+from reconcile.config import read_text
+from reconcile.config.yamlload import parse_yaml
 from reconcile.desired import build_desired
-from reconcile.errors import ConfigError, ReconcileError
+from reconcile.drift import mark_drift
+from reconcile.errors import ConfigError, GuardError, PlanFileError, ReconcileError
 from reconcile.lock import exclusive_lock
-from reconcile.model import ApplyResult, Config, DesiredState, Diagnostic, Job, Plan, RunRecord
+from reconcile.model import (
+    ApplyResult,
+    Config,
+    DesiredState,
+    Diagnostic,
+    Job,
+    Outcome,
+    Plan,
+    RunError,
+    RunRecord,
+    RunStatus,
+)
+from reconcile.notify import deliver, message_for
 from reconcile.notion.gateway import NotionGateway
-from reconcile.notion.schema import check_schema
-from reconcile.plan import JobInput, check_guards, compute_plan
+from reconcile.plan import JobInput, check_guards, compute_plan, iso_time
 from reconcile.planfile import plan_fingerprint, read_plan
 from reconcile.ports import Gateway
-from reconcile.runlog import append_run, applied_plan_ids, owed_touches, recent_writes, record_json, resource_jobs
+from reconcile.readback import heal_after_creates
+from reconcile.redact import scrub
+from reconcile.runlog import (
+    RunRecordJSON,
+    append_run,
+    applied_plan_ids,
+    notification_json,
+    owed_touches,
+    read_runs,
+    recent_writes,
+    record_json,
+    resource_jobs,
+)
 from reconcile.saved import assert_fresh, check_saved_plan
 from reconcile.source import SourceRun, fetch_records
-from reconcile.state import read_job_state, related_data_sources, reread_pages, rewritten_recently
+from reconcile.state import check_job_schemas, read_job_state, reread_pages, rewritten_recently
 
 __all__ = [
     "ApplyHooks",
@@ -79,6 +106,10 @@ def _report_nothing(job: str, error: ReconcileError) -> None:
     return None
 
 
+def _kept_nothing(record: RunRecordJSON) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class ApplyHooks:
     """What the caller shows and decides while jobs are applied; the defaults approve silently."""
@@ -88,6 +119,7 @@ class ApplyHooks:
     progress: ProgressBar = no_progress  # a progress callback for this many writes, or None
     applied: Callable[[RunRecord], None] = _record_nothing  # each recorded run
     job_failed: Callable[[str, ReconcileError], None] = _report_nothing  # a job refused or failed
+    kept: Callable[[RunRecordJSON], None] = _kept_nothing  # each run record written, stopped runs too
 
 
 @dataclass(frozen=True)
@@ -114,16 +146,32 @@ def open_gateway(config: Config, *, logger: logging.Logger | None = None) -> Gat
     return NotionGateway(config.notion.token, config.notion, logger=logger)
 
 
-def schema_warnings(config: Config, gateway: Gateway) -> list[Diagnostic]:
-    """Every resource's mapping against its live schema: the warnings (a mismatch raises)."""
+def schema_warnings(config: Config, gateway: Gateway, *, values: bool = True) -> list[Diagnostic]:
+    """Every resource's mapping against its live schema and, with `values`, every mapped value the
+    source asks for against its property's live type: the warnings (a mismatch raises). Reads the
+    source, never a page."""
     warnings: list[Diagnostic] = []
+    declared = declared_types(config)
     for job in config.jobs:
-        related = related_data_sources(gateway, job)
-        for r in job.resources:
-            data_source_id, schema = gateway.resolve(r.database, r.data_source)
-            name = gateway.data_source_name(data_source_id)
-            warnings += check_schema(r, schema, data_source_name=name, related_data_sources=related)
+        check_job_schemas(gateway, job, None)
+        desired = desired_state(job, gateway) if values else None
+        warnings += check_job_schemas(gateway, job, desired, declared)[1]
     return warnings
+
+
+def declared_types(config: Config) -> dict[str, dict[str, str]]:
+    """resource -> property -> the Notion type the config declares for it (`bootstrap.properties`):
+    what a type mismatch says the mapping needs. Empty when the file cannot say."""
+    try:
+        document = parse_yaml(read_text(config.path), config.path)
+    except (ReconcileError, OSError):
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    for job in (document.get("jobs") or {}).values() if isinstance(document, dict) else ():
+        for name, raw in ((job or {}).get("resources") or {}).items():
+            hints = ((raw or {}).get("bootstrap") or {}).get("properties") or {}
+            out[name] = {str(k): str(v) for k, v in hints.items()}
+    return out
 
 
 # ── planning ─────────────────────────────────────────────────────────────────────────────────────
@@ -160,11 +208,12 @@ def plan_run(
     inputs = []
     extra: list[Diagnostic] = []
     recent = recent_writes(config.run_log, now, config.notion.index_lag_s)
+    declared = declared_types(config)
     for job in selected_jobs(config, jobs):
         desired = desired_state(job, gateway, sources)
         extra += sources.diagnostics
         sources.diagnostics.clear()
-        actual, diags = read_job_state(gateway, job, desired, recent)
+        actual, diags = read_job_state(gateway, job, desired, declared, recent)
         extra += diags
         inputs.append(JobInput(job=job, desired=desired, actual=actual))
     owed = owed_touches(config.run_log)
@@ -195,15 +244,27 @@ def apply_run(
     command: str = "apply",
     progress: ProgressBar = no_progress,
     clock: Clock = now_utc,
+    kept: Callable[[RunRecordJSON], None] = _kept_nothing,
 ) -> RunRecord:
-    """Execute the plan's actions in their order and append the run to the config's run log."""
+    """Execute the plan's actions in their order, heal what the creates left duplicated (see
+    reconcile.readback), and append the run to the config's run log."""
+    done: list[Outcome] = []  # filled as writes land: what a stopped run wrote so far
     result = ApplyResult()
-    if plan.has_changes:
-        with progress(len(plan.actions)) as advance:
-            result = execute(plan, gateway, workers=config.notion.workers, progress=advance)
+    # The record keeps the plan's own fingerprint (a saved plan is applied once) and shows what the
+    # heal-only follow-up after the creates did, in the same run.
+    plan_id = plan_fingerprint(plan)
+    try:
+        if plan.has_changes:
+            with progress(len(plan.actions)) as advance:
+                result = execute(plan, gateway, workers=config.notion.workers, progress=advance, done=done)
+        plan, result = heal_after_creates(config, gateway, plan, result)
+    except BaseException as exc:
+        stopped = RunStop(config, gateway, started, clock, command=command, saved=saved, kept=kept)
+        stopped.keep(exc, plan, ApplyResult(tuple(done)), executed=True)
+        raise
     record = RunRecord(
         plan=plan,
-        plan_id=plan_fingerprint(plan),
+        plan_id=plan_id,
         result=result,
         started=started,
         finished=clock(),
@@ -213,9 +274,96 @@ def apply_run(
         resource_jobs=resource_jobs(config.jobs),
         command=command,
         saved=saved,
+        run_id=new_run_id(started),
     )
-    append_run(config.run_log, record_json(record))
+    keep_record(config, record, kept)
     return record
+
+
+def new_run_id(started: datetime) -> str:
+    """Sortable and unique enough for one run log: the start time and four random hex digits."""
+    return f"{started.astimezone(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
+
+
+def keep_record(config: Config, record: RunRecord, kept: Callable[[RunRecordJSON], None] = _kept_nothing) -> None:
+    """Append the run to the log, then send its one alert (if any) and record how that went."""
+    previous = read_runs(config.run_log)
+    data = record_json(record)
+    mark_drift(data, record.plan, config.notion.token, previous)
+    append_run(config.run_log, data)
+    kept(data)
+    if config.notify.webhooks:
+        deliveries = deliver(message_for(data, previous_with_counts(previous, data), config.notify), config.notify)
+        if deliveries:
+            append_run(config.run_log, notification_json(record.run_id, deliveries))
+
+
+def previous_with_counts(runs: Sequence[RunRecordJSON], record: RunRecordJSON) -> RunRecordJSON | None:
+    """The latest earlier run that counted the source records of one of this run's jobs."""
+    jobs = set(record.get("jobs") or [])
+    for run in reversed(runs):
+        if jobs & set(run.get("record_counts") or {}):
+            return run
+    return None
+
+
+@dataclass(frozen=True)
+class RunStop:
+    """Records a run that stopped early (an error, a refusal, Ctrl-C, a bug) before re-raising it."""
+
+    config: Config
+    gateway: Gateway
+    started: datetime
+    clock: Clock
+    command: str = "apply"
+    saved: bool = False
+    kept: Callable[[RunRecordJSON], None] = _kept_nothing
+
+    def keep(
+        self,
+        exc: BaseException,
+        plan: Plan | None,
+        result: ApplyResult = ApplyResult(),
+        *,
+        jobs: Sequence[str] = (),
+        executed: bool = False,
+    ) -> None:
+        status, error = stop_reason(exc, written=result.written)
+        record = RunRecord(
+            plan=plan if plan is not None else empty_plan(self.config, jobs, self.started),
+            plan_id=plan_fingerprint(plan) if plan is not None else "",
+            result=result,
+            started=self.started,
+            finished=self.clock(),
+            api_calls=self.gateway.api_calls(),
+            config_path=self.config.path,
+            run_log=self.config.run_log,
+            resource_jobs=resource_jobs(self.config.jobs),
+            command=self.command,
+            saved=self.saved,
+            run_id=new_run_id(self.started),
+            stopped=status,
+            error=error,
+            executed=executed,
+        )
+        keep_record(self.config, record, self.kept)
+
+
+def stop_reason(exc: BaseException, *, written: int) -> tuple[RunStatus, RunError]:
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted", RunError("interrupted", f"interrupted (Ctrl-C) after {written} write(s)")
+    if isinstance(exc, GuardError | PlanFileError):
+        return "refused", RunError(type(exc).__name__, scrub(str(exc)))
+    if isinstance(exc, ReconcileError):
+        return "failed", RunError(type(exc).__name__, scrub(str(exc)))
+    if isinstance(exc, Exception):
+        return "crashed", RunError(type(exc).__name__, scrub(f"{type(exc).__name__}: {exc}").splitlines()[0])
+    return "interrupted", RunError(type(exc).__name__, f"stopped ({type(exc).__name__}) after {written} write(s)")
+
+
+def empty_plan(config: Config, jobs: Sequence[str], started: datetime) -> Plan:
+    """What a run that stopped before its plan was made records as its plan: nothing."""
+    return Plan(created_at=iso_time(started), config_digest=config.digest, jobs=tuple(jobs), resources=(), actions=())
 
 
 def apply_jobs(
@@ -257,12 +405,17 @@ def apply_now(
 ) -> RunRecord | None:
     """Plan these jobs, show the plan, check the guards, confirm, apply: the run, or None if refused."""
     started = clock()
-    plan = plan_run(config, gateway, now=started, jobs=jobs, allow_large_changes=allow_large_changes)
-    hooks.show(plan)
-    check_guards(plan, allow_large_changes=allow_large_changes)
-    if plan.has_changes and not hooks.confirm(plan):
-        return None
-    record = apply_run(config, gateway, plan, started=started, progress=hooks.progress, clock=clock)
+    plan: Plan | None = None
+    try:
+        plan = plan_run(config, gateway, now=started, jobs=jobs, allow_large_changes=allow_large_changes)
+        hooks.show(plan)
+        check_guards(plan, allow_large_changes=allow_large_changes)
+        if plan.has_changes and not hooks.confirm(plan):
+            return None
+    except BaseException as exc:
+        RunStop(config, gateway, started, clock, kept=hooks.kept).keep(exc, plan, jobs=jobs)
+        raise
+    record = apply_run(config, gateway, plan, started=started, progress=hooks.progress, clock=clock, kept=hooks.kept)
     hooks.applied(record)
     return record
 
@@ -280,11 +433,19 @@ def apply_saved(
     applied already, stale: Notion moved since) or a guard blocks it."""
     with apply_lock(config):
         started = clock()
-        plan = read_plan(path)
-        check_saved_plan(plan, config, now=started, applied_ids=applied_plan_ids(config.run_log))
-        assert_fresh(config, plan, gateway)
-        check_guards(plan, allow_large_changes=allow_large_changes)
-        record = apply_run(config, gateway, plan, started=started, saved=True, progress=hooks.progress, clock=clock)
+        plan: Plan | None = None
+        try:
+            plan = read_plan(path)
+            check_saved_plan(plan, config, now=started, applied_ids=applied_plan_ids(config.run_log))
+            assert_fresh(config, plan, gateway)
+            check_guards(plan, allow_large_changes=allow_large_changes)
+        except BaseException as exc:
+            stop = RunStop(config, gateway, started, clock, saved=True, kept=hooks.kept)
+            stop.keep(exc, plan, jobs=plan.jobs if plan else ())
+            raise
+        record = apply_run(
+            config, gateway, plan, started=started, saved=True, progress=hooks.progress, clock=clock, kept=hooks.kept
+        )
         hooks.applied(record)
     return ApplyReport((record,))
 

@@ -16,7 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, TypedDict, cast
 
+from reconcile.errors import ReconcileError
 from reconcile.model import ApiCalls, Diagnostic, Job, Outcome, RunRecord
+from reconcile.notify import Delivery
 from reconcile.plan import iso_time
 
 __all__ = [
@@ -31,11 +33,13 @@ __all__ = [
     "applied_plan_ids",
     "history_row",
     "job_split",
+    "notification_json",
     "owed_touches",
     "read_runs",
     "recent_writes",
     "record_json",
     "resource_jobs",
+    "run_status",
     "unlinked_keys",
     "written_counts",
 ]
@@ -52,6 +56,9 @@ class OutcomeJSON(TypedDict, total=False):
     error_code: str
     message: str
     note: str
+    page_url: str
+    written: dict[str, str]  # property -> keyed fingerprint of the value written (reconcile.drift)
+    drift: bool  # an update that set back a value edited in Notion since reconcile wrote it
 
 
 class DiagnosticJSON(TypedDict, total=False):
@@ -62,8 +69,25 @@ class DiagnosticJSON(TypedDict, total=False):
     urls: list[str]  # errors only
 
 
+class RunErrorJSON(TypedDict, total=False):
+    code: str
+    message: str
+
+
+class DeliveryJSON(TypedDict, total=False):
+    webhook: str
+    ok: bool
+    status: int
+    error: str
+
+
 class RunRecordJSON(TypedDict, total=False):
     record_version: int
+    record_type: str  # "run" (absent in older records) or "notification"
+    run_id: str
+    status: str  # ok | failed | refused | interrupted | crashed (absent in older records: derive it)
+    error: RunErrorJSON
+    deliveries: list[DeliveryJSON]  # a "notification" line: the alert of run_id, per webhook
     started_at: str
     finished_at: str
     duration_s: float
@@ -90,14 +114,17 @@ class RunRecordJSON(TypedDict, total=False):
 def record_json(record: RunRecord) -> RunRecordJSON:
     """The JSON form of one run (no property values beyond keys and ids; never the token)."""
     plan, result = record.plan, record.result
-    return RunRecordJSON(
+    out = RunRecordJSON(
         record_version=RUN_RECORD_VERSION,
+        record_type="run",
+        run_id=record.run_id,
+        status=record.status,
         started_at=iso_time(record.started),
         finished_at=iso_time(record.finished),
         duration_s=round((record.finished - record.started).total_seconds(), 3),
         config=record.config_path,
         config_digest=plan.config_digest,
-        plan_id=record.plan_id,
+        plan_id=record.plan_id if record.executed else "",  # a plan never started is not "applied"
         jobs=list(plan.jobs),
         planned=plan.summary,
         counts=result.counts(),
@@ -111,6 +138,9 @@ def record_json(record: RunRecord) -> RunRecordJSON:
         from_saved_plan=record.saved,
         resource_jobs=dict(record.resource_jobs),
     )
+    if record.error is not None:
+        out["error"] = RunErrorJSON(code=record.error.code, message=record.error.message)
+    return out
 
 
 def outcome_json(o: Outcome) -> OutcomeJSON:
@@ -123,12 +153,23 @@ def outcome_json(o: Outcome) -> OutcomeJSON:
         "error_code": o.error_code,
         "message": o.message,
         "note": o.note,
+        "page_url": o.page_url,
     }
     return cast(OutcomeJSON, {k: v for k, v in fields.items() if v is not None})
 
 
 def diagnostic_json(d: Diagnostic) -> DiagnosticJSON:
     return DiagnosticJSON(code=d.code, resource=d.resource, key=d.key, message=d.message)
+
+
+def notification_json(run_id: str, deliveries: Iterable[Delivery]) -> RunRecordJSON:
+    """The line recorded after a run's alert: how each webhook took it (never its URL)."""
+    return RunRecordJSON(
+        record_version=RUN_RECORD_VERSION,
+        record_type="notification",
+        run_id=run_id,
+        deliveries=[cast(DeliveryJSON, d.as_dict()) for d in deliveries],
+    )
 
 
 def append_run(path: str | os.PathLike[str], record: RunRecordJSON) -> None:
@@ -142,26 +183,72 @@ def append_run(path: str | os.PathLike[str], record: RunRecordJSON) -> None:
 
 
 def read_runs(path: str | os.PathLike[str]) -> list[RunRecordJSON]:
-    """Every readable record of the run log, oldest first (a torn last line is skipped)."""
+    """Every readable run record of the run log, oldest first (a torn last line is skipped), each
+    with the deliveries of its alert when one was sent.
+
+    A run log that cannot be read at all is one line (ReconcileError): the owed stamps and the
+    applied plans are in it, so a run must not go on as if it were empty.
+    """
+    runs: list[RunRecordJSON] = []
+    deliveries: dict[str, list[DeliveryJSON]] = {}
+    for record in read_lines(path):
+        if record.get("record_type", "run") == "run":
+            runs.append(record)
+        elif record.get("record_type") == "notification" and record.get("run_id"):
+            deliveries[record["run_id"]] = list(record.get("deliveries") or [])
+    for run in runs:
+        if run.get("run_id") in deliveries:
+            run["deliveries"] = deliveries[run["run_id"]]
+    return runs
+
+
+def read_lines(path: str | os.PathLike[str]) -> list[RunRecordJSON]:
     target = Path(path)
     if not target.exists():
         return []
-    runs: list[RunRecordJSON] = []
-    for line in target.read_text(encoding="utf-8").splitlines():
+    lines: list[RunRecordJSON] = []
+    for line in run_log_text(target).splitlines():
         try:
             record = json.loads(line)
         except ValueError:
             continue
         if isinstance(record, dict):
-            runs.append(cast(RunRecordJSON, record))
-    return runs
+            lines.append(cast(RunRecordJSON, record))
+    return lines
+
+
+def run_status(record: RunRecordJSON) -> str:
+    """The record's status; records written before statuses existed are ok unless something failed."""
+    status = record.get("status")
+    if status:
+        return status
+    return "failed" if int(record.get("failed") or 0) or record.get("errors") else "ok"
+
+
+def run_log_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except IsADirectoryError:
+        raise ReconcileError(
+            f"run log {path} is a directory, not a file", hint="remove it, or point run_log: at a file"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ReconcileError(
+            f"run log {path} is not UTF-8 text (byte {exc.start}), so reconcile did not write it",
+            hint="move it aside; the next apply starts a new one",
+        ) from None
+    except OSError as exc:
+        raise ReconcileError(
+            f"run log {path} cannot be read: {exc.strerror or exc}", hint="check its permissions, or move it aside"
+        ) from None
 
 
 def owed_touches(path: str | os.PathLike[str]) -> frozenset[tuple[str, str]]:
     """(resource, page id) whose stamp a run failed to write and no later run wrote.
 
     A failed touch (or a failed update, into which a touch may have been merged) is owed; a later
-    successful write of that page settles it.
+    successful write of that page settles it. A skipped touch is not owed: the write it records did
+    not land, and the run that lands it stamps again.
     """
     owed: set[tuple[str, str]] = set()
     for record in read_runs(path):
@@ -240,6 +327,8 @@ class JobPart(TypedDict):
 
 
 class HistoryRow(TypedDict):
+    run_id: str
+    status: str
     started_at: str
     jobs: list[str]
     written: dict[str, int]
@@ -300,6 +389,8 @@ def history_row(record: RunRecordJSON) -> HistoryRow:
     """One run as a flat summary: when, which jobs, what was written, what failed, what it cost."""
     api = record.get("api_calls")
     return HistoryRow(
+        run_id=record.get("run_id", ""),
+        status=run_status(record),
         started_at=record.get("started_at", ""),
         jobs=list(record.get("jobs") or []),
         written=written_counts(record),

@@ -4,6 +4,7 @@ stale"). The plan itself says where to write; nothing here works that out again.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 
 from reconcile.errors import PlanFileError, StalePlanError
@@ -11,8 +12,11 @@ from reconcile.model import Config, Plan, ResourceState
 from reconcile.plan import page_digest
 from reconcile.planfile import plan_fingerprint
 from reconcile.ports import NotionReader
+from reconcile.saved_bounds import check_bounds
 
 __all__ = ["assert_fresh", "check_saved_plan", "live_states", "stale_actions"]
+
+CLOCK_SKEW_S = 300.0  # a plan made on another machine may be stamped this far ahead of this one
 
 
 def check_saved_plan(
@@ -26,6 +30,11 @@ def check_saved_plan(
         )
     created = datetime.fromisoformat(plan.created_at.replace("Z", "+00:00"))
     age = (now.astimezone(UTC) - created).total_seconds()
+    if -age > CLOCK_SKEW_S:
+        raise PlanFileError(
+            f"the saved plan was made in the future ({plan.created_at}, {-age / 60:.0f} min from now)",
+            hint="check the clock of the machine that made it, and make the plan again",
+        )
     limit = config.max_plan_age_s if max_age_s is None else max_age_s
     if age > limit:
         raise StalePlanError(
@@ -60,8 +69,13 @@ def stale_actions(plan: Plan, states: dict[str, ResourceState], gateway: NotionR
     problems = []
     live_by_id = {p.page_id: p for s in states.values() for p in s.pages}
     keys = {name: {p.key for p in s.pages} for name, s in states.items()}
+    pages_per_key = Counter((name, p.key) for name, s in states.items() for p in s.pages if p.key)
+    heals = Counter((a.resource, a.key) for a in plan.actions if a.action == "heal")
     for a in plan.actions:
         if a.resource not in states:
+            continue
+        if a.action != "create" and pages_per_key[(a.resource, a.key)] > 1 + heals[(a.resource, a.key)]:
+            problems.append(f"{a.resource} {a.key!r}: a second page with this key exists now")
             continue
         live_keys = keys[a.resource]
         if a.action == "create":
@@ -83,8 +97,11 @@ def stale_actions(plan: Plan, states: dict[str, ResourceState], gateway: NotionR
 
 
 def assert_fresh(config: Config, plan: Plan, gateway: NotionReader) -> None:
-    """StalePlanError naming the first action that no longer fits Notion (and how many more)."""
-    problems = stale_actions(plan, live_states(config, plan, gateway), gateway)
+    """PlanFileError for the first action the config does not allow (the whole plan is refused);
+    else StalePlanError naming the first action that no longer fits Notion (and how many more)."""
+    states = live_states(config, plan, gateway)
+    check_bounds(config, plan, states, gateway)
+    problems = stale_actions(plan, states, gateway)
     if problems:
         more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
         raise StalePlanError(f"saved plan is stale: {problems[0]}{more}", hint="run `reconcile plan` again")

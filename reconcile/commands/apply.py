@@ -7,9 +7,11 @@ import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from functools import partial
+from pathlib import Path
 
 import click
 
+from reconcile.annotations import emit
 from reconcile.commands.common import (
     CONFIG_OPTION,
     CSV_OPTION,
@@ -27,9 +29,10 @@ from reconcile.commands.common import (
 from reconcile.config import load_config
 from reconcile.csvout import plan_rows, write_csv
 from reconcile.errors import ReconcileError
-from reconcile.model import Plan, RunRecord
+from reconcile.model import CiSettings, Plan, RunRecord
 from reconcile.redact import scrub
 from reconcile.run import ApplyHooks, apply_jobs, apply_saved, open_gateway
+from reconcile.runlog import RunRecordJSON
 
 __all__ = ["apply"]
 
@@ -41,7 +44,7 @@ __all__ = ["apply"]
 @JOB_OPTION
 @click.option("--allow-large-changes", is_flag=True, help="Override the blast-radius guards.")
 @click.option("--redact", is_flag=True, help="Hide property values in the plan shown.")
-@click.option("-q", "--quiet", is_flag=True, help="Print only the summary and errors (and no progress bar).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the summary line and errors (no plan, no progress bar).")
 @CSV_OPTION
 @verbose_option(command_verbose)
 def apply(
@@ -63,12 +66,15 @@ def apply(
     """
     config = load_config(config_path, os.environ)
     gateway = open_gateway(config, logger=http_logger())
+    if not quiet and not Path(config.run_log).exists():
+        click.echo(missing_log_note(config.run_log))
     hooks = ApplyHooks(
         show=partial(show_plan, quiet=quiet, redact=redact),
         confirm=approve if auto_approve else confirm,
         progress=partial(progress_bar, quiet=quiet),
         applied=report_run,
         job_failed=report_job_failure,
+        kept=partial(annotate, config.ci) if config.ci.github_actions else ignore,
     )
     if planfile:
         report = apply_saved(config, gateway, planfile, allow_large_changes=allow_large_changes, hooks=hooks)
@@ -83,9 +89,23 @@ def apply(
         raise Abort(EXIT_ERROR)
 
 
+def missing_log_note(path: str) -> str:
+    """What apply does without its run log: said once, before it plans."""
+    return (
+        f"note: no run log at {path}: this apply starts a new one. Stamps an earlier run failed to "
+        "write and saved plans applied before are not known; nothing is written twice (apply is idempotent). "
+        "In CI, restore the log first (docs/operator.md, CI)."
+    )
+
+
 def show_plan(plan: Plan, *, quiet: bool, redact: bool) -> None:
-    if not quiet or plan.has_changes:
+    """The plan; with --quiet only its errors (the summary line follows the apply)."""
+    if not quiet:
         click.echo(render(plan, "text", redact=redact, color=use_color()), nl=False)
+        return
+    for d in plan.errors:
+        about = " ".join(x for x in (d.resource, repr(d.key) if d.key is not None else None) if x)
+        click.echo(f"error: {about + ': ' if about else ''}{d.message} [{d.code}]", err=True)
 
 
 def progress_bar(total: int, *, quiet: bool) -> AbstractContextManager[Callable[[int], None] | None]:
@@ -125,6 +145,15 @@ def report_run(record: RunRecord) -> None:
     )
     if record.plan.errors:
         click.echo(f"{len(record.plan.errors)} key(s) were left alone because of errors shown in the plan.", err=True)
+
+
+def annotate(ci: CiSettings, record: RunRecordJSON) -> None:
+    """Under GitHub Actions: the run's errors and warnings as annotations, its outcome in the job summary."""
+    emit(record, echo=click.echo, summary_path=ci.step_summary)
+
+
+def ignore(record: RunRecordJSON) -> None:
+    return None
 
 
 def report_job_failure(job: str, error: ReconcileError) -> None:

@@ -18,7 +18,7 @@ import click
 import yaml
 
 from reconcile.model import Plan
-from reconcile.planfile import plan_to_dict
+from reconcile.planfile import plan_document, plan_to_dict
 from reconcile.redact import scrub
 from reconcile.render import render_json, render_markdown, render_text
 
@@ -170,9 +170,9 @@ def use_color(stream: TextIO | None = None) -> bool:
 
 def render(plan: Plan, fmt: str, *, redact: bool = False, color: bool = False) -> str:
     """The plan as text, Markdown or JSON; every format is rendered from the plan's JSON form."""
-    data = plan_to_dict(plan)
     if fmt == "json":
-        return render_json(data)
+        return render_json(plan_document(plan))  # exactly what a plan file holds, digest included
+    data = plan_to_dict(plan)
     if fmt == "markdown":
         return render_markdown(data, redact=redact)
     return render_text(data, color=color, redact=redact)

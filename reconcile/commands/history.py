@@ -1,56 +1,132 @@
-"""`reconcile history`: the recorded runs, newest last."""
+"""`reconcile history [RUN_ID]`: the recorded runs, newest last; or one run's per-page outcomes."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import click
 
-from reconcile.commands.common import CONFIG_OPTION, RUN_LOG_OPTION, run_log_path
-from reconcile.runlog import HistoryRow, history_row, read_runs
+from reconcile.commands.common import CONFIG_OPTION, EXIT_ERROR, RUN_LOG_OPTION, Abort, run_log_path
+from reconcile.grouping import group_diagnostics
+from reconcile.runlog import HistoryRow, OutcomeJSON, RunRecordJSON, history_row, read_runs, run_status
 
-__all__ = ["history", "history_table"]
+__all__ = ["history", "history_table", "run_detail"]
 
 
 def written_text(written: dict[str, int]) -> str:
     return ", ".join(f"{n} {action}" for action, n in sorted(written.items())) or "no changes"
 
 
-def history_table(rows: list[HistoryRow]) -> str:
-    table = [("Started (UTC)", "Jobs", "Written", "Failed", "Warnings", "API calls", "Duration")]
-    for row in rows:
-        table.append(
-            (
-                row["started_at"],
-                ", ".join(row["jobs"]),
-                written_text(row["written"]),
-                str(row["failed"]),
-                str(row["warnings"]),
-                str(row["api_calls"]),
-                f"{row['duration_s']:.1f}s",
-            )
-        )
-    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in table]
+def table(rows: Sequence[tuple[str, ...]]) -> str:
+    """Columns padded to their widest cell, a rule under the header."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
+def history_table(rows: list[HistoryRow]) -> str:
+    header = ("Run", "Started (UTC)", "Status", "Jobs", "Written", "Failed", "Warnings", "API calls", "Duration")
+    body = [
+        (
+            row["run_id"] or "-",
+            row["started_at"],
+            row["status"],
+            ", ".join(row["jobs"]),
+            written_text(row["written"]),
+            str(row["failed"]),
+            str(row["warnings"]),
+            str(row["api_calls"]),
+            f"{row['duration_s']:.1f}s",
+        )
+        for row in rows
+    ]
+    return table([header, *body])
+
+
+def run_detail(record: RunRecordJSON) -> str:
+    """One run: what it was, why it stopped, each page's outcome (failures first), grouped warnings."""
+    row = history_row(record)
+    lines = [
+        f"Run {row['run_id'] or '-'}: {run_status(record)}",
+        f"  started {row['started_at']}, {row['duration_s']:.1f}s, jobs {', '.join(row['jobs']) or '-'}, "
+        f"{row['api_calls']} API call(s){', from a saved plan' if row['from_saved_plan'] else ''}",
+    ]
+    error = record.get("error")
+    if error:
+        lines.append(f"  stopped: {error.get('message', '')}")
+    outcomes = sorted(record.get("outcomes") or [], key=outcome_order)
+    lines.append("")
+    if outcomes:
+        rows: list[tuple[str, ...]] = [("Action", "Resource", "Key", "Status", "Page", "Error")]
+        rows += [outcome_row(o) for o in outcomes]
+        lines.append(table(rows))
+    else:
+        lines.append("No writes.")
+    groups = group_diagnostics(list(record.get("warnings") or []))
+    if groups:
+        lines += ["", "Warnings:"] + [f"  {g.line()}" for g in groups]
+    for delivery in record.get("deliveries") or []:
+        state = "sent" if delivery.get("ok") else f"not sent ({delivery.get('error', '?')})"
+        lines.append(f"Alert to {delivery.get('webhook', '?')}: {state}")
+    return "\n".join(lines)
+
+
+def outcome_order(o: OutcomeJSON) -> tuple[bool, str, str]:
+    return o.get("status") != "failed", o.get("action", ""), o.get("key", "")
+
+
+def outcome_row(o: OutcomeJSON) -> tuple[str, ...]:
+    error = " ".join(x for x in (o.get("error_code"), o.get("message")) if x)
+    return (
+        o.get("action", ""),
+        o.get("resource", ""),
+        o.get("key", ""),
+        o.get("status", ""),
+        o.get("page_id", "") or "-",
+        error,
+    )
+
+
+def find_run(runs: list[RunRecordJSON], wanted: str, path: str) -> RunRecordJSON:
+    """The run whose id is `wanted` or starts with it; one line and exit 1 otherwise."""
+    found = [r for r in runs if r.get("run_id", "") == wanted] or [
+        r for r in runs if r.get("run_id", "").startswith(wanted)
+    ]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        click.echo(f"Error: no run {wanted!r} in {path} (`reconcile history` lists the run ids)", err=True)
+    else:
+        click.echo(f"Error: {len(found)} runs start with {wanted!r}: give more of the id", err=True)
+    raise Abort(EXIT_ERROR)
+
+
 @click.command()
+@click.argument("run_id", required=False)
 @CONFIG_OPTION
 @RUN_LOG_OPTION
 @click.option("-n", "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Most recent N runs.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per run (a list), for scripts.")
-def history(config_path: str, run_log: str | None, limit: int, as_json: bool) -> None:
-    """List recorded runs: when, which jobs, what was written, failures, API calls, duration.
+def history(run_id: str | None, config_path: str, run_log: str | None, limit: int, as_json: bool) -> None:
+    """List recorded runs: id, status, what was written, failures, API calls, duration.
+
+    With RUN_ID (or the start of one), show that run's outcome for every page it wrote.
 
     \b
     Example:
       reconcile history --limit 5
-      reconcile history --json | jq '.[-1].failed'
+      reconcile history 20261130T021700Z-1a2b
+      reconcile history --json | jq '.[-1].status'
     """
     path = run_log_path(config_path, run_log)
-    rows = [history_row(r) for r in read_runs(path)][-limit:]
+    runs = read_runs(path)
+    if run_id:
+        record = find_run(runs, run_id, path)
+        click.echo(json.dumps(record, indent=2, sort_keys=True) if as_json else run_detail(record))
+        return
+    rows = [history_row(r) for r in runs][-limit:]
     if as_json:
         click.echo(json.dumps(rows, indent=2, sort_keys=True))
     elif not rows:

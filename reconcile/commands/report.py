@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from reconcile.commands.common import CONFIG_OPTION, RUN_LOG_OPTION, run_log_path
-from reconcile.report import render_html
+from reconcile.dashboard import render_dashboard
 from reconcile.runlog import read_runs
 
 __all__ = ["report"]
@@ -19,7 +19,7 @@ __all__ = ["report"]
 @RUN_LOG_OPTION
 @click.option("--html", "html_path", required=True, type=click.Path(dir_okay=False), help="Where to write the page.")
 def report(config_path: str, run_log: str | None, html_path: str) -> None:
-    """Write an HTML report: writes and failures per run, the last run's changes, what is unlinked.
+    """Write the HTML dashboard: the last run's status, recent runs, writes per action, what is unlinked.
 
     \b
     Example:
@@ -31,5 +31,5 @@ def report(config_path: str, run_log: str | None, html_path: str) -> None:
     target = Path(html_path)
     if target.parent != Path():
         target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render_html(runs, run_log=path, generated_at=generated), encoding="utf-8")
+    target.write_text(render_dashboard(runs, run_log=path, generated_at=generated), encoding="utf-8")
     click.echo(f"Wrote {html_path} ({len(runs)} run(s) from {path}).")

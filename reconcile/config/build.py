@@ -21,7 +21,7 @@ from reconcile.config.checks import (
     check_unique_resource_names,
 )
 from reconcile.config.schema import KeyPath, config_error
-from reconcile.config.settings import normalise_database_id, notion_settings, parse_duration
+from reconcile.config.settings import ci_settings, normalise_database_id, notion_settings, parse_duration
 from reconcile.errors import ConfigError
 from reconcile.expressions import ExpressionError, compile_expression
 from reconcile.model import (
@@ -37,6 +37,7 @@ from reconcile.model import (
     SourceConfig,
     TouchRule,
 )
+from reconcile.notify import settings_from
 
 __all__ = ["DEFAULT_TIMEOUT_S", "Builder", "build_config"]
 
@@ -88,6 +89,8 @@ def build_config(document: dict[str, Any], env: Mapping[str, str], path: str) ->
         notion=notion_settings(document.get("notion") or {}, env),
         run_log=document.get("run_log", Config.run_log),
         max_plan_age_s=plan_age(b, document),
+        notify=settings_from(document.get("notify"), env),
+        ci=ci_settings(env),
     )
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from reconcile.errors import ConfigError
 from reconcile.http import token_may_travel_to
-from reconcile.model import NotionSettings
+from reconcile.model import CiSettings, NotionSettings
 
 __all__ = [
     "DEFAULT_NOTION_BASE_URL",
@@ -105,3 +105,11 @@ def env_rate_limit(env: Mapping[str, str], configured: float) -> float:
     if rate < 0 or rate != rate:
         raise ConfigError("NOTION_RATE_LIMIT must not be negative (0 turns the client-side limit off)")
     return rate
+
+
+def ci_settings(env: Mapping[str, str]) -> CiSettings:
+    """GitHub Actions says GITHUB_ACTIONS=true and names the job summary file in GITHUB_STEP_SUMMARY."""
+    on_github = env.get("GITHUB_ACTIONS") == "true"
+    return CiSettings(
+        github_actions=on_github, step_summary=(env.get("GITHUB_STEP_SUMMARY") or None) if on_github else None
+    )

@@ -28,7 +28,7 @@ from reconcile.errors import NotionError, ReconcileError
 from reconcile.http import notion_bucket
 from reconcile.model import NotionSettings, PageState, ResourceConfig, ResourceState
 from reconcile.notion.failures import connection_error, response_error, timeout_error
-from reconcile.notion.paging import Filter, QueryWalk, conditions_of, is_complete
+from reconcile.notion.paging import Filter, QueryWalk, conditions_of, follow_cursors, plain_title
 from reconcile.notion.transport import (
     AmbiguousWriteError,
     CallCounter,
@@ -89,6 +89,7 @@ class NotionGateway:
         self._read_cache: dict[tuple[str, bool, tuple[str, str] | None], list[NotionObject]] = {}
         self._item_cache: dict[tuple[str, str], list[NotionObject]] = {}
         self.data_source_names: dict[str, str] = {}
+        self._bot_user_id: str | None = None
         self.create_resolutions: Counter[Resolution] = Counter()
         # Never `with Client(...)`: it swaps in a fresh httpx.Client and bypasses the transport.
         self.client = notion_client.Client(
@@ -139,6 +140,23 @@ class NotionGateway:
         with self._lock:
             return self.data_source_names.get(data_source_id)
 
+    def data_source_title(self, data_source_id: str) -> str:
+        """The title of any data source shared with the integration (for messages: one GET)."""
+        found = self.data_source_name(data_source_id) or self._call(
+            f"reading data source {data_source_id}", self.client.data_sources.retrieve, data_source_id=data_source_id
+        )
+        return found if isinstance(found, str) else plain_title(found) or data_source_id
+
+    def bot_user_id(self) -> str:
+        """The integration's own user id (`GET /v1/users/me`), asked once per run."""
+        with self._lock:
+            if self._bot_user_id is not None:
+                return self._bot_user_id
+        me = self._call("asking Notion who this integration is", self.client.users.me)
+        with self._lock:
+            self._bot_user_id = str(me.get("id") or "")
+            return self._bot_user_id
+
     def retrieve_database(self, database_id: str) -> NotionObject:
         return self._call(f"reading database {database_id}", self.client.databases.retrieve, database_id=database_id)
 
@@ -184,22 +202,13 @@ class NotionGateway:
             body["filter"] = conditions[0] if len(conditions) == 1 else {"and": conditions}
         if in_trash:
             body["in_trash"] = True
-        pages: list[NotionObject] = []
-        complete = True
-        cursor: str | None = None
-        while True:
-            response = self._call(
-                f"querying data source {data_source_id}",
-                self.client.data_sources.query,
-                data_source_id=data_source_id,
-                start_cursor=cursor,
-                **body,
-            )
-            pages += [r for r in response.get("results", []) if r.get("object") == "page"]
-            complete = complete and is_complete(response)
-            cursor = response.get("next_cursor")
-            if not response.get("has_more") or not cursor:
-                return pages, complete
+        what = f"querying data source {data_source_id}"
+
+        def page_at(cursor: str | None) -> NotionObject:
+            query = self.client.data_sources.query
+            return self._call(what, query, data_source_id=data_source_id, start_cursor=cursor, **body)
+
+        return follow_cursors(page_at, what)
 
     def read_resource(
         self,
@@ -273,6 +282,10 @@ class NotionGateway:
             values=values,
             in_trash=bool(page.get("in_trash") or page.get("archived")),
             last_edited_time=page.get("last_edited_time", ""),
+            title=page_title(properties),
+            created_time=page.get("created_time", ""),
+            created_by=_user_id(page.get("created_by")),
+            last_edited_by=_user_id(page.get("last_edited_by")),
         )
 
     def _decoded(self, page_id: str, prop: NotionObject) -> Any:
@@ -486,6 +499,10 @@ def _raw_key(value: Any) -> str | None:
     return str(value)
 
 
+def _user_id(user: Any) -> str:
+    return str(user.get("id") or "") if isinstance(user, dict) else ""
+
+
 def _page_key(page: NotionObject, name: str) -> str | None:
     prop = (page.get("properties") or {}).get(name)
     raw = _raw_key(decode(prop)) if prop else None
@@ -503,3 +520,11 @@ def _key_condition(match_property: str, match_type: str, key: str) -> Filter:
         number = float(key)
         value = int(number) if number.is_integer() else number
     return {"property": match_property, match_type: {"equals": value}}
+
+
+def page_title(properties: NotionObject) -> str:
+    """The text of the page's title property ("" when it has none)."""
+    for prop in properties.values():
+        if isinstance(prop, dict) and prop.get("type") == "title":
+            return "".join(str(t.get("plain_text", "")) for t in prop.get("title") or [])
+    return ""

@@ -98,6 +98,61 @@ class QueryWalk:
         return min(dividing, key=lambda c: (abs(counts[c] - half), c), default=None)
 
 
+def follow_cursors(page_at: Callable[[str | None], NotionObject], what: str) -> tuple[list[NotionObject], bool]:
+    """The pages of one query followed through its cursors (`page_at(cursor)` asks for one page of
+    results); and whether it was complete (not stopped at the result cap). A pagination that does
+    not end is stopped (CursorGuard)."""
+    pages: list[NotionObject] = []
+    complete = True
+    cursor: str | None = None
+    guard = CursorGuard(what)
+    while True:
+        response = page_at(cursor)
+        found = [r for r in response.get("results", []) if r.get("object") == "page"]
+        pages += found
+        complete = complete and is_complete(response)
+        cursor = response.get("next_cursor")
+        if not response.get("has_more") or not cursor:
+            return pages, complete
+        guard.advance(cursor, [str(p.get("id")) for p in found])
+
+
+def plain_title(obj: NotionObject) -> str:
+    return "".join(str(t.get("plain_text", "")) for t in obj.get("title") or [])
+
+
+class CursorGuard:
+    """Stops a query whose pagination does not end: Notion handing back a cursor it handed back
+    before, or answering `has_more` page after page without a page not seen already."""
+
+    STALLED_PAGES = 3  # continuations in a row that bring nothing new
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.cursors: set[str] = set()
+        self.seen: set[str] = set()
+        self.stalled = 0
+
+    def advance(self, cursor: str, page_ids: list[str]) -> None:
+        """Record one answer (its next cursor and its pages); NotionError when paging goes nowhere."""
+        new = set(page_ids) - self.seen
+        self.seen |= new
+        self.stalled = 0 if new else self.stalled + 1
+        if cursor in self.cursors:
+            raise self.error(f"Notion handed back the cursor {cursor} a second time")
+        if self.stalled >= self.STALLED_PAGES:
+            raise self.error(f"Notion answered has_more {self.stalled} times in a row without a new page")
+        self.cursors.add(cursor)
+
+    def error(self, what_happened: str) -> NotionError:
+        return NotionError(
+            f"Notion's pagination did not end while {self.what}: {what_happened}; stopped after "
+            f"{len(self.cursors) + 1} pages of results",
+            hint="nothing was written; run again later, and report it to Notion if it persists",
+            code="pagination_not_ending",
+        )
+
+
 def conditions_of(filter: Filter | None) -> list[Filter]:
     if filter is None:
         return []

@@ -38,12 +38,14 @@ def check_schema(
     writable: bool = True,
     data_source_name: str | None = None,
     related_data_sources: dict[str, str] | None = None,
+    data_source_names: dict[str, str] | None = None,
 ) -> list[Diagnostic]:
     """Warnings for `resource` against `schema`; raises SchemaMismatchError on any error.
 
     `writable=False` checks only existence and the match type (a read-only use, e.g. validate
     without write access). `related_data_sources` maps resource names to their data source ids,
-    to check that a relation property points at the related resource.
+    to check that a relation property points at the related resource; `data_source_names` (id ->
+    title) names both ends of a relation that points elsewhere.
     """
     source = data_source_name or resource.data_source or resource.name
     warnings: list[Diagnostic] = []
@@ -56,9 +58,10 @@ def check_schema(
             else:
                 errors.append(_missing(resource.name, use.name, source, schema))
             continue
-        problem = _type_problem(use, prop, writable, related_data_sources or {})
+        problem = _type_problem(use, prop, writable, related_data_sources or {}, data_source_names or {})
         if problem:
-            errors.append(f"{resource.name}: property {use.name!r} {problem}")
+            where = f" of data source {source!r}" if problem.startswith("is a relation to") else ""
+            errors.append(f"{resource.name}: property {use.name!r}{where} {problem}")
     if errors:
         error = SchemaMismatchError("; ".join(errors), hint="fix the config or the Notion schema")
         error.problems = errors  # type: ignore[attr-defined]
@@ -74,7 +77,9 @@ def _uses(resource: ResourceConfig) -> list[_Use]:
     return uses
 
 
-def _type_problem(use: _Use, prop: dict[str, Any], writable: bool, related_data_sources: dict[str, str]) -> str | None:
+def _type_problem(
+    use: _Use, prop: dict[str, Any], writable: bool, related_data_sources: dict[str, str], names: dict[str, str]
+) -> str | None:
     prop_type = prop.get("type", "")
     if use.role == "match" and prop_type not in MATCH_TYPES:
         return f"is {_a(prop_type)}; a match key must be one of {', '.join(sorted(MATCH_TYPES))}"
@@ -87,23 +92,55 @@ def _type_problem(use: _Use, prop: dict[str, Any], writable: bool, related_data_
     if use.role == "touch" and prop_type != "date":
         return f"is {_a(prop_type)}; a touch property must be a date"
     if use.relation is not None:
-        return _relation_problem(use.relation, prop, related_data_sources)
+        return _relation_problem(use.relation, prop, related_data_sources, names)
     if prop_type == "relation" and use.role != "match":
         return "is a relation; map it with relation: <resource> so that keys resolve to pages"
     return None
 
 
-def _relation_problem(related: str, prop: dict[str, Any], related_data_sources: dict[str, str]) -> str | None:
+def _relation_problem(
+    related: str, prop: dict[str, Any], related_data_sources: dict[str, str], names: dict[str, str]
+) -> str | None:
     if prop.get("type") != "relation":
         return f"is {_a(prop.get('type', ''))}; a relation mapping needs a relation property"
     expected = related_data_sources.get(related)
-    actual = (prop.get("relation") or {}).get("data_source_id")
+    actual = relation_target(prop)
     if expected and actual and _compact(actual) != _compact(expected):
+        if actual in names and expected in names:
+            return (
+                f"is a relation to {names[actual]!r}, but the mapping needs a relation to {names[expected]!r} "
+                f"(resource {related}); point the relation at the related resource's data source"
+            )
         return (
             f"relates to data source {actual}, not to {related!r} ({expected}); "
             "point the relation at the related resource's data source"
         )
     return None
+
+
+def relation_target(prop: dict[str, Any]) -> str | None:
+    """The data source a relation property points at."""
+    target = (prop.get("relation") or {}).get("data_source_id")
+    return str(target) if target else None
+
+
+def foreign_relation_targets(
+    resource: ResourceConfig, schema: dict[str, dict[str, Any]], related_data_sources: dict[str, str]
+) -> list[str]:
+    """Data sources that the resource's relation mappings point at instead of the related resource's."""
+    out = []
+    for p in resource.properties:
+        prop = schema.get(p.name) or {}
+        target, expected = relation_target(prop), related_data_sources.get(p.relation or "")
+        if (
+            p.relation
+            and prop.get("type") == "relation"
+            and target
+            and expected
+            and _compact(target) != _compact(expected)
+        ):
+            out.append(target)
+    return out
 
 
 def _missing(resource: str, name: str, source: str, schema: dict[str, dict[str, Any]]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from reconcile.model import Action, Diagnostic, Job, Plan, ResourceConfig, ResourceInfo, ResourceState
@@ -20,7 +20,14 @@ from reconcile.plan.pages import (
     missing_actions,
     page_action,
 )
-from reconcile.plan.touches import owed_touch_actions, touch_actions
+from reconcile.plan.touches import (
+    merge_targets,
+    notion_owed_stamps,
+    owed_stamps,
+    place_stamps,
+    ref_of,
+    stamp_requests,
+)
 
 
 def compute_plan(
@@ -42,15 +49,17 @@ def compute_plan(
     record_counts: dict[str, int] = {}
     overrides: list[str] = []
     names = []
+    titles: dict[str, str] = {}
     for item in inputs:
         names.append(item.job.name)
+        titles |= page_titles(item)
         record_counts[item.job.name] = item.desired.record_count
         job_plan = plan_job(item, now=now, owed_touches=owed_touches)
         guard = guard_diagnostics(item, job_plan.removals, job_plan.infos)
         if guard and (allow_large_changes or item.job.guards.allow_large_changes):
             guard = [overridden(d) for d in guard]
             overrides += [d.message for d in guard]
-        actions += job_plan.actions
+        actions += shifted(job_plan.actions, len(actions))
         diagnostics += job_plan.diagnostics + guard
         infos += job_plan.infos
     return Plan(
@@ -62,7 +71,31 @@ def compute_plan(
         diagnostics=tuple(diagnostics),
         record_counts=record_counts,
         guard_overrides=tuple(overrides),
+        labels=relation_labels(actions, titles),
     )
+
+
+def page_titles(item: JobInput) -> dict[str, str]:
+    """page id -> title (or key, for a page without a title) of every page the job read."""
+    out: dict[str, str] = {}
+    for state in item.actual.resources.values():
+        for page in (*state.pages, *state.trashed):
+            out[page.page_id] = page.title or page.key or ""
+    return {k: v for k, v in out.items() if v}
+
+
+def relation_labels(actions: Iterable[Action], titles: dict[str, str]) -> dict[str, str]:
+    """The titles of the pages the plan's relation values name: what people read instead of ids."""
+    ids = {
+        item
+        for a in actions
+        for c in a.changes
+        if c.type == "relation"
+        for value in (c.before, c.after)
+        for item in (value if isinstance(value, tuple | list) else ())
+        if isinstance(item, str)
+    }
+    return {i: titles[i] for i in sorted(ids) if i in titles}
 
 
 @dataclass
@@ -77,7 +110,7 @@ def plan_job(item: JobInput, *, now: datetime, owed_touches: frozenset[tuple[str
     job, desired, actual = item.job, item.desired, item.actual
     diags: list[Diagnostic] = []
     managed_keys = allowlist_keys(job)
-    indexes = {r.name: index_resource(r, actual.resources[r.name], diags) for r in job.resources}
+    indexes = {r.name: index_resource(r, actual.resources[r.name], diags, actual.bot_user_id) for r in job.resources}
     reported: set[tuple[str | None, str, str]] = set()
     for r in job.resources:
         block_duplicate_records(r, desired, indexes[r.name], diags, reported)
@@ -104,13 +137,19 @@ def plan_job(item: JobInput, *, now: datetime, owed_touches: frozenset[tuple[str
                 by_resource[r.name].append(action)
         missing = missing_actions(r, desired, state, index, managed_keys, now)
         removals[r.name] = len(missing)
-        by_resource[r.name] += missing
-    touch_actions(job, actual, by_resource, now)
-    owed_touch_actions(job, actual, by_resource, now, owed_touches)
+        by_resource[r.name] += missing + index.heals
+    blocked = {name: index.blocked for name, index in indexes.items()}
+    stamps = stamp_requests(job, actual, by_resource, blocked)
+    owed_stamps(job, actual, owed_touches, blocked, stamps)
+    notion_owed_stamps(job, actual, blocked, stamps)
+    order = apply_order(job)
+    merges = merge_targets(by_resource, stamps)
+    first = [a for r in order for a in sorted_actions(by_resource[r.name]) if not stamping(a, merges)]
+    place_stamps(actual, by_resource, stamps, now, merges, {ref_of(a): i for i, a in enumerate(first)})
+    last = [a for r in order for a in sorted_actions([a for a in by_resource[r.name] if stamping(a, merges)])]
     diags = grouped_missing_pages(diags)
     infos = [resource_info(r, actual.resources[r.name], indexes[r.name], by_resource[r.name]) for r in job.resources]
-    ordered = [a for r in apply_order(job) for a in sorted_actions(by_resource[r.name])]
-    return _JobPlan(actions=touches_first(ordered), diagnostics=diags, infos=infos, removals=removals)
+    return _JobPlan(actions=first + last, diagnostics=diags, infos=infos, removals=removals)
 
 
 # ── the order apply runs ─────────────────────────────────────────────────────────────────────────
@@ -135,24 +174,35 @@ def apply_order(job: Job) -> list[ResourceConfig]:
     return order
 
 
-KIND_ORDER = {"create": 0, "restore": 1, "update": 2, "archive": 3, "touch": 4}
+KIND_ORDER = {"create": 0, "restore": 1, "update": 2, "archive": 3, "heal": 4, "touch": 5}
 
 
 def sorted_actions(actions: list[Action]) -> list[Action]:
     return sorted(actions, key=lambda a: (KIND_ORDER[a.action], a.key))
 
 
-def touches_first(actions: list[Action]) -> list[Action]:
-    """The actions with the stand-alone touches moved to the front: the order apply runs them.
+def stamping(action: Action, merges: dict[tuple[str, str | None], int]) -> bool:
+    """Whether an action writes a stamp, and so runs after every write it may record.
 
-    A touch records that a related page changed in this run. Sent last, it is lost for good when
-    the run dies before it: the next plan sees that page already changed and owes no touch (the
-    run log only knows the stamps that were tried and failed). Sent first, a stamp may land in a
-    run whose other writes then fail, and the run that completes them stamps again: at least
-    once, never lost. Touches only name existing pages, so nothing they need is created later.
-    A touch merged into an update of the same page runs with that update.
+    A stamp records that a related page changed in this run, so it is written after that change,
+    and only if the change succeeded (apply checks PropertyChange.depends_on). A run that dies
+    before its stamps loses none: the next plan makes the change again and stamps with it, or, when
+    the change had landed, Notion shows the related page edited after the stamp and the stamp is owed
+    (reconcile.plan.touches). Stamps only name existing pages, so nothing they need comes later.
     """
-    return [a for a in actions if a.action == "touch"] + [a for a in actions if a.action != "touch"]
+    return action.action == "touch" or (action.action == "update" and (action.resource, action.page_id) in merges)
+
+
+def shifted(actions: list[Action], offset: int) -> list[Action]:
+    """A job's actions placed after `offset` others in the plan: their dependencies move with them."""
+    if not offset:
+        return actions
+    return [
+        replace(a, changes=tuple(replace(c, depends_on=tuple(i + offset for i in c.depends_on)) for c in a.changes))
+        if any(c.depends_on for c in a.changes)
+        else a
+        for a in actions
+    ]
 
 
 def resource_info(r: ResourceConfig, state: ResourceState, index: ResourceIndex, actions: list[Action]) -> ResourceInfo:

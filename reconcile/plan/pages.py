@@ -22,6 +22,7 @@ from reconcile.model import (
     ResourceState,
 )
 from reconcile.plan.common import is_empty, page_digest, run_context
+from reconcile.plan.heal import heal_actions, healable, survivor
 from reconcile.values import equal, normalise
 
 
@@ -32,13 +33,18 @@ class ResourceIndex:
     live: dict[str, PageState]
     trashed: dict[str, PageState]
     blocked: set[str] = field(default_factory=set)
+    heals: list[Action] = field(default_factory=list)  # extra pages this integration made, to trash
 
 
 # ── indexes and duplicates ───────────────────────────────────────────────────────────────────────
 
 
-def index_resource(r: ResourceConfig, state: ResourceState, diags: list[Diagnostic]) -> ResourceIndex:
-    """Pages by key; a key on two live pages is reported and blocked."""
+def index_resource(
+    r: ResourceConfig, state: ResourceState, diags: list[Diagnostic], bot_user_id: str | None = None
+) -> ResourceIndex:
+    """Pages by key. A key on several live pages all made by this integration (`bot_user_id`) is
+    healed: it lives on the survivor and the others get `heal` actions; any other key on two live
+    pages is reported and blocked."""
     live: dict[str, list[PageState]] = defaultdict(list)
     for p in state.pages:
         if p.key:
@@ -49,7 +55,10 @@ def index_resource(r: ResourceConfig, state: ResourceState, diags: list[Diagnost
             trashed[p.key] = p
     index = ResourceIndex(live={k: v[0] for k, v in live.items()}, trashed=trashed)
     for key, pages in sorted(live.items()):
-        if len(pages) > 1:
+        if len(pages) > 1 and healable(r, pages, bot_user_id):
+            index.live[key] = survivor(pages)
+            index.heals += heal_actions(r, key, pages, index.live[key])
+        elif len(pages) > 1:
             index.blocked.add(key)
             diags.append(
                 Diagnostic(

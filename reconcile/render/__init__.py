@@ -8,7 +8,8 @@ render_json      the JSON form itself, stable bytes
 from __future__ import annotations
 
 from reconcile.render.json import render_json
-from reconcile.render.markdown import render_markdown, split_markdown
+from reconcile.render.markdown import render_markdown
+from reconcile.render.split import split_markdown
 from reconcile.render.text import render_text
 
 __all__ = ["render_json", "render_markdown", "render_text", "split_markdown"]

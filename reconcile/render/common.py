@@ -10,8 +10,10 @@ import difflib
 import json
 from typing import Any
 
-SYMBOLS = {"create": "+", "update": "~", "archive": "-", "restore": "^", "touch": "*"}
+SYMBOLS = {"create": "+", "update": "~", "archive": "-", "restore": "^", "touch": "*", "heal": "x"}
 ACTION_KINDS = tuple(SYMBOLS)
+# Kinds the legend and the summary line always name; `heal` only when the plan has some.
+USUAL_KINDS = ("create", "update", "archive", "restore", "touch")
 REDACTED = "(redacted)"
 NONE = "(none)"
 LONG_TEXT = 80  # longer than this, or several lines: shown as a line diff
@@ -19,11 +21,12 @@ LONG_TEXT = 80  # longer than this, or several lines: shown as a line diff
 
 def summary_line(plan: dict[str, Any]) -> str:
     counts = plan["summary"]
-    if not any(counts[kind] for kind in ACTION_KINDS):
+    if not any(counts.get(kind, 0) for kind in ACTION_KINDS):
         return f"No changes. Notion is up to date ({pages_checked(plan)} pages checked)."
+    heal = f", {counts['heal']} to heal" if counts.get("heal") else ""
     return (
         f"Plan: {counts['create']} to create, {counts['update']} to update, {counts['archive']} to archive, "
-        f"{counts['restore']} to restore, {counts['touch']} to touch."
+        f"{counts['restore']} to restore, {counts['touch']} to touch{heal}."
     )
 
 
@@ -31,8 +34,9 @@ def pages_checked(plan: dict[str, Any]) -> int:
     return sum(r["managed"] for r in plan["resources"])
 
 
-def legend() -> str:
-    return ", ".join(f"{symbol} {kind}" for kind, symbol in SYMBOLS.items())
+def legend(plan: dict[str, Any] | None = None) -> str:
+    kinds = [k for k in ACTION_KINDS if k in USUAL_KINDS or (plan and plan["summary"].get(k))]
+    return ", ".join(f"{SYMBOLS[kind]} {kind}" for kind in kinds)
 
 
 def quoted(text: str) -> str:
@@ -86,3 +90,21 @@ def actions_of(plan: dict[str, Any], resource: str) -> list[dict[str, Any]]:
 def shows_before(action: dict[str, Any]) -> bool:
     # A page being created has no before; "(none) →" on every line would only be noise.
     return str(action["action"]) != "create"
+
+
+NEW_PAGE = "new:"
+
+
+def shown_value(change: dict[str, Any], side: str, labels: dict[str, str]) -> str:
+    """A change's value for people: relation page ids shown by their page's title (a page this run
+    creates by its key); the JSON form keeps the ids."""
+    value = change[side]
+    if change.get("type") == "relation" and isinstance(value, list | tuple):
+        return format_value([page_label(str(v), labels) for v in value])
+    return format_value(value)
+
+
+def page_label(item: str, labels: dict[str, str]) -> str:
+    if item.startswith(NEW_PAGE):
+        return f"{item.split(':', 2)[-1]} (new)"
+    return labels.get(item, item)

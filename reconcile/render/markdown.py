@@ -1,8 +1,8 @@
 """The plan as GitHub-flavoured Markdown, for a pull-request comment or a job summary.
 
 A heading, the summary line, then per resource a table (action, key, changes, why) followed by
-the long-text diffs in <details> blocks, then errors and warnings. split_markdown cuts a long
-rendering into comments that fit GitHub's limit.
+the long-text diffs in <details> blocks, then errors and warnings. reconcile.render.split cuts a
+long rendering into comments that fit GitHub's limit.
 """
 
 from __future__ import annotations
@@ -11,24 +11,22 @@ import html
 import re
 from typing import Any
 
+from reconcile.grouping import DiagnosticGroup, group_diagnostics
 from reconcile.render.common import (
     REDACTED,
     SYMBOLS,
     actions_of,
     diagnostics_of,
-    format_value,
     is_long_text,
+    shown_value,
     shows_before,
     summary_line,
     text_diff,
 )
 
-GITHUB_COMMENT_LIMIT = 65535
-SECTION_START = re.compile(r"#{1,6} |<details>")
-FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}(?=[^`\n]*$)|~{3,})[^\n]*", re.MULTILINE)
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 
-__all__ = ["GITHUB_COMMENT_LIMIT", "render_markdown", "split_markdown"]
+__all__ = ["render_markdown"]
 
 
 def render_markdown(plan: dict[str, Any], *, redact: bool = False) -> str:
@@ -47,11 +45,9 @@ def render_markdown(plan: dict[str, Any], *, redact: bool = False) -> str:
 
 def context_line(plan: dict[str, Any]) -> str:
     jobs = ", ".join(code(j) for j in plan["jobs"]) or "none"
-    records = ", ".join(f"{text(job)} {n}" for job, n in plan["record_counts"].items()) or "none"
-    return (
-        f"Job {jobs} · source records: {records} · made {text(plan['created_at'])} · "
-        f"config {code(plan['config_digest'][:12])}"
-    )
+    records = ", ".join(f"{text(job)} {n}" for job, n in plan["record_counts"].items())
+    counted = f" · source records: {records}" if records else ""
+    return f"Job {jobs}{counted} · made {text(plan['created_at'])} · config {code(plan['config_digest'][:12])}"
 
 
 def guard_alert(plan: dict[str, Any]) -> str:
@@ -68,52 +64,73 @@ def resource_blocks(plan: dict[str, Any], resource: dict[str, Any], redact: bool
     heading = f"### {text(resource['name'])}"
     if not actions:
         return [heading, f"No changes ({resource['managed']} pages checked)."]
-    blocks = [heading, action_table(actions, redact)]
+    blocks = [heading, action_table(actions, redact, plan.get("labels") or {})]
     if not redact:
         blocks += [details(a, c) for a in actions for c in a["changes"] if is_long_text(c) and text_diff(c)]
     return blocks
 
 
-def action_table(actions: list[dict[str, Any]], redact: bool) -> str:
+def action_table(actions: list[dict[str, Any]], redact: bool, labels: dict[str, str]) -> str:
     rows = ["| | Action | Key | Changes | Why |", "|:-:|---|---|---|---|"]
-    rows += [action_row(a, redact) for a in actions]
+    rows += [action_row(a, redact, labels) for a in actions]
     return "\n".join(rows)
 
 
-def action_row(action: dict[str, Any], redact: bool) -> str:
+def action_row(action: dict[str, Any], redact: bool, labels: dict[str, str]) -> str:
     kind = action["action"]
     key = code(action["key"], cell=True)
     if action["url"] and not redact:
         key = f"[{key}]({url(action['url'])})"
-    changes = "<br>".join(change_cell(c, shows_before(action), redact) for c in action["changes"])
+    changes = "<br>".join(change_cell(c, shows_before(action), redact, labels) for c in action["changes"])
     return f"| {code(SYMBOLS[kind], cell=True)} | {kind} | {key} | {changes} | {text(action['reason'])} |"
 
 
-def change_cell(change: dict[str, Any], with_before: bool, redact: bool) -> str:
+def change_cell(change: dict[str, Any], with_before: bool, redact: bool, labels: dict[str, str]) -> str:
     name = text(change["name"])
     if redact:
         return f"{name}: " + (f"{REDACTED} → {REDACTED}" if with_before else REDACTED)
     if is_long_text(change) and text_diff(change):
-        return f"{name}: (diff below)"
-    after = code(format_value(change["after"]), cell=True)
+        return f"{name}: (text below)" if not with_before else f"{name}: (diff below)"
+    after = code(shown_value(change, "after", labels), cell=True)
     if not with_before:
         return f"{name}: {after}"
-    return f"{name}: {code(format_value(change['before']), cell=True)} → {after}"
+    return f"{name}: {code(shown_value(change, 'before', labels), cell=True)} → {after}"
 
 
 def details(action: dict[str, Any], change: dict[str, Any]) -> str:
+    """A long text in a fold: a new page's text as it is, a changed text as a line diff."""
     summary = f"{html.escape(action['resource'])} <code>{html.escape(action['key'])}</code>: "
     summary += html.escape(change["name"])
-    body = "\n".join(text_diff(change))
+    created = not shows_before(action)
+    body = str(change["after"]) if created else "\n".join(text_diff(change))
     fence = "`" * max(3, longest_backtick_run(body) + 1)
-    return f"<details><summary>{summary}</summary>\n\n{fence}diff\n{body}\n{fence}\n\n</details>"
+    kind = "text" if created else "diff"
+    return f"<details><summary>{summary}</summary>\n\n{fence}{kind}\n{body}\n{fence}\n\n</details>"
 
 
 # ── diagnostics ──────────────────────────────────────────────────────────────────────────────────
 
 
 def diagnostic_section(title: str, diags: list[dict[str, Any]], redact: bool) -> str:
-    return f"### {title} ({len(diags)})\n\n" + "\n".join(diagnostic_item(d, redact) for d in diags)
+    """Errors one per item; warnings of one kind grouped in one item with the count and the keys."""
+    if diags[0]["severity"] != "warning":
+        return f"### {title} ({len(diags)})\n\n" + "\n".join(diagnostic_item(d, redact) for d in diags)
+    items = []
+    for group in group_diagnostics(diags):
+        if group.count == 1:
+            [only] = [d for d in diags if d["code"] == group.code and d["resource"] == group.resource]
+            items.append(diagnostic_item(only, redact))
+        else:
+            items.append(group_item(group))
+    return f"### {title} ({len(diags)})\n\n" + "\n".join(items)
+
+
+def group_item(group: DiagnosticGroup) -> str:
+    about = f"**{text(group.resource)}** " if group.resource else ""
+    keys = ", ".join(code(k) for k in dict.fromkeys(group.keys))
+    common = group.template
+    what = text(common) if common is not None else f"e.g. {text(group.messages[0])}"
+    return f"- {about}{group.count} × {code(group.code)}: {what}: {keys}"
 
 
 def diagnostic_item(d: dict[str, Any], redact: bool) -> str:
@@ -149,109 +166,3 @@ def url(value: str) -> str:
 
 def longest_backtick_run(value: str) -> int:
     return max((len(m) for m in re.findall(r"`+", value)), default=0)
-
-
-# ── splitting for GitHub ─────────────────────────────────────────────────────────────────────────
-
-
-def split_markdown(text: str, limit: int = GITHUB_COMMENT_LIMIT) -> list[str]:
-    """Chunks of at most `limit` characters, each but a lone one marked "(part i/n)".
-
-    Cuts fall before a heading or a <details> block where the sections fit, else between lines,
-    and only inside a line when one line alone is too long. A code block that has to be cut is
-    closed at the end of one chunk and reopened at the start of the next; otherwise, without the
-    markers, the chunks join back to the text exactly.
-    """
-    if len(text) <= limit:
-        return [text]
-    n = 2
-    while True:
-        budget = limit - len(part_marker(n, n))
-        if budget < 1:
-            raise ValueError(f"limit {limit} is too small to hold a part marker")
-        pieces = pack(sections(text), budget)
-        if len(str(len(pieces))) <= len(str(n)):
-            return [part_marker(i, len(pieces)) + p for i, p in enumerate(pieces, 1)]
-        n = len(pieces)
-
-
-def part_marker(i: int, n: int) -> str:
-    return f"*(part {i}/{n})*\n\n"
-
-
-def sections(text: str) -> list[str]:
-    """The text cut before each heading and <details> block outside code; lines keep their ends."""
-    out: list[str] = []
-    fence: tuple[str, str] | None = None
-    for line in text.splitlines(keepends=True):
-        if not out or (fence is None and SECTION_START.match(line)):
-            out.append(line)
-        else:
-            out[-1] += line
-        fence = fence_after(line, fence)
-    return out
-
-
-def pack(units: list[str], budget: int) -> list[str]:
-    """Greedy: whole sections while they fit; a section too big for one chunk is cut by lines."""
-    chunks: list[str] = []
-    current = ""
-    for unit in units:
-        if len(unit) > budget:
-            if current:
-                chunks.append(current)
-            *full, current = split_section(unit, budget)
-            chunks += full
-            continue
-        if current and len(current) + len(unit) > budget:
-            chunks.append(current)
-            current = ""
-        current += unit
-    if current:
-        chunks.append(current)
-    return chunks
-
-
-def split_section(section: str, budget: int) -> list[str]:
-    """Line by line; a code block cut in two is closed and reopened, so both halves still render."""
-    longest = max((len(m.group(0)) for m in FENCE_OPEN.finditer(section)), default=None)
-    # Room to close a block in one chunk and reopen it in the next, with the opening line uncut;
-    # when a chunk is too small for that, cut plainly rather than overflow.
-    reserve = 0 if longest is None or 3 * longest + 5 > budget else 2 * longest + 4
-    pieces: list[str] = []
-    current = ""
-    fence: tuple[str, str] | None = None  # (opening line, closing marker) of the open code block
-    for piece, starts_line in line_pieces(section, budget - reserve):
-        after = fence_after(piece, fence) if starts_line and reserve else fence
-        needed = len(current) + len(piece) + (len(after[1]) + 2 if after else 0)
-        if current and needed > budget:
-            if fence:
-                current += ("" if current.endswith("\n") else "\n") + fence[1] + "\n"
-            pieces.append(current)
-            current = fence[0] if fence else ""
-        current += piece
-        fence = after
-    pieces.append(current)
-    return pieces
-
-
-def line_pieces(section: str, width: int) -> list[tuple[str, bool]]:
-    """The section's lines (with their ends), a line longer than `width` in several pieces."""
-    out = []
-    for line in section.splitlines(keepends=True):
-        out += [(line[i : i + width], i == 0) for i in range(0, len(line), width)]
-    return out
-
-
-def fence_after(line: str, fence: tuple[str, str] | None) -> tuple[str, str] | None:
-    """The open code block after `line`: opened, closed, or as it was."""
-    if fence is None:
-        match = FENCE_OPEN.match(line)
-        if match is None:
-            return None
-        opening = line if line.endswith("\n") else line + "\n"
-        return opening, match.group(1)
-    marker = fence[1]
-    if re.fullmatch(rf" {{0,3}}{re.escape(marker[0])}{{{len(marker)},}}[ \t]*\n?", line):
-        return None
-    return fence

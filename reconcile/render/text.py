@@ -1,6 +1,6 @@
 """The plan for a terminal, Terraform-style; the last line is the summary line (public API).
 
-    Symbols: + create, ~ update, - archive, ^ restore, * touch
+    Symbols: + create, ~ update, - archive, ^ restore, * touch (and x heal, when the plan heals)
 
     + create services "barnet": ExternalCustomerID 'barnet' is in the source and has no page
         Name: "Barnet"
@@ -18,13 +18,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconcile.grouping import DiagnosticGroup, group_diagnostics
 from reconcile.render.common import (
     REDACTED,
     SYMBOLS,
     diagnostics_of,
-    format_value,
     is_long_text,
     legend,
+    shown_value,
     shows_before,
     subject,
     summary_line,
@@ -37,6 +38,7 @@ ANSI = {
     "archive": "31",
     "restore": "36",
     "touch": "34",
+    "heal": "35",
     "warning": "33",
     "error": "31",
     "guard": "1;31",
@@ -68,8 +70,9 @@ def render_text(plan: dict[str, Any], *, color: bool, redact: bool = False) -> s
     if plan["guard_overrides"]:
         blocks.append(guard_block(plan, style))
     if plan["actions"]:
-        blocks.append(f"Symbols: {legend()}")
-        blocks += [action_block(a, style, redact) for a in plan["actions"]]
+        blocks.append(f"Symbols: {legend(plan)}")
+        labels = plan.get("labels") or {}
+        blocks += [action_block(a, style, redact, labels) for a in plan["actions"]]
     for severity, title in (("error", "Errors"), ("warning", "Warnings")):
         diags = diagnostics_of(plan, severity)
         if diags:
@@ -80,11 +83,10 @@ def render_text(plan: dict[str, Any], *, color: bool, redact: bool = False) -> s
 
 def header(plan: dict[str, Any]) -> str:
     jobs = ", ".join(plan["jobs"]) or "(none)"
-    counts = ", ".join(f"{job} {n}" for job, n in plan["record_counts"].items()) or "(none)"
-    return (
-        f"Reconcile plan for {jobs}, made {plan['created_at']} (config {plan['config_digest'][:12]}).\n"
-        f"Source records: {counts}."
-    )
+    counts = ", ".join(f"{job} {n}" for job, n in plan["record_counts"].items())
+    made = f"Reconcile plan for {jobs}, made {plan['created_at']} (config {plan['config_digest'][:12]})."
+    # A plan made without reading a source (suggest-links) claims no record count at all.
+    return f"{made}\nSource records: {counts}." if counts else made
 
 
 def guard_block(plan: dict[str, Any], style: _Style) -> str:
@@ -93,29 +95,34 @@ def guard_block(plan: dict[str, Any], style: _Style) -> str:
     return "\n".join(lines)
 
 
-def action_block(action: dict[str, Any], style: _Style, redact: bool) -> str:
+def action_block(action: dict[str, Any], style: _Style, redact: bool, labels: dict[str, str]) -> str:
     kind = action["action"]
     head = style(kind, f"{SYMBOLS[kind]} {kind}")
     lines = [f"{head} {subject(action['resource'], action['key'])}: {action['reason']}"]
     if action["url"] and not redact:
         lines.append(f"{INDENT}page: {action['url']}")
     for change in action["changes"]:
-        lines += change_lines(change, shows_before(action), style, redact)
+        lines += change_lines(change, shows_before(action), style, redact, labels)
     return "\n".join(lines)
 
 
-def change_lines(change: dict[str, Any], with_before: bool, style: _Style, redact: bool) -> list[str]:
+def change_lines(
+    change: dict[str, Any], with_before: bool, style: _Style, redact: bool, labels: dict[str, str]
+) -> list[str]:
     name = change["name"]
     if redact:
         return [f"{INDENT}{name}: " + (f"{REDACTED} → {REDACTED}" if with_before else REDACTED)]
+    if is_long_text(change) and not with_before:
+        # A new page's text has nothing to differ from: shown as the text itself, line by line.
+        return [f"{INDENT}{name}:"] + [f"{INDENT * 2}{line}" for line in str(change["after"]).splitlines()]
     if is_long_text(change):
         diff = text_diff(change)
         if diff:
             return [f"{INDENT}{name}:"] + [INDENT * 2 + diff_line(line, style) for line in diff]
-    after = format_value(change["after"])
+    after = shown_value(change, "after", labels)
     if not with_before:
         return [f"{INDENT}{name}: {after}"]
-    return [f"{INDENT}{name}: {format_value(change['before'])} → {after}"]
+    return [f"{INDENT}{name}: {shown_value(change, 'before', labels)} → {after}"]
 
 
 def diff_line(line: str, style: _Style) -> str:
@@ -131,9 +138,20 @@ def diff_line(line: str, style: _Style) -> str:
 
 
 def diagnostic_block(title: str, diags: list[dict[str, Any]], style: _Style, redact: bool) -> str:
+    """Errors one per line (each needs its own fix); warnings of one kind grouped on one line."""
     lines = [f"{title}:"]
-    lines += [f"  {diagnostic_line(d, style, redact)}" for d in diags]
+    if diags and diags[0]["severity"] == "warning":
+        lines += [f"  {group_line(g, diags, style, redact)}" for g in group_diagnostics(diags)]
+    else:
+        lines += [f"  {diagnostic_line(d, style, redact)}" for d in diags]
     return "\n".join(lines)
+
+
+def group_line(group: DiagnosticGroup, diags: list[dict[str, Any]], style: _Style, redact: bool) -> str:
+    if group.count == 1:
+        [only] = [d for d in diags if d["code"] == group.code and d["resource"] == group.resource]
+        return diagnostic_line(only, style, redact)
+    return f"{style('warning', 'warning:')} {' '.join(group.line().split())}"
 
 
 def diagnostic_line(d: dict[str, Any], style: _Style, redact: bool) -> str:

@@ -48,7 +48,9 @@ def test_history_lists_the_runs_newest_last_with_a_limit(tmp_path: Path) -> None
     out = CliRunner().invoke(cli, ["history", "--run-log", str(log)])
     assert out.exit_code == 0, out.output
     lines = out.output.splitlines()
-    assert lines[0].split()[:3] == ["Started", "(UTC)", "Jobs"]
+    assert lines[0].split()[:5] == ["Run", "Started", "(UTC)", "Status", "Jobs"]
+    assert lines[2].split()[:3] == ["-", "2026-01-01T02:00:00.000Z", "ok"]  # an old record: no id, status derived
+    assert lines[3].split()[2] == "failed"
     assert "2 create" in lines[2] and "1 touch, 2 update" in lines[3]
     limited = CliRunner().invoke(cli, ["history", "--run-log", str(log), "--limit", "1"])
     assert "2026-01-01" not in limited.output and "2026-01-02" in limited.output

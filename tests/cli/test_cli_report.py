@@ -1,4 +1,4 @@
-"""The HTML report: self-contained, per job, and it renders in a real browser."""
+"""The HTML report (the dashboard): self-contained, per job, and it renders in a real browser."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from reconcile.cli import cli
-from reconcile.report import render_html
+from reconcile.dashboard import render_dashboard
 from reconcile.runlog import append_run
 from tests.support.run_records import run, two_job_runs
 
@@ -38,13 +38,13 @@ def parse(html: str) -> Collector:
 
 
 def report_html(runs: list[dict] | None = None) -> str:
-    return render_html(runs if runs is not None else two_job_runs(), run_log="runs.jsonl", generated_at="now")
+    return render_dashboard(runs if runs is not None else two_job_runs(), run_log="runs.jsonl", generated_at="now")
 
 
 def test_the_page_is_self_contained() -> None:
     page = parse(report_html())
     assert "script" not in page.tags and "img" not in page.tags and "link" not in page.tags
-    assert page.urls == []
+    assert all(u.startswith("https://www.notion.so/") for u in page.urls)  # links to pages only, no resources
     assert page.tags.count("svg") == 2  # one chart per job
 
 
@@ -53,15 +53,15 @@ def test_each_job_has_its_own_section_chart_changes_and_unlinked_keys() -> None:
     planx = html[html.index('id="job-planx-live-services"') : html.index('id="job-planning-data"')]
     pd = html[html.index('id="job-planning-data"') :]
     assert "<td>touch</td><td>councils</td><td>barnet</td>" in planx and "BNE" not in planx
-    assert "<td>update</td><td>pd-councils</td><td>BNE</td>" in pd and 'class="failed"' in pd
+    assert "<td>update</td><td>pd-councils</td><td>BNE</td>" in pd and 'class="st bad"' in pd
     assert "<code>camden</code>" in planx and "Nothing unlinked" in pd
 
 
-def test_the_chart_has_a_bar_per_run_scaled_to_writes_and_failures() -> None:
+def test_the_chart_has_a_segment_per_action_written_and_failures_apart() -> None:
     html = report_html()
     planx_svg = html[html.index("<svg") : html.index("</svg>")]
-    writes = re.findall(r'<rect [^>]*fill="#2f855a"', planx_svg)
-    assert len(writes) == 2  # two runs of this job
+    creates = re.findall(r'<rect [^>]*fill="#2f855a"', planx_svg)
+    assert len(creates) == 1  # the first run's creates; the second run wrote updates and a touch
     pd_svg = html[html.rindex("<svg") : html.rindex("</svg>")]
     assert len(re.findall(r'fill="#c53030"', pd_svg)) == 1  # its one failure
 
@@ -73,7 +73,7 @@ def test_values_are_escaped() -> None:
 
 
 def test_an_empty_log_gives_a_page_that_says_so() -> None:
-    assert "No runs recorded yet" in report_html([])
+    assert "No runs yet" in report_html([])
 
 
 def test_the_command_writes_the_file(tmp_path: Path) -> None:

@@ -86,7 +86,7 @@ def test_the_plan_workflow_runs_on_mappings_changes_and_publishes_the_plan() -> 
     assert workflow[True]["pull_request"]["paths"] == ["mappings.yaml"]  # YAML 1.1 reads `on:` as True
     scripts = "\n".join(run_scripts(workflow))
     assert "--format markdown" in scripts and "$GITHUB_STEP_SUMMARY" in scripts
-    assert "reconcile split-markdown" in scripts and "gh pr comment" in scripts
+    assert "reconcile split-markdown" in scripts and "gh api" in scripts and "<!-- reconcile-plan -->" in str(workflow)
 
 
 def test_the_apply_workflow_is_nightly_serialised_and_keeps_its_record() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.reliability.worst_day_support import made_by_a_person
 from tests.support.common import all_pages, notion, run, writes
 from tests.support.reliability import (
     ANSI,
@@ -111,6 +112,7 @@ def test_two_pages_with_one_key_are_reported_and_left_alone(sandbox: Any, tmp_pa
             "ExternalCustomerID": {"rich_text": [{"text": {"content": "lambeth"}}]},
         },
     )
+    made_by_a_person(sandbox, twin["id"])  # a copy the integration made itself would be healed instead
     snapshot = sandbox.admin.planx()
     for team in snapshot["teams"]:
         if team["slug"] in ("lambeth", "barnet"):

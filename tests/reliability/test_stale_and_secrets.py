@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from notion_sandbox.server import SandboxServer
+from tests.reliability.worst_day_support import resign
 from tests.support.common import all_pages, notion, run, writes
 from tests.support.reliability import (
     ScriptedEndpoint,
@@ -85,7 +86,7 @@ def test_a_plan_from_another_config_too_old_or_already_applied_is_refused(sandbo
     )
     document = json.loads(plan_file.read_text(encoding="utf-8"))
     old = tmp_path / "old.json"
-    old.write_text(json.dumps({**document, "created_at": "2020-01-01T00:00:00.000Z"}), encoding="utf-8")
+    old.write_text(json.dumps(resign({**document, "created_at": "2020-01-01T00:00:00.000Z"})), encoding="utf-8")
     assert refused(config, old).startswith("Error: the saved plan is ")
     assert refused(config, old).endswith(
         " h old, older than the maximum of 24.0 h (run `reconcile plan -o FILE` again)"
@@ -107,7 +108,7 @@ def test_max_plan_age_comes_from_the_config(sandbox: Any, tmp_path: Path) -> Non
     document = json.loads(plan_file.read_text(encoding="utf-8"))
     created = datetime.fromisoformat(document["created_at"].replace("Z", "+00:00"))
     minutes_ago = (created - timedelta(minutes=2)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    plan_file.write_text(json.dumps({**document, "created_at": minutes_ago}), encoding="utf-8")
+    plan_file.write_text(json.dumps(resign({**document, "created_at": minutes_ago})), encoding="utf-8")
     assert "older than the maximum of 0.0 h" in refused(config, plan_file)
 
 

@@ -68,9 +68,23 @@ def test_scenario_floor_adds_schema_queries_trash_overlap_and_writes() -> None:
     assert floor.queries == 2 + 120
     assert floor.trash == 3  # services only: councils would not create
     assert floor.overlap == 100 + query_pages_floor(2_040) - 120
+    assert floor.readback == 1  # services created pages: read back once (no pages after given: 1 query)
     assert floor.writes == 10
     assert floor.total == floor.reads + 10
-    assert floor.per_data_source == {"ds-s": 2 + 3, "ds-c": 100 + 21}
+    assert floor.per_data_source == {"ds-s": 2 + 3 + 1, "ds-c": 100 + 21}
+
+
+def test_a_run_that_creates_reads_the_data_source_back_after_its_creates() -> None:
+    after = tuple(created_times(153, 1000))
+    services = DataSourcePages(
+        "ds-s", tuple(created_times(150, 1000)), trashed=0, would_create=True, after_created=after
+    )
+    councils = DataSourcePages("ds-c", tuple(created_times(10, 1000)), trashed=0, would_create=False, after_created=())
+    floor = scenario_floor([services, councils], creates=3, updates=0, touches=3)
+    assert floor.readback == 2  # 153 pages after the run: ceil(153 / 100)
+    assert floor.reads == 4 + (2 + 1) + 1 + 2
+    assert floor.per_data_source == {"ds-s": 2 + 1 + 2, "ds-c": 1}
+    assert scenario_floor([services, councils], creates=0, updates=1, touches=1).readback == 0
 
 
 def test_pages_read_by_id_count_as_reads() -> None:

@@ -92,7 +92,7 @@ def service_page(
     )
 
 
-def council_page(slug: str | None, pid: str, stamp: str | None = None) -> PageState:
+def council_page(slug: str | None, pid: str, stamp: str | None = "2026-11-26T03:00:00.000Z") -> PageState:
     values = {"ExternalCustomerID": slug or "", "Integration Last Updated": stamp}
     return PageState(page_id=uid(pid), url=f"https://www.notion.so/{pid}", key=slug, raw_key=slug, values=values)
 
@@ -137,7 +137,7 @@ def test_first_run_creates_one_snapshot_per_allowlisted_council_and_warns_unlink
         "Service Count": 2,
         "ExternalCustomerID": "camden",
     }
-    assert plan.summary == {"create": 2, "update": 0, "archive": 0, "restore": 0, "touch": 0}
+    assert plan.summary == {"create": 2, "update": 0, "archive": 0, "restore": 0, "touch": 0, "heal": 0}
 
 
 def test_unchanged_state_gives_an_empty_plan() -> None:
@@ -163,20 +163,22 @@ def test_number_compares_numerically_and_relations_as_sets() -> None:
 def test_changed_description_updates_and_touches_the_linked_council() -> None:
     state = actual(services=[service_page("barnet", "s1", councils=("c1",))], councils=[council_page("barnet", "c1")])
     plan = make(planx_job(), [team("barnet", flows=("Apply", "Notify"))], state)
-    # The stamp runs first (and is listed first): never lost when the run dies after the update.
-    assert kinds(plan) == [("touch", "councils", "barnet"), ("update", "services", "barnet")]
-    touch, update = plan.actions
+    # The stamp runs after the change it records (and is listed after it), naming it: apply
+    # leaves the stamp out when that change fails.
+    assert kinds(plan) == [("update", "services", "barnet"), ("touch", "councils", "barnet")]
+    update, touch = plan.actions
     assert [c.name for c in update.changes] == ["Description", "Service Count"]
     assert touch.changes[0].after == iso_time(NOW)
+    assert touch.changes[0].depends_on == (0,)
     assert "services 'barnet' changed" in touch.reason
 
 
 def test_filling_in_a_council_key_links_and_stamps_it() -> None:
     state = actual(services=[service_page("camden", "s2")], councils=[council_page("camden", "c9")])
     plan = make(planx_job(), [team("camden")], state)
-    assert kinds(plan) == [("touch", "councils", "camden"), ("update", "services", "camden")]
-    assert plan.actions[1].changes[0].name == "Councils"
-    assert plan.actions[1].changes[0].after == (uid("c9"),)
+    assert kinds(plan) == [("update", "services", "camden"), ("touch", "councils", "camden")]
+    assert plan.actions[0].changes[0].name == "Councils"
+    assert plan.actions[0].changes[0].after == (uid("c9"),)
 
 
 def test_council_missing_from_source_is_archived_and_its_council_stamped() -> None:
@@ -185,7 +187,7 @@ def test_council_missing_from_source_is_archived_and_its_council_stamped() -> No
         councils=[council_page("barnet", "c1")],
     )
     plan = make(planx_job(), [team("camden")], state)
-    assert kinds(plan) == [("touch", "councils", "barnet"), ("archive", "services", "barnet")]
+    assert kinds(plan) == [("archive", "services", "barnet"), ("touch", "councils", "barnet")]
 
 
 def test_pages_of_councils_not_on_the_allowlist_are_never_touched() -> None:

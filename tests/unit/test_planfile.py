@@ -35,7 +35,15 @@ from reconcile.model import (
     TouchRule,
 )
 from reconcile.plan import JobInput, compute_plan
-from reconcile.planfile import plan_from_dict, plan_to_dict, read_plan, schema_path, write_plan
+from reconcile.planfile import (
+    content_digest,
+    plan_document,
+    plan_from_dict,
+    plan_to_dict,
+    read_plan,
+    schema_path,
+    write_plan,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -119,14 +127,14 @@ def plans(draw: st.DrawFn) -> Plan:
 @settings(max_examples=200, deadline=None)
 @given(plan=plans())
 def test_plan_round_trips_through_its_json_form(plan: Plan) -> None:
-    assert plan_from_dict(plan_to_dict(plan)) == plan
+    assert plan_from_dict(plan_document(plan)) == plan
 
 
 @pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(plan=plans())
 def test_generated_plans_fit_the_schema_and_survive_json_text(plan: Plan) -> None:
-    data = plan_to_dict(plan)
+    data = plan_document(plan)
     Draft202012Validator(schema()).validate(data)
     assert plan_from_dict(json.loads(json.dumps(data))) == plan
 
@@ -206,8 +214,11 @@ def test_json_form_has_the_documented_keys_in_order_and_a_summary() -> None:
         "diagnostics",
         "record_counts",
         "guard_overrides",
+        "labels",
     ]
     assert data["format_version"] == 2
+    assert list(plan_document(sample_plan())) == [*data, "digest"]
+    assert plan_document(sample_plan())["digest"] == content_digest(data)
     assert data["resources"][0] == {
         "name": "services",
         "database_id": "db-s",
@@ -218,17 +229,25 @@ def test_json_form_has_the_documented_keys_in_order_and_a_summary() -> None:
         "unchanged": 2,
         "mode": "upsert",
     }
-    assert data["summary"] == {"create": 1, "update": 1, "archive": 1, "restore": 0, "touch": 1, "unchanged": 6}
+    assert data["summary"] == {
+        "create": 1,
+        "update": 1,
+        "archive": 1,
+        "restore": 0,
+        "touch": 1,
+        "heal": 0,
+        "unchanged": 6,
+    }
     assert list(data["actions"][0]) == ["action", "resource", "key", "page_id", "url", "reason", "digest", "changes"]
     assert data["actions"][0]["changes"] == [
         {"name": "Councils", "type": "relation", "before": None, "after": ["c-1", "c-2"]}
     ]
     assert data["diagnostics"][0]["urls"] == ["https://n/x"]
-    Draft202012Validator(schema()).validate(data)
+    Draft202012Validator(schema()).validate(plan_document(sample_plan()))
 
 
 def test_relation_values_come_back_as_tuples() -> None:
-    plan = plan_from_dict(plan_to_dict(sample_plan()))
+    plan = plan_from_dict(plan_document(sample_plan()))
     assert plan.actions[0].changes[0].after == ("c-1", "c-2")
     assert plan == sample_plan()
 
@@ -237,9 +256,31 @@ def test_relation_values_come_back_as_tuples() -> None:
 
 
 def broken(edit: Any) -> dict[str, Any]:
-    data = plan_to_dict(sample_plan())
+    """The sample plan's form edited, and its digest made to fit again (as a script editing a plan
+    would), so that the check under test is the one that speaks."""
+    data = plan_document(sample_plan())
     edit(data)
+    data["digest"] = content_digest(data)
     return data
+
+
+def test_any_edit_after_the_plan_was_written_is_refused() -> None:
+    data = plan_document(sample_plan())
+    data["actions"][0]["reason"] = "edited by hand"
+    with pytest.raises(PlanFileError) as info:
+        plan_from_dict(data)
+    assert str(info.value) == (
+        "the plan file was changed after `reconcile plan` wrote it "
+        "(make the plan again with reconcile plan -o FILE, and apply that file unchanged)"
+    )
+
+
+def test_a_stamp_may_depend_only_on_earlier_writes() -> None:
+    def later(d: dict[str, Any]) -> None:
+        d["actions"][0]["changes"][0]["depends_on"] = [2]
+
+    with pytest.raises(PlanFileError, match=r"at actions\[0\].changes\[0\].depends_on: 2 is not an earlier action"):
+        plan_from_dict(broken(later))
 
 
 @pytest.mark.parametrize(
@@ -293,7 +334,7 @@ def test_wrong_format_version_is_refused_before_the_schema(version: Any, shown: 
 def test_a_version_1_file_is_refused_with_one_line(tmp_path: Path) -> None:
     """A plan saved by the previous reconcile: its resources lack the match property, and its
     touches were listed last although apply ran them first. It is made again, never guessed at."""
-    data = plan_to_dict(sample_plan())
+    data = plan_document(sample_plan())
     for r in data["resources"]:
         del r["match_property"], r["match_type"]
     path = tmp_path / "old.plan.json"
@@ -412,7 +453,14 @@ def planner_plan() -> Plan:
                 "ds-s",
                 s_schema,
                 (
-                    page("s-lambeth", "lambeth", lambeth),
+                    replace(
+                        page("s-lambeth", "lambeth", lambeth), created_by="bot", created_time="2026-11-26T03:00:00.000Z"
+                    ),
+                    replace(
+                        page("s-lambeth-2", "lambeth", lambeth),
+                        created_by="bot",
+                        created_time="2026-11-26T03:01:00.000Z",
+                    ),
                     page("s-hackney", "hackney", hackney),
                 ),
                 (page("s-camden", "camden", {"Name": "Camden"}, trash=True),),
@@ -424,7 +472,8 @@ def planner_plan() -> Plan:
                 c_schema,
                 tuple(page(f"c-{k}", k, {"ExternalCustomerID": k}) for k in ("camden", "lambeth", "hackney")),
             ),
-        }
+        },
+        bot_user_id="bot",  # the lambeth pages were both made by this integration: one is healed
     )
     inputs = [JobInput(job, build_desired(job, records), state)]
     return compute_plan(inputs, now=datetime(2026, 11, 27, 3, tzinfo=UTC), config_digest="ab" * 32)
@@ -438,7 +487,7 @@ def test_a_plan_from_the_planner_fits_the_schema_and_round_trips(tmp_path: Path)
     plan = planner_plan()
     assert {a.action for a in plan.actions} == set(ACTION_KINDS)
     assert plan.diagnostics  # barnet has no councils page
-    data = plan_to_dict(plan)
+    data = plan_document(plan)
     Draft202012Validator(schema()).validate(data)
     write_plan(plan, tmp_path / "p.json")
     assert read_plan(tmp_path / "p.json") == plan

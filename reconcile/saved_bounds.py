@@ -1,0 +1,116 @@
+"""A saved plan can do nothing the config forbids.
+
+`reconcile apply PLANFILE` runs the plan it is given. The file's digest catches any edit after
+`reconcile plan` wrote it, but a digest is no signature: whoever can run reconcile can write a
+plan. So before any write every action is held to the current config, and one action outside it
+refuses the whole plan (one line, zero writes). An action may not:
+
+- write a property its resource neither maps (match, mapped and on_missing properties) nor
+  touches;
+- create or restore in an update-only resource; archive in one, or where on_missing is not archive;
+- heal a page that is not, now, one of several live pages of its key all made by this integration
+  (nor the one of them that stays);
+- target a page outside its resource's data source, or a page without a key, or one carrying
+  another key than the action says.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from reconcile.errors import PlanFileError
+from reconcile.model import Action, Config, PageState, Plan, ResourceConfig, ResourceInfo, ResourceState
+from reconcile.plan.heal import healable, survivor
+from reconcile.ports import NotionReader
+
+__all__ = ["check_bounds", "out_of_bounds"]
+
+
+def check_bounds(config: Config, plan: Plan, states: dict[str, ResourceState], gateway: NotionReader) -> None:
+    """PlanFileError naming the first action the config does not allow."""
+    problem = out_of_bounds(config, plan, states, gateway)
+    if problem:
+        raise PlanFileError(
+            f"the saved plan {problem}; refusing the whole plan",
+            hint="make the plan again with reconcile plan -o FILE, and apply that file unchanged",
+        )
+
+
+def out_of_bounds(config: Config, plan: Plan, states: dict[str, ResourceState], gateway: NotionReader) -> str | None:
+    resources = {r.name: r for job in config.jobs for r in job.resources}
+    infos = {r.name: r for r in plan.resources}
+    bot: list[str] = []  # asked of Notion once, and only for a plan that heals
+    for a in plan.actions:
+        r = resources.get(a.resource)
+        if r is None:
+            return f"writes to resource {a.resource!r}, which {config.path} does not have"
+        problem = kind_problem(r, a) or property_problem(config, r, a)
+        if problem is None and a.action != "create":
+            problem = target_problem(r, infos[a.resource], a, states.get(a.resource), gateway)
+        if problem is None and a.action == "heal":
+            if not bot:
+                bot.append(gateway.bot_user_id())
+            problem = heal_problem(r, a, states.get(a.resource), bot[0])
+        if problem:
+            return problem
+    return None
+
+
+def kind_problem(r: ResourceConfig, a: Action) -> str | None:
+    if a.action in ("create", "restore") and r.mode == "update-only":
+        return f"{a.action}s a page in {r.name} ({a.key!r}), which is update-only"
+    if a.action == "archive" and r.mode == "update-only":
+        return f"archives {r.name} {a.key!r}, but {r.name} is update-only"
+    if a.action == "archive" and r.on_missing.action != "archive":
+        return f"archives {r.name} {a.key!r}, but {r.name} has on_missing: {r.on_missing.action}"
+    return None
+
+
+def property_problem(config: Config, r: ResourceConfig, a: Action) -> str | None:
+    allowed = set(r.managed_properties)
+    for c in a.changes:
+        if c.name not in allowed:
+            return f"writes {r.name} {a.key!r} property {c.name!r}, which {config.path} neither maps nor touches"
+    return None
+
+
+def target_problem(
+    r: ResourceConfig, info: ResourceInfo, a: Action, state: ResourceState | None, gateway: NotionReader
+) -> str | None:
+    """The page an action names must be a page of its resource that carries the action's key."""
+    page_id = a.page_id or ""
+    live = {p.page_id: p for p in state.pages} if state is not None else {}
+    page = live.get(page_id)
+    if page is None:
+        # Trashed, or not a page of this data source at all: Notion says which (one read).
+        parent = (gateway.retrieve_page(page_id).get("parent") or {}).get("data_source_id", "")
+        if compact(str(parent)) != compact(info.data_source_id):
+            return f"targets page {page_id} as {r.name} {a.key!r}, but that page is not in the {r.name} data source"
+        return None  # a trashed page of the resource: the stale check speaks for it
+    if page.key is None:
+        return f"targets page {page_id} as {r.name} {a.key!r}, a page without a key"
+    if page.key != a.key:
+        return f"targets page {page_id} as {r.name} {a.key!r}, but that page carries {page.key!r}"
+    return None
+
+
+def heal_problem(r: ResourceConfig, a: Action, state: ResourceState | None, bot_user_id: str) -> str | None:
+    pages = by_key(state).get(a.key, []) if state is not None else []
+    if not healable(r, pages, bot_user_id) or survivor(pages).page_id == a.page_id:
+        return (
+            f"heals {r.name} {a.key!r} page {a.page_id}, which is not a duplicate this integration made "
+            "(or is the one that stays)"
+        )
+    return None
+
+
+def by_key(state: ResourceState) -> dict[str, list[PageState]]:
+    out: dict[str, list[PageState]] = defaultdict(list)
+    for p in state.pages:
+        if p.key:
+            out[p.key].append(p)
+    return out
+
+
+def compact(page_id: str) -> str:
+    return page_id.replace("-", "").lower()
