@@ -198,7 +198,8 @@ def reread_pages(gateway: NotionReader, job: Job, actual: ActualState, page_ids:
         state = states[r.name]
         pages, trashed = overlaid(state.pages, fresh, trashed=False), overlaid(state.trashed, fresh, trashed=True)
         states[r.name] = replace(state, pages=pages, trashed=trashed)
-    return ActualState(resources=states)
+    reread = replace(actual, resources=states)  # the integration's user, when known, stays known
+    return reread if reread.bot_user_id else with_bot_user(gateway, job, reread)
 
 
 def related_data_sources(gateway: NotionReader, job: Job) -> dict[str, str]:
