@@ -38,7 +38,6 @@ __all__ = [
 ]
 
 Declared = Mapping[str, Mapping[str, str]]  # resource -> property -> the type the config declares
-
 # page id -> the page as retrieved by id, None when it is gone or no longer in the data source
 Fresh = dict[str, PageState | None]
 
@@ -47,8 +46,8 @@ def read_job_state(
     gateway: NotionReader,
     job: Job,
     desired: DesiredState,
-    recent: RecentWrites | None = None,
     declared: Declared | None = None,
+    recent: RecentWrites | None = None,
 ) -> tuple[ActualState, list[Diagnostic]]:
     """The job's live pages, resource by resource, and the schema warnings (errors raise)."""
     schemas, diags = check_job_schemas(gateway, job, desired, declared)
@@ -100,7 +99,7 @@ def relation_names(
 
 def with_bot_user(gateway: NotionReader, job: Job, actual: ActualState) -> ActualState:
     """The state with the integration's user id, when planning needs to know which pages it made."""
-    if actual.bot_user_id or not (has_duplicates(job, actual) or stamp_candidates(job, actual)):
+    if not (has_duplicates(job, actual) or stamp_candidates(job, actual)):
         return actual
     return replace(actual, bot_user_id=gateway.bot_user_id())
 
@@ -161,7 +160,9 @@ def read_fresh(
     return {i: found.get(i) for i in page_ids}
 
 
-def overlaid(pages: Iterable[PageState], fresh: Fresh, *, trashed: bool) -> tuple[PageState, ...]:
+def overlaid(
+    pages: Iterable[PageState], fresh: Mapping[str, PageState | None], *, trashed: bool
+) -> tuple[PageState, ...]:
     """A query's pages (live ones, or trashed ones carrying a key) with each page read by id in
     place of what the query said of it: kept there, dropped, or added at the end."""
 
@@ -197,7 +198,8 @@ def reread_pages(gateway: NotionReader, job: Job, actual: ActualState, page_ids:
         state = states[r.name]
         pages, trashed = overlaid(state.pages, fresh, trashed=False), overlaid(state.trashed, fresh, trashed=True)
         states[r.name] = replace(state, pages=pages, trashed=trashed)
-    return with_bot_user(gateway, job, replace(actual, resources=states))
+    reread = replace(actual, resources=states)  # the integration's user, when known, stays known
+    return reread if reread.bot_user_id else with_bot_user(gateway, job, reread)
 
 
 def related_data_sources(gateway: NotionReader, job: Job) -> dict[str, str]:

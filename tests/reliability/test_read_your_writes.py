@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from notion_sandbox.server import SandboxServer
-from tests.support.common import run, writes
+from tests.support.common import notion, run, writes
 from tests.support.reliability import assert_converged, notion_state, write_config
-from tests.support.sandbox import settled
+from tests.support.sandbox import settled, title
 
 pytestmark = pytest.mark.slow  # end-to-end runs of the CLI against the sandbox
 
@@ -74,10 +74,8 @@ def test_a_plan_right_after_apply_reads_the_pages_it_created_by_id_and_plans_not
     plan, page_reads = page_reads_of_next_plan(sandbox, config)
 
     assert plan.exit_code == 0, plan.output
-    # One read per page the apply created (the query does not list them yet), and one per council
-    # it stamped: the lagging query still shows those councils older than the snapshots the bot
-    # just edited, which is how Notion says a stamp is owed, so the plan reads them by id before
-    # it would stamp them again, and then writes nothing.
+    # One read per page the apply created (the query does not list them yet), and one per council it
+    # stamped: the query shows those without their stamp, which the plan would write again.
     assert page_reads == len(ALLOWLIST) + LINKED
     sandbox.admin.clear_requests()
     assert run("apply", "-c", str(config), "--auto-approve").exit_code == 0
@@ -157,3 +155,38 @@ def test_updates_made_moments_ago_are_not_sent_again(sandbox: Any, tmp_path: Pat
     assert writes(sandbox) == 0
     with settled(sandbox):
         assert_converged(sandbox, config=config)
+
+
+def test_a_plan_made_again_after_reading_by_id_still_heals_what_the_integration_duplicated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The index's clock is the test's: a second page for Camden (made by this integration, e.g. a
+    # late commit) is indexed between two runs, while the update the first of them made is not yet.
+    now = [0.0]
+    with SandboxServer(port=0, seed="planx", rate_limit=None, query_lag_ms=10_000, monotonic=lambda: now[0]) as sb:
+        for name, value in sb.seed_info["env"].items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("NOTION_RATE_LIMIT", "0")
+        monkeypatch.chdir(tmp_path)
+        config = config_for(tmp_path)
+        assert run("apply", "-c", str(config), "--auto-approve").exit_code == 0
+        sb.admin.settle()
+        services_ds = sb.seed_info["databases"]["services"]["data_source_id"]
+        notion(sb).pages.create(
+            parent={"type": "data_source_id", "data_source_id": services_ds},
+            properties={"Name": {"title": title("Camden")}, "ExternalCustomerID": {"rich_text": title("camden")}},
+        )  # indexed at 10 s
+        now[0] = 5.0
+        sb.admin.put_planx(with_new_flow(sb.admin.planx(), {"barnet"}))
+        updated = run("apply", "-c", str(config), "--auto-approve")  # sees one Camden page; Barnet indexed at 15 s
+        assert updated.exit_code == 0 and "1 to update" in updated.output, updated.output
+        now[0] = 12.0
+
+        plan, page_reads = page_reads_of_next_plan(sb, config)
+
+    # Barnet's page (and its council's) are read by id and the plan is made again; that plan still
+    # knows which user the integration is, so Camden's second page is healed, not a blocked key.
+    assert plan.exit_code == 2, plan.output
+    assert 'x heal services "camden"' in plan.output and "1 to heal" in plan.output, plan.output
+    assert 'update services "barnet"' not in plan.output, plan.output
+    assert page_reads == 2
