@@ -213,7 +213,7 @@ def plan_run(
         desired = desired_state(job, gateway, sources)
         extra += sources.diagnostics
         sources.diagnostics.clear()
-        actual, diags = read_job_state(gateway, job, desired, recent, declared)
+        actual, diags = read_job_state(gateway, job, desired, declared=declared, recent=recent)
         extra += diags
         inputs.append(JobInput(job=job, desired=desired, actual=actual))
     owed = owed_touches(config.run_log)
