@@ -1,8 +1,10 @@
 """Bootstrap: the Notion databases a config needs, worked out from the config and then created.
 
-Everything is derived from the config: one database per resource whose `database:` is an unset
-`${VARIABLE}`, with every property the resource maps, matches, touches or marks. Types come from a
-`bootstrap:` hint on the resource when the config has one, else they are inferred:
+The schema as code's case "the database does not exist yet" (reconcile.plan.schema is the case
+"it exists"): one database per unset `${VARIABLE}` in a resource's `database:`, with every property
+that any resource on it (of any job, update-only ones included) maps, matches, touches, marks or
+declares in its `schema:`. A declared type wins; then a `bootstrap.properties` hint; else the type
+is inferred:
 
     relation mapping              relation (two-way; the other side is named after this database)
     touch property                date
@@ -17,7 +19,10 @@ Everything is derived from the config: one database per resource whose `database
     anything else                 rich_text
 
 Before creating anything it searches the parent page for a database of the same title and
-refuses to make a second copy.
+refuses to make a second copy. Each database is created with every property but its relations;
+then each data source gets its relations in one schema update (both ends exist by then; the other
+sides of two relations into one database get distinct names); then each new data source is read
+back, and only what Notion shows is reported (a property asked for and missing is an error).
 """
 
 from __future__ import annotations

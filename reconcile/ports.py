@@ -119,6 +119,8 @@ class NotionWriter(Protocol):
         """One schema update (PATCH /v1/data_sources/{id}): Notion's answer, the data source as it now is."""
         ...
 
+    def retrieve_data_source(self, data_source_id: str) -> NotionObject: ...
+
 
 class WorkspaceAdmin(Protocol):
     def search_data_sources(self, query: str) -> list[NotionObject]:

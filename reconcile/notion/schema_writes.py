@@ -10,8 +10,9 @@ request per data source, and what Notion's answer confirms.
     retype       {"<name>": {"<new type>": {...}}}
     remove       {"<name>": null}
 
-The answer is the data source as it now is; a change it does not show is an error naming it, so
-nothing is reported as done that Notion did not do.
+The answer is the data source as it now is (the OpenAPI document allows a partial data source
+there: without properties it is read back, one GET); a change it does not show is an error naming
+it, so nothing is reported as done that Notion did not do.
 """
 
 from __future__ import annotations
@@ -70,7 +71,11 @@ def apply_schema_changes(gateway: NotionWriter, changes: Iterable[SchemaChange])
     for data_source_id, group in by_data_source(changes).items():
         answer = gateway.update_data_source(data_source_id, schema_request(group))
         sent += 1
-        missing = missing_from(answer.get("properties") or {}, group)
+        # Notion's document allows a partial data source as the answer: then it is read back.
+        properties = answer.get("properties")
+        if not isinstance(properties, dict):
+            properties = gateway.retrieve_data_source(data_source_id).get("properties") or {}
+        missing = missing_from(properties, group)
         if missing:
             raise NotionError(
                 f"the schema update of data source {data_source_id} did not make: {'; '.join(missing)}",
