@@ -165,7 +165,7 @@ def schema_warnings(config: Config, gateway: Gateway, *, values: bool = True) ->
 
 
 def declared_types(config: Config) -> dict[str, dict[str, str]]:
-    """resource -> property -> the Notion type the config declares for it (`bootstrap.properties`):
+    """resource -> property -> the Notion type the config declares for it (`schema:`, `bootstrap.properties`):
     what a type mismatch says the mapping needs. Empty when the file cannot say."""
     try:
         document = parse_yaml(read_text(config.path), config.path)
@@ -176,6 +176,11 @@ def declared_types(config: Config) -> dict[str, dict[str, str]]:
         for name, raw in ((job or {}).get("resources") or {}).items():
             hints = ((raw or {}).get("bootstrap") or {}).get("properties") or {}
             out[name] = {str(k): str(v) for k, v in hints.items()}
+    for job in config.jobs:  # a type the resource's schema: declares says it best
+        for r in job.resources:
+            out.setdefault(r.name, {}).update(
+                {p.name: p.type for p in (r.schema.properties if r.schema else ()) if not p.remove}
+            )
     return out
 
 

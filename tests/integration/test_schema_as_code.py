@@ -6,6 +6,7 @@ that writes."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,11 +16,11 @@ import pytest
 import yaml
 
 from reconcile.config import load_config
-from reconcile.errors import SchemaChangeRefusedError
+from reconcile.errors import PlanFileError, SchemaChangeRefusedError, StalePlanError
 from reconcile.model import Config, Plan, RunRecord
-from reconcile.planfile import plan_document, plan_from_dict
+from reconcile.planfile import content_digest, plan_document, plan_from_dict, write_plan
 from reconcile.render.text import render_text
-from reconcile.run import apply_run, plan_run
+from reconcile.run import apply_run, apply_saved, plan_run
 from tests.support.common import notion, writes
 from tests.support.jobs import gateway_for
 
@@ -191,3 +192,55 @@ def test_a_property_a_person_added_is_left_alone(sandbox: Any, tmp_path: Path) -
     kept = notion(sandbox).pages.retrieve(page_id=page["id"])["properties"]["Owner Notes"]["rich_text"]
     assert kept[0]["plain_text"] == "call them on Monday"
     assert "Owner Notes" in live_schema(sandbox)
+
+
+# ── saved plans ──────────────────────────────────────────────────────────────────────────────────
+
+
+def saved(config: Config, sb: Any, path: Path) -> Plan:
+    plan = plan_of(config, sb)
+    write_plan(plan, path)
+    return plan
+
+
+def apply_file(config: Config, sb: Any, path: Path) -> None:
+    with gateway_for(config, sb.seed_info["env"]) as gateway:
+        apply_saved(config, gateway, path)
+
+
+def forged(path: Path, change: dict[str, Any]) -> None:
+    """What someone who can run reconcile can do: add a change to a plan file and digest it again."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["schema_changes"].append(change)
+    document["digest"] = content_digest(document)
+    path.write_text(json.dumps(document), encoding="utf-8")
+
+
+def test_a_saved_plan_makes_its_schema_changes_and_cannot_add_an_undeclared_property(
+    sandbox: Any, tmp_path: Path
+) -> None:
+    schema = {"properties": {"Stage": {"type": "select", "options": ["Live"]}}}
+    config = config_with(sandbox, tmp_path, schema)
+    good = tmp_path / "good.json"
+    saved(config, sandbox, good)
+    bad = tmp_path / "bad.json"
+    saved(config, sandbox, bad)
+    secret = {"change": "add", "resource": "services", "data_source_id": SERVICES_DS, "property": "Secret",
+              "type": "rich_text", "before": None}  # fmt: skip
+    forged(bad, secret)
+    with pytest.raises(PlanFileError, match=r"add of property 'Secret', which .* does not declare"):
+        apply_file(config, sandbox, bad)
+    assert schema_updates(sandbox) == 0 and writes(sandbox) == 0
+    apply_file(config, sandbox, good)
+    assert schema_updates(sandbox) == 1 and "Stage" in live_schema(sandbox) and "Secret" not in live_schema(sandbox)
+
+
+def test_a_saved_plan_whose_schema_changed_in_notion_since_is_stale(sandbox: Any, tmp_path: Path) -> None:
+    schema = {"properties": {"Stage": {"type": "select", "options": ["Live"]}}}
+    config = config_with(sandbox, tmp_path, schema)
+    path = tmp_path / "plan.json"
+    saved(config, sandbox, path)
+    add_by_hand(sandbox, {"Stage": {"select": {"options": [{"name": "Live"}]}}})
+    with pytest.raises(StalePlanError, match="schema changed in Notion"):
+        apply_file(config, sandbox, path)
+    assert schema_updates(sandbox) == 0 and writes(sandbox) == 0
