@@ -251,3 +251,19 @@ def test_a_bad_declaration_is_one_line(block: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message) as error:
         load_config_text(with_schema(block), ENV, path="m.yaml")
     assert "\n" not in str(error.value)
+
+
+def test_the_csv_lists_schema_changes_before_the_page_rows() -> None:
+    from reconcile.csvout import plan_rows
+    from reconcile.model import ApplyResult
+
+    change = SchemaChange("add", "services", "ds", "Tier", "select", options=("Gold",))
+    plan = Plan("2026-12-01T00:00:00.000Z", "0" * 64, ("j",), (), (), schema_changes=(change,))
+    (row,) = plan_rows(plan, {"services": "j"})
+    assert (row["job"], row["action"], row["changed_properties"], row["status"]) == (
+        "j",
+        "schema_add",
+        "Tier",
+        "planned",
+    )
+    assert plan_rows(plan, {"services": "j"}, ApplyResult())[0]["status"] == "ok"
