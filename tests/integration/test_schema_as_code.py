@@ -244,3 +244,30 @@ def test_a_saved_plan_whose_schema_changed_in_notion_since_is_stale(sandbox: Any
     with pytest.raises(StalePlanError, match="schema changed in Notion"):
         apply_file(config, sandbox, path)
     assert schema_updates(sandbox) == 0 and writes(sandbox) == 0
+
+
+def test_a_declared_relation_is_added_with_an_other_side_of_its_own(sandbox: Any, tmp_path: Path) -> None:
+    schema = {
+        "properties": {
+            "Partner Councils": {"type": "relation", "relation": "councils"},
+            "Watched By": {"type": "relation", "relation": "councils", "two_way": False},
+        }
+    }
+    config = config_with(sandbox, tmp_path, schema)
+    plan = plan_of(config, sandbox)
+    # Councils already has "PlanX Live Services" (the other side of Councils): the new one is distinct.
+    assert [(c.property, c.synced_property) for c in plan.schema_changes] == [
+        ("Partner Councils", "PlanX Live Services (Partner Councils)"),
+        ("Watched By", None),
+    ]
+    apply_of(config, sandbox)
+    live = live_schema(sandbox)
+    councils_ds = "c0c11c00-0000-4000-8000-000000000002"
+    assert live["Partner Councils"]["relation"]["data_source_id"] == councils_ds
+    assert live["Watched By"]["relation"]["type"] == "single_property"
+    councils = notion(sandbox).data_sources.retrieve(data_source_id=councils_ds)["properties"]
+    assert councils["PlanX Live Services (Partner Councils)"]["type"] == "relation"
+    assert councils["PlanX Live Services"]["relation"]["dual_property"]["synced_property_name"] == "Councils"
+    sandbox.admin.clear_requests()
+    apply_of(config, sandbox)
+    assert schema_updates(sandbox) == 0 and writes(sandbox) == 0
