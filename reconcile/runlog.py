@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, TypedDict, cast
 
 from reconcile.errors import ReconcileError
-from reconcile.model import ApiCalls, Diagnostic, Job, Outcome, RunRecord
+from reconcile.model import ApiCalls, Diagnostic, Job, Outcome, Plan, RunRecord, SourceRead
 from reconcile.notify import Delivery
 from reconcile.plan import iso_time
 
@@ -28,6 +29,8 @@ __all__ = [
     "OutcomeJSON",
     "RecentWrites",
     "RunRecordJSON",
+    "SourceCursor",
+    "SourceReadJSON",
     "UnlinkedKey",
     "append_run",
     "applied_plan_ids",
@@ -40,6 +43,7 @@ __all__ = [
     "record_json",
     "resource_jobs",
     "run_status",
+    "source_cursor",
     "unlinked_keys",
     "written_counts",
 ]
@@ -81,6 +85,14 @@ class DeliveryJSON(TypedDict, total=False):
     error: str
 
 
+class SourceReadJSON(TypedDict, total=False):
+    mode: str  # full | incremental
+    reason: str
+    since: str  # the cursor sent (incremental reads)
+    cursor: str  # the cursor a successful run keeps for the next one
+    records: int
+
+
 class RunRecordJSON(TypedDict, total=False):
     record_version: int
     record_type: str  # "run" (absent in older records) or "notification"
@@ -106,6 +118,7 @@ class RunRecordJSON(TypedDict, total=False):
     command: str
     from_saved_plan: bool
     resource_jobs: dict[str, str]
+    source_reads: dict[str, SourceReadJSON]  # job -> how its source was read (incremental sources)
 
 
 # ── writing ──────────────────────────────────────────────────────────────────────────────────────
@@ -132,7 +145,7 @@ def record_json(record: RunRecord) -> RunRecordJSON:
         outcomes=[outcome_json(o) for o in result.outcomes],
         warnings=[diagnostic_json(d) for d in plan.diagnostics if d.severity == "warning"],
         errors=[{**diagnostic_json(d), "urls": list(d.urls)} for d in plan.diagnostics if d.severity == "error"],
-        record_counts=dict(plan.record_counts),
+        record_counts=full_read_counts(plan),
         api_calls=record.api_calls,
         command=record.command,
         from_saved_plan=record.saved,
@@ -140,6 +153,24 @@ def record_json(record: RunRecord) -> RunRecordJSON:
     )
     if record.error is not None:
         out["error"] = RunErrorJSON(code=record.error.code, message=record.error.message)
+    if plan.source_reads:
+        out["source_reads"] = {job: source_read_json(read) for job, read in plan.source_reads.items()}
+    return out
+
+
+def full_read_counts(plan: Plan) -> dict[str, int]:
+    """Source records per job, for the jobs whose source was read in full: an incremental read's
+    count is the size of a delta (kept in source_reads), not a change in the source's size."""
+    reads = plan.source_reads
+    return {job: n for job, n in plan.record_counts.items() if job not in reads or reads[job].mode == "full"}
+
+
+def source_read_json(read: SourceRead) -> SourceReadJSON:
+    out = SourceReadJSON(mode=read.mode, reason=read.reason, records=read.records)
+    if read.since is not None:
+        out["since"] = read.since
+    if read.cursor is not None:
+        out["cursor"] = read.cursor
     return out
 
 
@@ -308,6 +339,44 @@ def parsed_time(text: str) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class SourceCursor:
+    """Where a job's incremental source stands, from the successful runs of the run log."""
+
+    cursor: str | None  # the cursor the last successful run kept
+    config_digest: str  # of the config that run was made from
+    run_id: str
+    last_full_at: str | None  # when the last successful full read started
+    incremental_runs: int  # successful incremental runs since then
+
+
+def source_cursor(path: str | os.PathLike[str], job: str) -> SourceCursor | None:
+    """The job's cursor: only a run whose status is ok moves it (a failed, refused, interrupted or
+    crashed run leaves it); None when no successful run has read the job's source yet."""
+    latest: tuple[RunRecordJSON, SourceReadJSON] | None = None
+    incremental = 0
+    for record in reversed(read_runs(path)):
+        read = (record.get("source_reads") or {}).get(job)
+        if read is None or run_status(record) != "ok":
+            continue
+        latest = latest or (record, read)
+        if read.get("mode") == "full":
+            return cursor_from(latest, record.get("started_at"), incremental)
+        incremental += 1
+    return cursor_from(latest, None, incremental) if latest else None
+
+
+def cursor_from(latest: tuple[RunRecordJSON, SourceReadJSON], full_at: str | None, incremental: int) -> SourceCursor:
+    record, read = latest
+    return SourceCursor(
+        cursor=read.get("cursor"),
+        config_digest=record.get("config_digest", ""),
+        run_id=record.get("run_id", ""),
+        last_full_at=full_at,
+        incremental_runs=incremental,
+    )
 
 
 def applied_plan_ids(path: str | os.PathLike[str]) -> set[str]:

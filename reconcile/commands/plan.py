@@ -36,6 +36,13 @@ __all__ = ["plan"]
 @JOB_OPTION
 @click.option("--allow-large-changes", is_flag=True, help="Override the blast-radius guards (the plan says so).")
 @click.option("--redact", is_flag=True, help="Hide property values (for public CI logs).")
+@click.option(
+    "--refresh",
+    type=click.Choice(["auto", "full", "incremental"]),
+    default="auto",
+    show_default=True,
+    help="Read incremental sources in full, only their changes, or as their full_refresh policy says.",
+)
 @CSV_OPTION
 @verbose_option(command_verbose)
 def plan(
@@ -46,6 +53,7 @@ def plan(
     jobs: tuple[str, ...],
     allow_large_changes: bool,
     redact: bool,
+    refresh: str,
     csv_path: str | None,
 ) -> None:
     """Read the source and Notion, and show what apply would change.
@@ -56,7 +64,7 @@ def plan(
     """
     config = load_config(config_path, os.environ)
     gateway = open_gateway(config, logger=http_logger())
-    made = plan_run(config, gateway, now=now_utc(), jobs=jobs, allow_large_changes=allow_large_changes)
+    made = plan_run(config, gateway, now=now_utc(), jobs=jobs, allow_large_changes=allow_large_changes, refresh=refresh)
     if out_path:
         write_plan(made, out_path)
     if csv_path:

@@ -23,6 +23,7 @@ from reconcile.render.common import (
     summary_line,
     text_diff,
 )
+from reconcile.render.text import read_text
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 
@@ -47,7 +48,10 @@ def context_line(plan: dict[str, Any]) -> str:
     jobs = ", ".join(code(j) for j in plan["jobs"]) or "none"
     records = ", ".join(f"{text(job)} {n}" for job, n in plan["record_counts"].items())
     counted = f" · source records: {records}" if records else ""
-    return f"Job {jobs}{counted} · made {text(plan['created_at'])} · config {code(plan['config_digest'][:12])}"
+    reads = "".join(
+        f" · source {text(job)}: {text(read_text(read))}" for job, read in (plan.get("source_reads") or {}).items()
+    )
+    return f"Job {jobs}{counted}{reads} · made {text(plan['created_at'])} · config {code(plan['config_digest'][:12])}"
 
 
 def guard_alert(plan: dict[str, Any]) -> str:
