@@ -96,7 +96,7 @@ def source_read_lines(plan: dict[str, Any]) -> list[str]:
 
 def read_text(read: dict[str, Any]) -> str:
     if read["mode"] == "incremental":
-        return f"incremental, {read['records']} changed record(s) since {read['since']} ({read['reason']})"
+        return f"incremental, {read['records']} record(s) read, changed since {read['since']} ({read['reason']})"
     return f"full ({read['reason']})"
 
 
