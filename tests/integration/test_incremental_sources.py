@@ -218,3 +218,32 @@ def test_an_http_source_asks_planning_data_for_the_entities_entered_since_the_cu
     assert code == 0
     read = third["source_reads"]["planning-data-entities"]
     assert (read["records"], written(third)) == (1, set())  # only SWK, entered after 2026-01-31
+
+
+def test_a_saved_plan_cannot_keep_a_cursor_from_the_future_nor_archive_from_a_delta(
+    sandbox: Any, tmp_path: Path
+) -> None:
+    from tests.reliability.worst_day_support import resign
+
+    config = write_config(tmp_path, edit=incremental)
+    assert apply(config)[0] == 0
+    edit_team(sandbox, "barnet", {"name": "Barnet, saved"})
+    saved = tmp_path / "planx.plan.json"
+    assert run("plan", "-c", str(config), "-o", str(saved)).exit_code == 0
+    original = json.loads(saved.read_text(encoding="utf-8"))
+
+    future = json.loads(json.dumps(original))
+    future["source_reads"][JOB]["cursor"] = "2999-01-01T00:00:00.000000+00:00"
+    saved.write_text(json.dumps(resign(future)), encoding="utf-8")
+    refused = run("apply", str(saved), "-c", str(config))
+    assert refused.exit_code == 1
+    assert "keeps the cursor '2999-01-01T00:00:00.000000+00:00' for job 'planx-live-services'" in refused.stderr
+
+    archiving = json.loads(json.dumps(original))
+    update = next(a for a in archiving["actions"] if a["action"] == "update" and a["resource"] == "services")
+    archiving["actions"].append({**update, "action": "archive", "changes": []})
+    saved.write_text(json.dumps(resign(archiving)), encoding="utf-8")
+    refused = run("apply", str(saved), "-c", str(config))
+    assert refused.exit_code == 1
+    assert "archives pages of job 'planx-live-services' from an incremental read" in refused.stderr
+    assert last_record()["status"] == "refused"
