@@ -189,6 +189,11 @@ def banner(last: Record) -> str:
     )
 
 
+def log_tag(record: Record) -> str:
+    """The run log a merged run came from (one per CI matrix job or workspace); nothing otherwise."""
+    return f'<span class="muted">log {escape(str(record["log"]))}</span>' if record.get("log") else ""
+
+
 def recent_runs(runs: Sequence[Record]) -> str:
     """Newest first; the newest opens by itself when it went wrong."""
     items = []
@@ -206,7 +211,7 @@ def run_details(record: Record, index: int, *, newest: bool = False) -> str:
         f'<details id="{escape(run_id(record, index))}"{opened}><summary>'
         f'<span class="st {status_class(status)}">{status_icon(status)} {escape(status)}</span>'
         f"<span>{escape(short_time(str(record.get('started_at', ''))))}</span>"
-        f"<span>{escape(', '.join(str(j) for j in record.get('jobs') or []))}</span>"
+        f"<span>{escape(', '.join(str(j) for j in record.get('jobs') or []))}</span>{log_tag(record)}"
         f"<span>{escape(writes)}</span><span>{split.get('failed', 0)} failed</span>"
         f"<span>{float(record.get('duration_s') or 0):.1f} s</span>"
         f'<span class="muted">{escape(run_id(record, index))}</span>'

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal, TypedDict, cast
+from typing import Literal, NotRequired, TypedDict, cast
 
 from reconcile.errors import ReconcileError
 from reconcile.model import ApiCalls, Diagnostic, Job, Outcome, Plan, RunRecord, SourceRead
@@ -36,6 +36,8 @@ __all__ = [
     "applied_plan_ids",
     "history_row",
     "job_split",
+    "log_labels",
+    "merged_runs",
     "notification_json",
     "owed_touches",
     "read_runs",
@@ -119,6 +121,7 @@ class RunRecordJSON(TypedDict, total=False):
     from_saved_plan: bool
     resource_jobs: dict[str, str]
     source_reads: dict[str, SourceReadJSON]  # job -> how its source was read (incremental sources)
+    log: str  # never written: the label of the run log it was read from, when several are merged
 
 
 # ── writing ──────────────────────────────────────────────────────────────────────────────────────
@@ -246,6 +249,32 @@ def read_lines(path: str | os.PathLike[str]) -> list[RunRecordJSON]:
         if isinstance(record, dict):
             lines.append(cast(RunRecordJSON, record))
     return lines
+
+
+def merged_runs(paths: Sequence[str]) -> list[RunRecordJSON]:
+    """The runs of several run logs (one per CI matrix job or workspace) as one history, ordered by
+    start time, each labelled with its log (`log_labels`). One log reads as `read_runs` does."""
+    if len(paths) == 1:
+        return read_runs(paths[0])
+    runs: list[RunRecordJSON] = []
+    for path, label in zip(paths, log_labels(paths), strict=True):
+        runs += [RunRecordJSON(**record, log=label) for record in read_runs(path)]
+    return sorted(runs, key=lambda r: parsed_time(r.get("started_at") or "") or datetime.min.replace(tzinfo=UTC))
+
+
+def log_labels(paths: Sequence[str]) -> list[str]:
+    """The shortest tail of each path (without .jsonl) that tells the logs apart: `planx` and
+    `councils` for logs/planx.jsonl and logs/councils.jsonl, `a` and `b` for a/runs.jsonl and
+    b/runs.jsonl."""
+    parts = [Path(p).with_suffix("").parts if p.endswith(".jsonl") else Path(p).parts for p in paths]
+    # The tail every path shares (CI artifacts unpacked as run-log-<job>/runs.jsonl) tells nothing.
+    while all(len(x) > 1 for x in parts) and len({x[-1] for x in parts}) == 1:
+        parts = [x[:-1] for x in parts]
+    for depth in range(1, max(len(x) for x in parts) + 1):
+        labels = ["/".join(x[-depth:]) for x in parts]
+        if len(set(labels)) == len(labels):
+            return labels
+    return list(paths)
 
 
 def run_status(record: RunRecordJSON) -> str:
@@ -396,6 +425,7 @@ class JobPart(TypedDict):
 
 
 class HistoryRow(TypedDict):
+    log: NotRequired[str]  # the run log it came from, when several are merged
     run_id: str
     status: str
     started_at: str
@@ -457,7 +487,7 @@ def written_counts(record: RunRecordJSON) -> dict[str, int]:
 def history_row(record: RunRecordJSON) -> HistoryRow:
     """One run as a flat summary: when, which jobs, what was written, what failed, what it cost."""
     api = record.get("api_calls")
-    return HistoryRow(
+    row = HistoryRow(
         run_id=record.get("run_id", ""),
         status=run_status(record),
         started_at=record.get("started_at", ""),
@@ -469,6 +499,9 @@ def history_row(record: RunRecordJSON) -> HistoryRow:
         duration_s=float(record.get("duration_s") or 0.0),
         from_saved_plan=bool(record.get("from_saved_plan")),
     )
+    if "log" in record:
+        row["log"] = record["log"]
+    return row
 
 
 def unlinked_keys(record: RunRecordJSON) -> list[UnlinkedKey]:

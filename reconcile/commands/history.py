@@ -1,4 +1,7 @@
-"""`reconcile history [RUN_ID]`: the recorded runs, newest last; or one run's per-page outcomes."""
+"""`reconcile history [RUN_ID]`: the recorded runs, newest last; or one run's per-page outcomes.
+
+With several `--run-log` (one per CI matrix job or workspace), their runs are merged into one
+history ordered by start time, each labelled with its log (runlog.merged_runs)."""
 
 from __future__ import annotations
 
@@ -7,11 +10,25 @@ from collections.abc import Sequence
 
 import click
 
-from reconcile.commands.common import CONFIG_OPTION, EXIT_ERROR, RUN_LOG_OPTION, Abort, run_log_path
+from reconcile.commands.common import CONFIG_OPTION, EXIT_ERROR, Abort, run_log_path
 from reconcile.grouping import group_diagnostics
-from reconcile.runlog import HistoryRow, OutcomeJSON, RunRecordJSON, history_row, read_runs, run_status
+from reconcile.runlog import HistoryRow, OutcomeJSON, RunRecordJSON, history_row, merged_runs, run_status
 
-__all__ = ["history", "history_table", "run_detail"]
+__all__ = ["RUN_LOGS_OPTION", "history", "history_table", "run_detail", "run_log_paths"]
+
+RUN_LOGS_OPTION = click.option(
+    "--run-log",
+    "run_logs",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="The run log to read (default: run_log in the config, else .reconcile/runs.jsonl). Repeat it to "
+    "merge the logs of several jobs or workspaces into one history, ordered by time.",
+)
+
+
+def run_log_paths(config_path: str, given: Sequence[str]) -> list[str]:
+    """The run logs named, else the config's one."""
+    return list(dict.fromkeys(given)) if given else [run_log_path(config_path, None)]
 
 
 def written_text(written: dict[str, int]) -> str:
@@ -28,8 +45,10 @@ def table(rows: Sequence[tuple[str, ...]]) -> str:
 
 def history_table(rows: list[HistoryRow]) -> str:
     header = ("Run", "Started (UTC)", "Status", "Jobs", "Written", "Failed", "Warnings", "API calls", "Duration")
+    logs = any("log" in row for row in rows)
     body = [
         (
+            *((row.get("log", "-"),) if logs else ()),
             row["run_id"] or "-",
             row["started_at"],
             row["status"],
@@ -42,7 +61,7 @@ def history_table(rows: list[HistoryRow]) -> str:
         )
         for row in rows
     ]
-    return table([header, *body])
+    return table([("Log", *header) if logs else header, *body])
 
 
 def run_detail(record: RunRecordJSON) -> str:
@@ -51,7 +70,8 @@ def run_detail(record: RunRecordJSON) -> str:
     lines = [
         f"Run {row['run_id'] or '-'}: {run_status(record)}",
         f"  started {row['started_at']}, {row['duration_s']:.1f}s, jobs {', '.join(row['jobs']) or '-'}, "
-        f"{row['api_calls']} API call(s){', from a saved plan' if row['from_saved_plan'] else ''}",
+        f"{row['api_calls']} API call(s){', from a saved plan' if row['from_saved_plan'] else ''}"
+        f"{', run log ' + row['log'] if 'log' in row else ''}",
     ]
     error = record.get("error")
     if error:
@@ -106,10 +126,10 @@ def find_run(runs: list[RunRecordJSON], wanted: str, path: str) -> RunRecordJSON
 @click.command()
 @click.argument("run_id", required=False)
 @CONFIG_OPTION
-@RUN_LOG_OPTION
+@RUN_LOGS_OPTION
 @click.option("-n", "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Most recent N runs.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per run (a list), for scripts.")
-def history(run_id: str | None, config_path: str, run_log: str | None, limit: int, as_json: bool) -> None:
+def history(run_id: str | None, config_path: str, run_logs: tuple[str, ...], limit: int, as_json: bool) -> None:
     """List recorded runs: id, status, what was written, failures, API calls, duration.
 
     With RUN_ID (or the start of one), show that run's outcome for every page it wrote.
@@ -119,9 +139,11 @@ def history(run_id: str | None, config_path: str, run_log: str | None, limit: in
       reconcile history --limit 5
       reconcile history 20261130T021700Z-1a2b
       reconcile history --json | jq '.[-1].status'
+      reconcile history --run-log logs/planx.jsonl --run-log logs/pd.jsonl   # a CI matrix's logs, merged
     """
-    path = run_log_path(config_path, run_log)
-    runs = read_runs(path)
+    paths = run_log_paths(config_path, run_logs)
+    path = ", ".join(paths)
+    runs = merged_runs(paths)
     if run_id:
         record = find_run(runs, run_id, path)
         click.echo(json.dumps(record, indent=2, sort_keys=True) if as_json else run_detail(record))
