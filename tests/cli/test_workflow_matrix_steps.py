@@ -142,8 +142,11 @@ def test_history_and_report_merge_several_run_logs_ordered_by_time(tmp_path: Pat
     shown = run("history", "--run-log", str(planx), "--run-log", str(pd))
     assert shown.exit_code == 0, shown.output
     rows = [line.split()[:4] for line in shown.output.splitlines()[2:]]
-    assert rows == [["planx", "p1", "2026-03-01T02:00:00.000Z", "ok"], ["pd", "d1", "2026-03-01T03:00:00.000Z", "failed"],
-                    ["planx", "p2", "2026-03-02T02:00:00.000Z", "ok"]]  # fmt: skip
+    assert rows == [
+        ["planx", "p1", "2026-03-01T02:00:00.000Z", "ok"],
+        ["pd", "d1", "2026-03-01T03:00:00.000Z", "failed"],
+        ["planx", "p2", "2026-03-02T02:00:00.000Z", "ok"],
+    ]
     as_json = json.loads(run("history", "--run-log", str(planx), "--run-log", str(pd), "--json").output)
     assert [(r["log"], r["run_id"]) for r in as_json] == [("planx", "p1"), ("pd", "d1"), ("planx", "p2")]
     detail = run("history", "d1", "--run-log", str(planx), "--run-log", str(pd))
