@@ -10,7 +10,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
@@ -33,6 +33,7 @@ __all__ = [
     "FORMAT_OPTION",
     "HTTP_LOGGER",
     "JOB_OPTION",
+    "RUN_LOGS_OPTION",
     "RUN_LOG_OPTION",
     "Abort",
     "apply_progress",
@@ -41,6 +42,7 @@ __all__ = [
     "http_logger",
     "render",
     "run_log_path",
+    "run_log_paths",
     "set_verbose",
     "use_color",
     "verbose_option",
@@ -89,6 +91,21 @@ CSV_OPTION = click.option(
     type=click.Path(dir_okay=False),
     help="Also write the per-page summary (job, resource, key, action, page, properties, status) as CSV.",
 )
+
+
+RUN_LOGS_OPTION = click.option(
+    "--run-log",
+    "run_logs",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="The run log to read (default: run_log in the config, else .reconcile/runs.jsonl). Repeat it to "
+    "merge the logs of several jobs or workspaces into one history, ordered by time.",
+)
+
+
+def run_log_paths(config_path: str, given: Sequence[str]) -> list[str]:
+    """The run logs named, else the config's one."""
+    return list(dict.fromkeys(given)) if given else [run_log_path(config_path, None)]
 
 
 def run_log_path(config_path: str, override: str | None) -> str:

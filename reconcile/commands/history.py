@@ -10,25 +10,11 @@ from collections.abc import Sequence
 
 import click
 
-from reconcile.commands.common import CONFIG_OPTION, EXIT_ERROR, Abort, run_log_path
+from reconcile.commands.common import CONFIG_OPTION, EXIT_ERROR, RUN_LOGS_OPTION, Abort, run_log_paths
 from reconcile.grouping import group_diagnostics
 from reconcile.runlog import HistoryRow, OutcomeJSON, RunRecordJSON, history_row, merged_runs, run_status
 
-__all__ = ["RUN_LOGS_OPTION", "history", "history_table", "run_detail", "run_log_paths"]
-
-RUN_LOGS_OPTION = click.option(
-    "--run-log",
-    "run_logs",
-    multiple=True,
-    type=click.Path(dir_okay=False),
-    help="The run log to read (default: run_log in the config, else .reconcile/runs.jsonl). Repeat it to "
-    "merge the logs of several jobs or workspaces into one history, ordered by time.",
-)
-
-
-def run_log_paths(config_path: str, given: Sequence[str]) -> list[str]:
-    """The run logs named, else the config's one."""
-    return list(dict.fromkeys(given)) if given else [run_log_path(config_path, None)]
+__all__ = ["history", "history_table", "run_detail"]
 
 
 def written_text(written: dict[str, int]) -> str:

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import click
 
-from reconcile.commands.common import CONFIG_OPTION
-from reconcile.commands.history import RUN_LOGS_OPTION, run_log_paths
+from reconcile.commands.common import CONFIG_OPTION, RUN_LOGS_OPTION, run_log_paths
 from reconcile.dashboard import render_dashboard
 from reconcile.runlog import merged_runs
 
