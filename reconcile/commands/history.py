@@ -62,6 +62,12 @@ def run_detail(record: RunRecordJSON) -> str:
     error = record.get("error")
     if error:
         lines.append(f"  stopped: {error.get('message', '')}")
+    for job, read in (record.get("source_reads") or {}).items():
+        since = f" since {read.get('since')}" if read.get("since") else ""
+        lines.append(
+            f"  source of {job}: {read.get('mode', '?')}{since}, {read.get('records', 0)} record(s) "
+            f"({read.get('reason', '')}); cursor {read.get('cursor') or '-'}"
+        )
     outcomes = sorted(record.get("outcomes") or [], key=outcome_order)
     lines.append("")
     if outcomes:

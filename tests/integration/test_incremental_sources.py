@@ -124,6 +124,8 @@ def test_changes_only_are_fetched_and_written_and_only_a_full_read_archives(sand
     code, sixth = apply(config)
     assert code == 0
     assert sixth["source_reads"][JOB]["mode"] == "incremental" and written(sixth) == set()
+    detail = run("history", sixth["run_id"], "-c", str(config)).output
+    assert f"source of {JOB}: incremental since {sixth['source_reads'][JOB]['since']}" in detail
 
 
 def test_refresh_full_and_a_changed_config_read_everything_and_the_plan_says_why(sandbox: Any, tmp_path: Path) -> None:
