@@ -271,11 +271,28 @@ def job_section(job: str, runs: Sequence[Record]) -> str:
             chart(job, charted),
             f"<h3>Last run's changes ({escape(short_time(str(last.get('started_at', ''))))})</h3>",
             outcomes_table(last.get("outcomes") or []),
-            "<h3>Still unlinked</h3>",
-            unlinked(last),
+            unlinked_heading(job, runs, last),
+            unlinked(last_full_read(job, runs) or last),
             "</section>",
         ]
     )
+
+
+def last_full_read(job: str, runs: Sequence[Record]) -> Record | None:
+    """The job's last run that read its whole source: an incremental run sees only the records that
+    changed, so its warnings name only their unlinked keys. None when every run was incremental."""
+    for record in reversed(runs):
+        reads = record.get("source_reads") or {}
+        if (reads.get(job) or {}).get("mode") != "incremental":
+            return record
+    return None
+
+
+def unlinked_heading(job: str, runs: Sequence[Record], last: Record) -> str:
+    basis = last_full_read(job, runs)
+    if basis is None or basis is last:
+        return "<h3>Still unlinked</h3>"
+    return f"<h3>Still unlinked (as of the last full read, {escape(short_time(str(basis.get('started_at', ''))))})</h3>"
 
 
 def chart(job: str, runs: Sequence[Record]) -> str:

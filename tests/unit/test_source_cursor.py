@@ -235,3 +235,22 @@ def test_an_incremental_plan_archives_nothing_and_min_records_does_not_refuse_it
         assert [a for a in full.actions if a.key in sent] == [a for a in incremental.actions if a.key in sent]
         assert not [d for d in incremental.diagnostics if d.code.startswith("guard")]
         assert incremental.source_reads == {job_.name: delta}
+
+
+def test_the_report_lists_what_is_unlinked_as_of_the_last_full_read() -> None:
+    from reconcile.dashboard import render_dashboard
+
+    def unlinked(key: str) -> dict[str, Any]:
+        message = f"no Councils page carries ExternalCustomerID {key!r}"
+        return {"code": "relation_target_missing", "resource": "services", "key": key, "message": message}
+
+    full = record("ok", "full", "c1", "2026-03-01T02:00:00.000Z")
+    full["warnings"] = [unlinked("barnet"), unlinked("camden")]
+    delta = record("ok", "incremental", "c2", "2026-03-02T02:00:00.000Z")
+    delta["warnings"] = [unlinked("camden")]  # the only unlinked key among the records that changed
+    html = render_dashboard([full, delta], run_log="runs.jsonl", generated_at="now")  # type: ignore[list-item]
+    section = html[html.index(f'<section id="job-{JOB}">') :]
+    assert "Still unlinked (as of the last full read, 01 Mar 02:00)" in section
+    assert "<code>barnet</code>" in section and "<code>camden</code>" in section
+    html = render_dashboard([full], run_log="runs.jsonl", generated_at="now")  # type: ignore[list-item]
+    assert "<h3>Still unlinked</h3>" in html
