@@ -108,3 +108,10 @@ def page_label(item: str, labels: dict[str, str]) -> str:
     if item.startswith(NEW_PAGE):
         return f"{item.split(':', 2)[-1]} (new)"
     return labels.get(item, item)
+
+
+def source_read_text(read: dict[str, Any]) -> str:
+    """How an incremental source was read, for people: in full or only the changes since, and why."""
+    if read["mode"] == "incremental":
+        return f"incremental, {read['records']} record(s) read, changed since {read['since']} ({read['reason']})"
+    return f"full ({read['reason']})"

@@ -20,10 +20,10 @@ from reconcile.render.common import (
     is_long_text,
     shown_value,
     shows_before,
+    source_read_text,
     summary_line,
     text_diff,
 )
-from reconcile.render.text import read_text
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 
@@ -49,7 +49,8 @@ def context_line(plan: dict[str, Any]) -> str:
     records = ", ".join(f"{text(job)} {n}" for job, n in plan["record_counts"].items())
     counted = f" · source records: {records}" if records else ""
     reads = "".join(
-        f" · source {text(job)}: {text(read_text(read))}" for job, read in (plan.get("source_reads") or {}).items()
+        f" · source {text(job)}: {text(source_read_text(read))}"
+        for job, read in (plan.get("source_reads") or {}).items()
     )
     return f"Job {jobs}{counted}{reads} · made {text(plan['created_at'])} · config {code(plan['config_digest'][:12])}"
 

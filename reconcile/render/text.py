@@ -27,6 +27,7 @@ from reconcile.render.common import (
     legend,
     shown_value,
     shows_before,
+    source_read_text,
     subject,
     summary_line,
     text_diff,
@@ -91,13 +92,7 @@ def header(plan: dict[str, Any]) -> str:
 
 def source_read_lines(plan: dict[str, Any]) -> list[str]:
     """How each incremental source was read: in full or only its changes, and why."""
-    return [f"Source read: {job} {read_text(read)}." for job, read in (plan.get("source_reads") or {}).items()]
-
-
-def read_text(read: dict[str, Any]) -> str:
-    if read["mode"] == "incremental":
-        return f"incremental, {read['records']} record(s) read, changed since {read['since']} ({read['reason']})"
-    return f"full ({read['reason']})"
+    return [f"Source read: {job} {source_read_text(read)}." for job, read in (plan.get("source_reads") or {}).items()]
 
 
 def guard_block(plan: dict[str, Any], style: _Style) -> str:
