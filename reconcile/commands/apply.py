@@ -17,6 +17,7 @@ from reconcile.commands.common import (
     CSV_OPTION,
     EXIT_ERROR,
     JOB_OPTION,
+    REFRESH_OPTION,
     Abort,
     apply_progress,
     command_verbose,
@@ -45,13 +46,7 @@ __all__ = ["apply"]
 @click.option("--allow-large-changes", is_flag=True, help="Override the blast-radius guards.")
 @click.option("--redact", is_flag=True, help="Hide property values in the plan shown.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary line and errors (no plan, no progress bar).")
-@click.option(
-    "--refresh",
-    type=click.Choice(["auto", "full", "incremental"]),
-    default="auto",
-    show_default=True,
-    help="Read incremental sources in full, only their changes, or as their full_refresh policy says.",
-)
+@REFRESH_OPTION
 @CSV_OPTION
 @verbose_option(command_verbose)
 def apply(

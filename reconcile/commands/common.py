@@ -33,6 +33,7 @@ __all__ = [
     "FORMAT_OPTION",
     "HTTP_LOGGER",
     "JOB_OPTION",
+    "REFRESH_OPTION",
     "RUN_LOGS_OPTION",
     "RUN_LOG_OPTION",
     "Abort",
@@ -82,6 +83,15 @@ RUN_LOG_OPTION = click.option(
     help="The run log to read (default: run_log in the config, else .reconcile/runs.jsonl).",
 )
 JOB_OPTION = click.option("--job", "jobs", multiple=True, metavar="NAME", help="Only this job (repeatable).")
+# Incremental sources (reconcile/source/incremental.py): plan and apply read them the same way.
+REFRESH_OPTION = click.option(
+    "--refresh",
+    type=click.Choice(["auto", "full", "incremental"]),
+    default="auto",
+    show_default=True,
+    help="How to read incremental sources: only the records changed since the last successful apply when "
+    "their policy allows (auto), every record (full), or the changes even when a full read is due (incremental).",
+)
 FORMAT_OPTION = click.option(
     "--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True
 )

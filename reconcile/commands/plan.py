@@ -12,6 +12,7 @@ from reconcile.commands.common import (
     EXIT_CHANGES,
     FORMAT_OPTION,
     JOB_OPTION,
+    REFRESH_OPTION,
     Abort,
     command_verbose,
     http_logger,
@@ -36,13 +37,7 @@ __all__ = ["plan"]
 @JOB_OPTION
 @click.option("--allow-large-changes", is_flag=True, help="Override the blast-radius guards (the plan says so).")
 @click.option("--redact", is_flag=True, help="Hide property values (for public CI logs).")
-@click.option(
-    "--refresh",
-    type=click.Choice(["auto", "full", "incremental"]),
-    default="auto",
-    show_default=True,
-    help="Read incremental sources in full, only their changes, or as their full_refresh policy says.",
-)
+@REFRESH_OPTION
 @CSV_OPTION
 @verbose_option(command_verbose)
 def plan(
