@@ -249,3 +249,8 @@ def test_a_saved_plan_cannot_keep_a_cursor_from_the_future_nor_archive_from_a_de
     assert refused.exit_code == 1
     assert "archives pages of job 'planx-live-services' from an incremental read" in refused.stderr
     assert last_record()["status"] == "refused"
+    # Refused runs keep no cursor: the next apply asks from the one the first apply kept.
+    code, after = apply(config)
+    assert code == 0
+    assert after["source_reads"][JOB]["since"] == original["source_reads"][JOB]["since"]
+    assert ("update", "services", "barnet") in written(after)
