@@ -26,7 +26,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from reconcile.errors import PlanFileError
-from reconcile.model import ACTION_KINDS, Action, Diagnostic, Plan, PropertyChange, ResourceInfo
+from reconcile.model import ACTION_KINDS, Action, Diagnostic, NotionRead, Plan, PropertyChange, ResourceInfo
 from reconcile.render.json import render_json
 
 FORMAT_VERSION = 2
@@ -62,8 +62,13 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "record_counts": dict(plan.record_counts),
         "guard_overrides": list(plan.guard_overrides),
         "labels": dict(plan.labels),
+        "reads": [read_to_dict(r) for r in plan.reads],
     }
     return body
+
+
+def read_to_dict(r: NotionRead) -> dict[str, Any]:
+    return {"resource": r.resource, "mode": r.mode, "reason": r.reason, "pages_read": r.pages_read}
 
 
 def plan_document(plan: Plan) -> dict[str, Any]:
@@ -152,6 +157,7 @@ def plan_from_dict(d: Any) -> Plan:
         record_counts=dict(d["record_counts"]),
         guard_overrides=tuple(d["guard_overrides"]),
         labels=dict(d.get("labels") or {}),
+        reads=tuple(NotionRead(**r) for r in d.get("reads") or ()),
         format_version=d["format_version"],
     )
     check_summary(plan, d["summary"])

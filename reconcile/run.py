@@ -47,6 +47,7 @@ from reconcile.plan import JobInput, check_guards, compute_plan, iso_time
 from reconcile.planfile import plan_fingerprint, read_plan
 from reconcile.ports import Gateway
 from reconcile.readback import heal_after_creates
+from reconcile.readcache import Refresh, load_session
 from reconcile.redact import scrub
 from reconcile.runlog import (
     RunRecordJSON,
@@ -201,21 +202,30 @@ def plan_run(
     now: datetime,
     jobs: Sequence[str] | None = None,
     allow_large_changes: bool = False,
+    refresh: Refresh = "auto",
 ) -> Plan:
     """Fetch every selected job's source, read Notion, and compute the plan, including the stamps
-    earlier runs failed to write (from the run log). The reads' diagnostics lead the plan's own."""
+    earlier runs failed to write (from the run log). The reads' diagnostics lead the plan's own.
+
+    Notion is read through the read cache (reconcile/readcache.py): `refresh` "auto" reads only
+    what changed when the cache allows it, "full" reads everything, "incremental" ignores the
+    cache's age and read count. The plan says how each resource was read; the cache is written
+    once every read succeeded."""
     sources = SourceRun()  # per-key lookup errors
     inputs = []
     extra: list[Diagnostic] = []
     declared = declared_types(config)
     recent = recent_writes(config.run_log, now, config.notion.index_lag_s)
+    cache = load_session(config, now=now, refresh=refresh)
+    extra += cache.diagnostics()
     for job in selected_jobs(config, jobs):
         desired = desired_state(job, gateway, sources)
         extra += sources.diagnostics
         sources.diagnostics.clear()
-        actual, diags = read_job_state(gateway, job, desired, declared=declared, recent=recent)
+        actual, diags = read_job_state(gateway, job, desired, declared=declared, recent=recent, cache=cache)
         extra += diags
         inputs.append(JobInput(job=job, desired=desired, actual=actual))
+    cache.save()
     owed = owed_touches(config.run_log)
     plan = compute_plan(
         inputs, now=now, config_digest=config.digest, allow_large_changes=allow_large_changes, owed_touches=owed
@@ -228,6 +238,7 @@ def plan_run(
         plan = compute_plan(
             inputs, now=now, config_digest=config.digest, allow_large_changes=allow_large_changes, owed_touches=owed
         )
+    plan = replace(plan, reads=tuple(cache.reads.values()))
     return replace(plan, diagnostics=(*extra, *plan.diagnostics)) if extra else plan
 
 
@@ -374,6 +385,7 @@ def apply_jobs(
     allow_large_changes: bool = False,
     hooks: ApplyHooks = ApplyHooks(),
     clock: Clock = now_utc,
+    refresh: Refresh = "auto",
 ) -> ApplyReport:
     """Plan and apply each job in turn, so a job sees what the jobs before it wrote.
 
@@ -387,7 +399,7 @@ def apply_jobs(
     with apply_lock(config):
         for group in groups:
             try:
-                record = apply_now(config, gateway, group, allow_large_changes, hooks, clock)
+                record = apply_now(config, gateway, group, allow_large_changes, hooks, clock, refresh)
             except ReconcileError as exc:
                 if len(groups) == 1:
                     raise
@@ -401,13 +413,21 @@ def apply_jobs(
 
 
 def apply_now(
-    config: Config, gateway: Gateway, jobs: list[str], allow_large_changes: bool, hooks: ApplyHooks, clock: Clock
+    config: Config,
+    gateway: Gateway,
+    jobs: list[str],
+    allow_large_changes: bool,
+    hooks: ApplyHooks,
+    clock: Clock,
+    refresh: Refresh = "auto",
 ) -> RunRecord | None:
     """Plan these jobs, show the plan, check the guards, confirm, apply: the run, or None if refused."""
     started = clock()
     plan: Plan | None = None
     try:
-        plan = plan_run(config, gateway, now=started, jobs=jobs, allow_large_changes=allow_large_changes)
+        plan = plan_run(
+            config, gateway, now=started, jobs=jobs, allow_large_changes=allow_large_changes, refresh=refresh
+        )
         hooks.show(plan)
         check_guards(plan, allow_large_changes=allow_large_changes)
         if plan.has_changes and not hooks.confirm(plan):

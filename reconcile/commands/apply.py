@@ -26,10 +26,12 @@ from reconcile.commands.common import (
     use_color,
     verbose_option,
 )
+from reconcile.commands.plan import REFRESH_OPTION
 from reconcile.config import load_config
 from reconcile.csvout import plan_rows, write_csv
 from reconcile.errors import ReconcileError
 from reconcile.model import CiSettings, Plan, RunRecord
+from reconcile.readcache import Refresh
 from reconcile.redact import scrub
 from reconcile.run import ApplyHooks, apply_jobs, apply_saved, open_gateway
 from reconcile.runlog import RunRecordJSON
@@ -46,6 +48,7 @@ __all__ = ["apply"]
 @click.option("--redact", is_flag=True, help="Hide property values in the plan shown.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary line and errors (no plan, no progress bar).")
 @CSV_OPTION
+@REFRESH_OPTION
 @verbose_option(command_verbose)
 def apply(
     planfile: str | None,
@@ -56,6 +59,7 @@ def apply(
     redact: bool,
     quiet: bool,
     csv_path: str | None,
+    refresh: Refresh,
 ) -> None:
     """Apply the changes: plan now and ask for `yes`, or apply a saved PLANFILE exactly.
 
@@ -79,7 +83,9 @@ def apply(
     if planfile:
         report = apply_saved(config, gateway, planfile, allow_large_changes=allow_large_changes, hooks=hooks)
     else:
-        report = apply_jobs(config, gateway, jobs=jobs, allow_large_changes=allow_large_changes, hooks=hooks)
+        report = apply_jobs(
+            config, gateway, jobs=jobs, allow_large_changes=allow_large_changes, hooks=hooks, refresh=refresh
+        )
     if report.cancelled:
         click.echo("Apply cancelled; nothing was written.")
         raise Abort(EXIT_ERROR)

@@ -22,10 +22,20 @@ from reconcile.commands.common import (
 from reconcile.config import load_config
 from reconcile.csvout import plan_rows, write_csv
 from reconcile.planfile import write_plan
+from reconcile.readcache import Refresh
 from reconcile.run import now_utc, open_gateway, plan_run
 from reconcile.runlog import resource_jobs
 
-__all__ = ["plan"]
+__all__ = ["REFRESH_OPTION", "plan"]
+
+REFRESH_OPTION = click.option(
+    "--refresh",
+    type=click.Choice(["auto", "full", "incremental"]),
+    default="auto",
+    show_default=True,
+    help="How to read Notion: only the pages changed since the read cache's last read when the cache allows "
+    "(auto), every page (full), or changed pages even when a full read is due by age or count (incremental).",
+)
 
 
 @click.command()
@@ -37,6 +47,7 @@ __all__ = ["plan"]
 @click.option("--allow-large-changes", is_flag=True, help="Override the blast-radius guards (the plan says so).")
 @click.option("--redact", is_flag=True, help="Hide property values (for public CI logs).")
 @CSV_OPTION
+@REFRESH_OPTION
 @verbose_option(command_verbose)
 def plan(
     config_path: str,
@@ -47,6 +58,7 @@ def plan(
     allow_large_changes: bool,
     redact: bool,
     csv_path: str | None,
+    refresh: Refresh,
 ) -> None:
     """Read the source and Notion, and show what apply would change.
 
@@ -56,7 +68,7 @@ def plan(
     """
     config = load_config(config_path, os.environ)
     gateway = open_gateway(config, logger=http_logger())
-    made = plan_run(config, gateway, now=now_utc(), jobs=jobs, allow_large_changes=allow_large_changes)
+    made = plan_run(config, gateway, now=now_utc(), jobs=jobs, allow_large_changes=allow_large_changes, refresh=refresh)
     if out_path:
         write_plan(made, out_path)
     if csv_path:

@@ -248,6 +248,24 @@ class NotionGateway:
         states = [self._page_state(resource, page, managed) for page in pages]
         return tuple(s for s in states if s.in_trash and s.key is not None)
 
+    def read_edited_since(
+        self,
+        resource: ResourceConfig,
+        *,
+        data_source_id: str,
+        schema: PropertySchema,
+        since: str,
+        in_trash: bool,
+    ) -> tuple[PageState, ...]:
+        """Live (or trashed) pages whose last_edited_time is on or after `since` ("" for all), keyless
+        ones too: what an incremental read lays over the read cache (reconcile/readcache.py)."""
+        condition = {"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": since}} if since else None
+        split_on = _split_on(resource, schema)
+        pages = self.query_pages(data_source_id, filter=condition, in_trash=in_trash, split_on=split_on)
+        managed = [name for name in resource.managed_properties if name in schema]
+        states = (self._page_state(resource, page, managed) for page in pages)
+        return tuple(s for s in states if s.in_trash == in_trash)
+
     def read_pages(
         self, resource: ResourceConfig, page_ids: Iterable[str], *, data_source_id: str, schema: PropertySchema
     ) -> tuple[PageState, ...]:

@@ -31,6 +31,8 @@ __all__ = ["render_markdown"]
 
 def render_markdown(plan: dict[str, Any], *, redact: bool = False) -> str:
     blocks = ["## Reconcile plan", f"**{summary_line(plan)}**", context_line(plan)]
+    if plan.get("reads"):
+        blocks.append(reads_line(plan))
     if plan["guard_overrides"]:
         blocks.append(guard_alert(plan))
     if plan["actions"]:
@@ -48,6 +50,15 @@ def context_line(plan: dict[str, Any]) -> str:
     records = ", ".join(f"{text(job)} {n}" for job, n in plan["record_counts"].items())
     counted = f" · source records: {records}" if records else ""
     return f"Job {jobs}{counted} · made {text(plan['created_at'])} · config {code(plan['config_digest'][:12])}"
+
+
+def reads_line(plan: dict[str, Any]) -> str:
+    """How Notion was read for each resource: in full, or only what changed since the cache."""
+    parts = [
+        f"{code(r['resource'])} {text(r['mode'])} ({r['pages_read']} pages read; {text(r['reason'])})"
+        for r in plan["reads"]
+    ]
+    return "Notion read: " + " · ".join(parts)
 
 
 def guard_alert(plan: dict[str, Any]) -> str:

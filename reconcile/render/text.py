@@ -86,7 +86,16 @@ def header(plan: dict[str, Any]) -> str:
     counts = ", ".join(f"{job} {n}" for job, n in plan["record_counts"].items())
     made = f"Reconcile plan for {jobs}, made {plan['created_at']} (config {plan['config_digest'][:12]})."
     # A plan made without reading a source (suggest-links) claims no record count at all.
-    return f"{made}\nSource records: {counts}." if counts else made
+    made = f"{made}\nSource records: {counts}." if counts else made
+    return "\n".join([made, *read_lines(plan)])
+
+
+def read_lines(plan: dict[str, Any]) -> list[str]:
+    """How Notion was read for each resource (a plan that does not say shows nothing)."""
+    return [
+        f"Notion read: {r['resource']} {r['mode']} ({r['pages_read']} pages read; {r['reason']})."
+        for r in plan.get("reads") or ()
+    ]
 
 
 def guard_block(plan: dict[str, Any], style: _Style) -> str:
