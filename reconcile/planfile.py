@@ -62,8 +62,9 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "record_counts": dict(plan.record_counts),
         "guard_overrides": list(plan.guard_overrides),
         "labels": dict(plan.labels),
-        "reads": [read_to_dict(r) for r in plan.reads],
     }
+    if plan.reads:  # a plan that does not say how it read Notion (made before it could) has no key
+        body["reads"] = [read_to_dict(r) for r in plan.reads]
     return body
 
 

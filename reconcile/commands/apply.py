@@ -17,6 +17,7 @@ from reconcile.commands.common import (
     CSV_OPTION,
     EXIT_ERROR,
     JOB_OPTION,
+    REFRESH_OPTION,
     Abort,
     apply_progress,
     command_verbose,
@@ -26,7 +27,6 @@ from reconcile.commands.common import (
     use_color,
     verbose_option,
 )
-from reconcile.commands.plan import REFRESH_OPTION
 from reconcile.config import load_config
 from reconcile.csvout import plan_rows, write_csv
 from reconcile.errors import ReconcileError

@@ -80,6 +80,15 @@ RUN_LOG_OPTION = click.option(
     help="The run log to read (default: run_log in the config, else .reconcile/runs.jsonl).",
 )
 JOB_OPTION = click.option("--job", "jobs", multiple=True, metavar="NAME", help="Only this job (repeatable).")
+# The read cache (reconcile/readcache.py): plan and apply read Notion the same way.
+REFRESH_OPTION = click.option(
+    "--refresh",
+    type=click.Choice(["auto", "full", "incremental"]),
+    default="auto",
+    show_default=True,
+    help="How to read Notion: only the pages changed since the read cache's last read when the cache allows "
+    "(auto), every page (full), or changed pages even when a full read is due by age or count (incremental).",
+)
 FORMAT_OPTION = click.option(
     "--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True
 )

@@ -12,6 +12,7 @@ from reconcile.commands.common import (
     EXIT_CHANGES,
     FORMAT_OPTION,
     JOB_OPTION,
+    REFRESH_OPTION,
     Abort,
     command_verbose,
     http_logger,
@@ -26,16 +27,7 @@ from reconcile.readcache import Refresh
 from reconcile.run import now_utc, open_gateway, plan_run
 from reconcile.runlog import resource_jobs
 
-__all__ = ["REFRESH_OPTION", "plan"]
-
-REFRESH_OPTION = click.option(
-    "--refresh",
-    type=click.Choice(["auto", "full", "incremental"]),
-    default="auto",
-    show_default=True,
-    help="How to read Notion: only the pages changed since the read cache's last read when the cache allows "
-    "(auto), every page (full), or changed pages even when a full read is due by age or count (incremental).",
-)
+__all__ = ["plan"]
 
 
 @click.command()
