@@ -11,6 +11,7 @@ equal, except for the line that says how Notion was read.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 from dataclasses import replace
@@ -24,7 +25,7 @@ from hypothesis import strategies as st
 
 from reconcile.config import load_config
 from reconcile.errors import ReconcileError
-from reconcile.model import Config, Plan
+from reconcile.model import Plan
 from reconcile.planfile import plan_to_dict
 from reconcile.run import apply_jobs, open_gateway, plan_run
 from tests.support.common import notion
@@ -94,10 +95,8 @@ class World:
     def do(self, step: Step) -> None:
         kind, *args = step
         if kind == "apply":
-            try:
+            with contextlib.suppress(ReconcileError):  # a refused or failed apply is a step like any other
                 apply_jobs(self.config, open_gateway(self.config), allow_large_changes=True)
-            except ReconcileError:
-                pass  # a refused or failed apply is a step like any other
         elif kind == "edit_managed":
             self.update("services", args[0], {"Description": rich(args[1])})
         elif kind == "edit_unmanaged":
