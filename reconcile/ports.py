@@ -83,6 +83,10 @@ class NotionReader(Protocol):
         """Trashed pages that carry a key: the candidates for a restore."""
         ...
 
+    def server_time(self) -> str | None:
+        """Notion's time at its latest answer (the Date header, ISO), None when unknown."""
+        ...
+
     def read_edited_since(
         self,
         resource: ResourceConfig,

@@ -12,8 +12,9 @@ same database, data source, config and managed-property schema; otherwise, when 
 `read_cache.max_age`, after `read_cache.full_every` incremental reads, or on `--refresh full`, the
 resource is read in full. A file that cannot be read is a warning and a full read, never a crash.
 
-The cursor is Notion's own time: the latest `last_edited_time` a read saw. Every later edit carries
-that minute or a later one, whatever the clocks of the machines running reconcile say; the
+The cursor is Notion's own time when the read began (the Date header of its answer just before
+the queries; without one, the latest `last_edited_time` the read saw). Every later edit carries that
+minute or a later one, whatever the clocks of the machines running reconcile say; the next
 changed-pages query starts `safety_window` before it, for the minute rounding and for edits the
 query index showed late. A page deleted from the trash for good (or moved to another database)
 shows in no query of changes: only a full read sees it gone, so `max_age` and `full_every` bound
@@ -92,7 +93,7 @@ class CacheEntry:
     when that read did not look in the trash)."""
 
     key: CacheKey
-    cursor: str  # the latest last_edited_time seen ("" when the data source was empty)
+    cursor: str  # Notion's time when the read began, else the latest edit it saw ("" when neither)
     full_read_at: str  # when the last full read happened (this machine's clock, ISO)
     incremental_reads: int  # incremental reads since that full read
     read_at: str  # when this entry was read (this machine's clock, ISO)
@@ -150,7 +151,7 @@ class ReadSession:
         since = minus_seconds(entry.cursor, self.settings.safety_window_s) if entry.cursor else ""
         window = f"{self.settings.safety_window_s:g} s"
         reason = (
-            f"changes since {since}: the last edit the cache saw, less the {window} safety window"
+            f"changes since {since}: the last read, less the {window} safety window"
             if since
             else "every page: the cache saw none"
         )

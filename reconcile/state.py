@@ -156,7 +156,7 @@ def resource_state(
     trashed = seen.trashed
     if trashed is None:
         trashed = gateway.read_trashed(r, data_source_id=data_source_id, schema=schema)
-        seen = replace(seen, cursor=latest_edit(trashed, seen.cursor))
+        seen = seen if seen.timed else replace(seen, cursor=latest_edit(trashed, seen.cursor))
     missed = [i for i in unshown_in_trash(mine, {p.page_id for p in trashed}) if i not in fresh]
     fresh.update(read_fresh(gateway, r, data_source_id, schema, missed))
     all_trashed = overlaid(trashed, fresh, trashed=True)
@@ -173,8 +173,9 @@ class Seen:
     decision: Decision | None
     live: tuple[PageState, ...]
     trashed: tuple[PageState, ...] | None  # those carrying a key; None when the trash was not read
-    cursor: str  # the latest last_edited_time seen, now or by the cached read
+    cursor: str  # where the next read starts (before the safety window)
     pages_read: int
+    timed: bool = False  # the cursor is Notion's time before the read (else the latest edit seen)
 
     def keep(
         self, cache: ReadSession | None, live: tuple[PageState, ...], trashed: tuple[PageState, ...] | None
@@ -203,9 +204,12 @@ def seen_pages(
     """Every live page (a full read), or the cached ones with what changed since laid over them."""
     key = cache.key(r, data_source_id, schema) if cache is not None else None
     decision = cache.decide(r.name, key) if cache is not None and key is not None else None
+    # Notion's time before these queries: the next read starts from it (less the safety window).
+    # Without it, the latest edit seen stands in (later edits carry that minute or a later one).
+    started = gateway.server_time() if cache is not None else None
     if decision is None or decision.entry is None:
         live = gateway.read_resource(r, data_source_id=data_source_id, schema=schema).pages
-        return Seen(r, key, decision, live, None, latest_edit(live), len(live))
+        return Seen(r, key, decision, live, None, started or latest_edit(live), len(live), timed=bool(started))
     entry = decision.entry
     edited = gateway.read_edited_since(
         r, data_source_id=data_source_id, schema=schema, since=decision.since, in_trash=False
@@ -214,8 +218,8 @@ def seen_pages(
         r, data_source_id=data_source_id, schema=schema, since=decision.since, in_trash=True
     )
     live, trashed = merged(entry.pages, entry.trashed, edited, binned)
-    cursor = latest_edit((*edited, *binned), entry.cursor)
-    return Seen(r, key, decision, live, trashed, cursor, len(edited) + len(binned))
+    cursor = started or latest_edit((*edited, *binned), entry.cursor)
+    return Seen(r, key, decision, live, trashed, cursor, len(edited) + len(binned), timed=bool(started))
 
 
 def merged(
