@@ -196,7 +196,10 @@ def verdict_rows(steps: list[Step]) -> list[tuple[str, bool, str]]:
             continue
         figures = f"{s.calls.total} calls ({s.calls.writes} writes, {s.calls.reads} reads)"
         if s.time_limit_s is not None:
-            figures += f", {s.process.wall_s:.1f} s"
+            figures += (
+                f", {s.process.wall_s:.1f} s wall ({s.calls.total / RATE:.1f} s of it Notion's rate, "
+                f"{s.process.cpu_s:.1f} s CPU)"
+            )
         if s.checks:
             figures += "; " + "; ".join(s.checks)
         rows.append((f"incremental, {s.councils} councils, {s.name}: {target_text(s)}", s.passed, figures))

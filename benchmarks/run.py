@@ -149,6 +149,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "RESULTS.md"))
     parser.add_argument("--skip-throughput", action="store_true", help="leave out the rate-limited run")
     parser.add_argument(
+        "--incremental-only", action="store_true", help="only the read-cache scenarios (and the planning figures)"
+    )
+    parser.add_argument(
         "--incremental-size",
         type=int,
         help="councils for the read-cache scenarios (default: the largest size; 0: none)",
@@ -172,14 +175,14 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tmp)
         with SandboxProcess(workdir) as sb:
             say(f"sandbox at {sb.url}")
-            for size in sizes:
+            for size in () if args.incremental_only else sizes:
                 say(f"{size} councils")
                 outcomes += call_count_suite(sb, workdir, size, say)
             incremental_size = max(sizes) if args.incremental_size is None else args.incremental_size
             if incremental_size:
                 say(f"incremental reads: {incremental_size} councils")
                 incremental = incremental_suite(sb, workdir, incremental_size, say)
-            if not args.skip_throughput:
+            if not (args.skip_throughput or args.incremental_only):
                 say(f"throughput: {creates} creates + {updates} updates at {THROUGHPUT_RATE:g} req/s")
                 throughput = throughput_suite(sb, workdir, creates, updates, say)
     say(f"planning {PLANNING_RECORDS} records in memory")
