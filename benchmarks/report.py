@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import platform
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from benchmarks.floors import ratio
+from benchmarks.incremental import Step, report_section, verdict_rows
 from benchmarks.planning import PlanningResult
 from benchmarks.scenarios import Outcome
 
@@ -33,7 +35,9 @@ class Verdicts:
         return [f"{'PASS' if ok else 'FAIL'}  {target}: {figures}" for target, ok, figures in self.rows]
 
 
-def verdicts(outcomes: list[Outcome], throughput: Outcome | None, planning: PlanningResult) -> Verdicts:
+def verdicts(
+    outcomes: list[Outcome], throughput: Outcome | None, planning: PlanningResult, incremental: Sequence[Step] = ()
+) -> Verdicts:
     v = Verdicts()
     for o in [*outcomes, *([throughput] if throughput else [])]:
         figures = f"{o.calls.total} calls, floor {o.floor.total} ({o.calls.rate_limited} × 429)"
@@ -48,6 +52,8 @@ def verdicts(outcomes: list[Outcome], throughput: Outcome | None, planning: Plan
             f"{throughput.process.wall_s:.1f} s / {throughput.time_floor_s:.1f} s = {r:.3f}, "
             f"{throughput.calls.rate_limited} × 429",
         )
+    for target, passed, figures in verdict_rows(list(incremental)):
+        v.add(target, passed, figures)
     v.add(
         f"planning {planning.records:,} records < {PLAN_CPU_MAX_S:g} s CPU",
         planning.worst_plan_cpu_s < PLAN_CPU_MAX_S,
@@ -92,6 +98,7 @@ def render_report(
     elapsed_s: float,
     *,
     quick: bool,
+    incremental: Sequence[Step] = (),
 ) -> str:
     out = ["# Benchmark results (issue 6)", ""]
     out.append(
@@ -111,6 +118,8 @@ def render_report(
         out += ["", "## Throughput (sandbox at 3 requests/s, 600 ms added latency; client at its default)", ""]
         out += calls_table([throughput])
         out += ["", throughput_note(throughput)]
+    if incremental:
+        out += ["", *report_section(list(incremental))]
     out += ["", "## Planning and rendering in memory", ""]
     out += planning_table(planning)
     out += ["", FLOORS_TEXT]

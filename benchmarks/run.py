@@ -11,6 +11,7 @@ Exits 0 when every target passed, 1 otherwise. Not part of the test suite.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -20,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.driver import SandboxProcess
+from benchmarks.incremental import Step, incremental_suite
 from benchmarks.planning import PlanningResult, planning_benchmark
 from benchmarks.report import machine_info, render_report, verdicts
 from benchmarks.scenarios import (
@@ -42,6 +44,7 @@ QUICK_THROUGHPUT = (30, 30)
 THROUGHPUT_RATE = 3.0
 THROUGHPUT_LATENCY_MS = 600
 PLANNING_RECORDS = 10_000
+FULL = ("--refresh", "full")
 
 Say = Callable[[str], None]
 
@@ -52,6 +55,7 @@ def fresh_sandbox(sb: SandboxProcess, workdir: Path) -> None:
     sb.settings(rate_limit=0, latency_ms=0, query_cap=10_000, clock_step_ms=CLOCK_STEP_MS)
     sb.clear_requests()
     (workdir / ".reconcile" / "runs.jsonl").unlink(missing_ok=True)
+    shutil.rmtree(workdir / ".reconcile" / "cache", ignore_errors=True)  # likewise the read cache
 
 
 def call_count_suite(sb: SandboxProcess, workdir: Path, councils: int, say: Say) -> list[Outcome]:
@@ -82,8 +86,9 @@ def call_count_suite(sb: SandboxProcess, workdir: Path, councils: int, say: Say)
     ]
     outcomes = []
     for name, snapshot, expect, extra in steps:
+        # Every read in full: these floors are the full read's (benchmarks/incremental.py has the cache's).
         outcome = run_scenario(
-            sb, workdir, name=name, councils=councils, snapshot=snapshot, expect=expect, extra_args=extra
+            sb, workdir, name=name, councils=councils, snapshot=snapshot, expect=expect, extra_args=(*extra, *FULL)
         )
         say(one_line(outcome))
         outcomes.append(outcome)
@@ -120,6 +125,7 @@ def throughput_suite(sb: SandboxProcess, workdir: Path, creates: int, updates: i
         snapshot=with_new_flow(source, existing),
         expect=Expect(creates=creates, updates=updates, live_services=creates + updates),
         rate=THROUGHPUT_RATE,
+        extra_args=FULL,
     )
     say(one_line(outcome))
     sb.settings(rate_limit=0, latency_ms=0)
@@ -142,6 +148,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--sizes", help="comma-separated council counts (default 20,200,2000,12000)")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "RESULTS.md"))
     parser.add_argument("--skip-throughput", action="store_true", help="leave out the rate-limited run")
+    parser.add_argument(
+        "--incremental-only", action="store_true", help="only the read-cache scenarios (and the planning figures)"
+    )
+    parser.add_argument(
+        "--incremental-size",
+        type=int,
+        help="councils for the read-cache scenarios (default: the largest size; 0: none)",
+    )
     return parser.parse_args(argv)
 
 
@@ -155,24 +169,31 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{time.monotonic() - started:7.1f}s] {line}", flush=True)
 
     outcomes: list[Outcome] = []
+    incremental: list[Step] = []
     throughput: Outcome | None = None
     with tempfile.TemporaryDirectory(prefix="reconcile-bench-") as tmp:
         workdir = Path(tmp)
         with SandboxProcess(workdir) as sb:
             say(f"sandbox at {sb.url}")
-            for size in sizes:
+            for size in () if args.incremental_only else sizes:
                 say(f"{size} councils")
                 outcomes += call_count_suite(sb, workdir, size, say)
-            if not args.skip_throughput:
+            incremental_size = max(sizes) if args.incremental_size is None else args.incremental_size
+            if incremental_size:
+                say(f"incremental reads: {incremental_size} councils")
+                incremental = incremental_suite(sb, workdir, incremental_size, say)
+            if not (args.skip_throughput or args.incremental_only):
                 say(f"throughput: {creates} creates + {updates} updates at {THROUGHPUT_RATE:g} req/s")
                 throughput = throughput_suite(sb, workdir, creates, updates, say)
     say(f"planning {PLANNING_RECORDS} records in memory")
     planning: PlanningResult = planning_benchmark(PLANNING_RECORDS)
-    results = verdicts(outcomes, throughput, planning)
+    results = verdicts(outcomes, throughput, planning, incremental)
     for line in results.lines():
         print(line)
     elapsed = time.monotonic() - started
-    report = render_report(machine_info(), outcomes, throughput, planning, results, elapsed, quick=args.quick)
+    report = render_report(
+        machine_info(), outcomes, throughput, planning, results, elapsed, quick=args.quick, incremental=incremental
+    )
     Path(args.out).write_text(report, encoding="utf-8")
     say(f"wrote {args.out}")
     return 0 if results.all_passed else 1

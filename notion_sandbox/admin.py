@@ -150,6 +150,14 @@ def settle(sb: Sandbox, given: Any) -> dict[str, Any]:
     return {"ok": True, **sb.realism.settle()}
 
 
+def advance_clock(sb: Sandbox, given: Any) -> dict[str, Any]:
+    """``{"advance_ms": N}``: time passes without a write (a virtual clock, see ``clock_step_ms``, moves on)."""
+    ms = given.get("advance_ms", 0) if isinstance(given, dict) else 0
+    if isinstance(ms, bool) or not isinstance(ms, int) or ms < 0:
+        raise ValueError('expected {"advance_ms": <non-negative integer>}')
+    return {"ok": True, "now": sb.store.clock.advance(ms).isoformat()}
+
+
 def get_planx(sb: Sandbox, given: Any) -> dict[str, Any]:
     return sb.source("planx").get_snapshot()
 
@@ -186,6 +194,7 @@ ADMIN_ROUTES: dict[tuple[str, str], Callable[[Sandbox, Any], dict[str, Any]]] = 
     ("PUT", "/_sandbox/users"): put_users,
     ("GET", "/_sandbox/realism"): realism,
     ("POST", "/_sandbox/settle"): settle,
+    ("POST", "/_sandbox/clock"): advance_clock,
     ("GET", "/_sandbox/planx"): get_planx,
     ("PUT", "/_sandbox/planx"): put_planx,
     ("GET", "/_sandbox/planning-data"): get_planning,
@@ -253,6 +262,9 @@ class AdminClient:
 
     def settle(self) -> dict[str, Any]:
         return self.call("POST", "settle", {})
+
+    def advance_clock(self, ms: int) -> dict[str, Any]:
+        return self.call("POST", "clock", {"advance_ms": ms})
 
     def state(self) -> dict[str, Any]:
         return self.call("GET", "state")

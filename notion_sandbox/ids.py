@@ -107,6 +107,15 @@ class Clock:
                 return self._virtual
             return self._wall()
 
+    def advance(self, ms: int) -> datetime:
+        """Time passing with no write (the hours between two runs): with a step, the virtual clock
+        moves on by ``ms``; the wall clock moves by itself."""
+        with self._lock:
+            if self.step_ms:
+                self._virtual = (self._virtual or self._wall()) + timedelta(milliseconds=max(0, int(ms)))
+                return self._virtual
+            return self._wall()
+
     def tick(self) -> datetime:
         """The time of a new write; with a step, each write is ``step_ms`` after the previous one."""
         with self._lock:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import threading
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -58,6 +59,12 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_any
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header from the workspace's clock (virtual with ``clock_step_ms``), as Notion's is its own time."""
+        if timestamp is None:
+            timestamp = self.sandbox.store.clock.now().timestamp()
+        return formatdate(timestamp, usegmt=True)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the request log is the record."""

@@ -204,6 +204,20 @@ class NotionSettings:
 
 
 @dataclass(frozen=True)
+class ReadCacheSettings:
+    """The Notion read cache (reconcile/readcache.py): a run reads only the pages changed since the
+    last read, and reads everything again when the cache cannot be trusted or is due."""
+
+    enabled: bool = True
+    path: str | None = None  # None: `cache/notion-reads.json` beside the run log
+    # How far before the last change seen a changed-pages query starts: Notion shows edit times
+    # rounded down to the minute, and its query index may show an edit late.
+    safety_window_s: float = 600.0
+    max_age_s: float = 7 * 86400.0  # a cache whose last full read is older is read in full again
+    full_every: int = 20  # at most this many incremental reads after a full one
+
+
+@dataclass(frozen=True)
 class CiSettings:
     """Where the run happens, as the environment says when the config is loaded."""
 
@@ -221,6 +235,7 @@ class Config:
     max_plan_age_s: float = 24 * 3600.0
     notify: NotifySettings = field(default_factory=NotifySettings)
     ci: CiSettings = field(default_factory=CiSettings)
+    read_cache: ReadCacheSettings = field(default_factory=ReadCacheSettings)
 
     def job(self, name: str) -> Job:
         for j in self.jobs:
@@ -377,6 +392,17 @@ class ResourceInfo:
 
 
 @dataclass(frozen=True)
+class NotionRead:
+    """How a resource's pages were read for a plan: all of them, or only those changed since the
+    read cache's last read (the rest from the cache), and why."""
+
+    resource: str
+    mode: Literal["full", "incremental"]
+    reason: str
+    pages_read: int = 0  # pages the queries returned (all live ones for a full read)
+
+
+@dataclass(frozen=True)
 class Plan:
     """Everything apply needs and nothing else: `actions` are the writes in the order apply runs
     them; `resources` say where each resource's pages live. Apply reads no config to run it."""
@@ -393,6 +419,7 @@ class Plan:
     labels: dict[str, str] = field(default_factory=dict)  # page id -> title, for relation values shown
     schema_changes: tuple[SchemaChange, ...] = ()  # made first, one request per data source
     source_reads: dict[str, SourceRead] = field(default_factory=dict)  # job -> how its source was read
+    reads: tuple[NotionRead, ...] = ()  # how each resource's pages were read (none: not said)
 
     @property
     def summary(self) -> dict[str, int]:

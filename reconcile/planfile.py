@@ -31,6 +31,7 @@ from reconcile.model import (
     ACTION_KINDS,
     Action,
     Diagnostic,
+    NotionRead,
     Plan,
     PropertyChange,
     ResourceInfo,
@@ -77,7 +78,13 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     }
     if plan.source_reads:  # only jobs with an incremental source: other plans keep their form
         body["source_reads"] = {job: asdict(read) for job, read in plan.source_reads.items()}
+    if plan.reads:  # a plan that does not say how it read Notion (made before it could) has no key
+        body["reads"] = [read_to_dict(r) for r in plan.reads]
     return body
+
+
+def read_to_dict(r: NotionRead) -> dict[str, Any]:
+    return {"resource": r.resource, "mode": r.mode, "reason": r.reason, "pages_read": r.pages_read}
 
 
 def plan_document(plan: Plan) -> dict[str, Any]:
@@ -208,6 +215,7 @@ def plan_from_dict(d: Any) -> Plan:
         guard_overrides=tuple(d["guard_overrides"]),
         labels=dict(d.get("labels") or {}),
         source_reads={job: SourceRead(**read) for job, read in (d.get("source_reads") or {}).items()},
+        reads=tuple(NotionRead(**r) for r in d.get("reads") or ()),
         format_version=d["format_version"],
         schema_changes=tuple(schema_change_from_dict(c) for c in d.get("schema_changes") or ()),
     )

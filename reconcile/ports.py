@@ -83,6 +83,22 @@ class NotionReader(Protocol):
         """Trashed pages that carry a key: the candidates for a restore."""
         ...
 
+    def server_time(self) -> str | None:
+        """Notion's time at its latest answer (the Date header, ISO), None when unknown."""
+        ...
+
+    def read_edited_since(
+        self,
+        resource: ResourceConfig,
+        *,
+        data_source_id: str,
+        schema: PropertySchema,
+        since: str,
+        in_trash: bool,
+    ) -> tuple[PageState, ...]:
+        """Live (or trashed) pages edited on or after `since`: what an incremental read asks for."""
+        ...
+
     def read_pages(
         self, resource: ResourceConfig, page_ids: Iterable[str], *, data_source_id: str, schema: PropertySchema
     ) -> tuple[PageState, ...]:

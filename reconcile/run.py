@@ -49,6 +49,7 @@ from reconcile.plan import JobInput, check_guards, compute_plan, iso_time
 from reconcile.planfile import plan_fingerprint, read_plan
 from reconcile.ports import Gateway, NotionReader
 from reconcile.readback import heal_after_creates
+from reconcile.readcache import Refresh, load_session
 from reconcile.redact import scrub
 from reconcile.runlog import (
     RunRecordJSON,
@@ -227,10 +228,15 @@ def plan_run(
     now: datetime,
     jobs: Sequence[str] | None = None,
     allow_large_changes: bool = False,
-    refresh: str = "auto",
+    refresh: Refresh = "auto",
 ) -> Plan:
     """Fetch every selected job's source, read Notion, and compute the plan, including the stamps
-    earlier runs failed to write (from the run log). The reads' diagnostics lead the plan's own."""
+    earlier runs failed to write (from the run log). The reads' diagnostics lead the plan's own.
+
+    Notion is read through the read cache (reconcile/readcache.py): `refresh` "auto" reads only
+    what changed when the cache allows it, "full" reads everything, "incremental" ignores the
+    cache's age and read count. The plan says how each resource was read; the cache is written
+    once every read succeeded."""
     sources = SourceRun()  # per-key lookup errors
     inputs = []
     extra: list[Diagnostic] = []
@@ -238,6 +244,8 @@ def plan_run(
     recent = recent_writes(config.run_log, now, config.notion.index_lag_s)
     schema_changes: list[SchemaChange] = []
     readers: dict[str, NotionReader] = {}
+    cache = load_session(config, now=now, refresh=refresh)
+    extra += cache.diagnostics()
     for job in selected_jobs(config, jobs):
         desired, read = read_source(config, job, gateway, sources, now=now, refresh=refresh)
         extra += sources.diagnostics
@@ -247,9 +255,10 @@ def plan_run(
         extra += schema.warnings
         schema_changes = merged_changes(schema_changes, schema.changes)
         reader = readers[job.name] = PlannedSchemaReader(gateway, schema.changes) if schema.changes else gateway
-        actual, diags = read_job_state(reader, job, desired, declared=declared, recent=recent)
+        actual, diags = read_job_state(reader, job, desired, declared=declared, recent=recent, cache=cache)
         extra += diags
         inputs.append(JobInput(job=job, desired=desired, actual=actual, source_read=read))
+    cache.save()
     owed = owed_touches(config.run_log)
     plan = compute_plan(
         inputs, now=now, config_digest=config.digest, allow_large_changes=allow_large_changes, owed_touches=owed
@@ -263,6 +272,7 @@ def plan_run(
             inputs, now=now, config_digest=config.digest, allow_large_changes=allow_large_changes, owed_touches=owed
         )
     plan = replace(plan, schema_changes=tuple(schema_changes)) if schema_changes else plan
+    plan = replace(plan, reads=tuple(cache.reads.values()))
     return replace(plan, diagnostics=(*extra, *plan.diagnostics)) if extra else plan
 
 
@@ -409,7 +419,7 @@ def apply_jobs(
     allow_large_changes: bool = False,
     hooks: ApplyHooks = ApplyHooks(),
     clock: Clock = now_utc,
-    refresh: str = "auto",
+    refresh: Refresh = "auto",
 ) -> ApplyReport:
     """Plan and apply each job in turn, so a job sees what the jobs before it wrote.
 
@@ -443,7 +453,7 @@ def apply_now(
     allow_large_changes: bool,
     hooks: ApplyHooks,
     clock: Clock,
-    refresh: str = "auto",
+    refresh: Refresh = "auto",
 ) -> RunRecord | None:
     """Plan these jobs, show the plan, check the guards, confirm, apply: the run, or None if refused."""
     started = clock()

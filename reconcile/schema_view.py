@@ -76,6 +76,24 @@ class PlannedSchemaReader:
         pages = self.inner.read_trashed(live, data_source_id=data_source_id, schema=self.live_schema(resource))
         return renamed_pages(pages, renames)
 
+    def server_time(self) -> str | None:
+        return self.inner.server_time()
+
+    def read_edited_since(
+        self,
+        resource: ResourceConfig,
+        *,
+        data_source_id: str,
+        schema: PropertySchema,
+        since: str,
+        in_trash: bool,
+    ) -> tuple[PageState, ...]:
+        live, renames = self.as_live(resource, data_source_id)
+        pages = self.inner.read_edited_since(
+            live, data_source_id=data_source_id, schema=self.live_schema(resource), since=since, in_trash=in_trash
+        )
+        return renamed_pages(pages, renames)
+
     def read_pages(
         self, resource: ResourceConfig, page_ids: Iterable[str], *, data_source_id: str, schema: PropertySchema
     ) -> tuple[PageState, ...]:

@@ -18,13 +18,24 @@ run long after the last write makes no extra call.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from reconcile.model import Action, ActualState, DesiredState, Diagnostic, Job, PageState, ResourceConfig, ResourceState
+from reconcile.model import (
+    Action,
+    ActualState,
+    DesiredState,
+    Diagnostic,
+    Job,
+    NotionRead,
+    PageState,
+    ResourceConfig,
+    ResourceState,
+)
 from reconcile.notion.schema import check_schema, foreign_relation_targets
 from reconcile.plan.touches import stamp_candidates
 from reconcile.plan.types import check_value_types
 from reconcile.ports import NotionReader, PropertySchema
+from reconcile.readcache import CacheEntry, CacheKey, Decision, ReadSession, iso, latest_edit
 from reconcile.runlog import LeftAs, RecentWrites
 
 __all__ = [
@@ -48,15 +59,18 @@ def read_job_state(
     desired: DesiredState,
     declared: Declared | None = None,
     recent: RecentWrites | None = None,
+    cache: ReadSession | None = None,
 ) -> tuple[ActualState, list[Diagnostic]]:
-    """The job's live pages, resource by resource, and the schema warnings (errors raise)."""
+    """The job's live pages, resource by resource, and the schema warnings (errors raise). With a
+    read cache, a resource the cache holds is read incrementally (`cache` records how each was read
+    and what the next run may start from)."""
     schemas, diags = check_job_schemas(gateway, job, desired, declared)
     states: dict[str, ResourceState] = {}
     for r in job.resources:
         data_source_id, schema = schemas[r.name]
         wanted = {p.key for p in desired.resources[r.name].pages}
         mine = (recent or {}).get(r.name, {})
-        states[r.name] = resource_state(gateway, r, data_source_id, schema, wanted, mine)
+        states[r.name] = resource_state(gateway, r, data_source_id, schema, wanted, mine, cache)
     return with_bot_user(gateway, job, ActualState(resources=states)), diags
 
 
@@ -123,18 +137,115 @@ def resource_state(
     schema: PropertySchema,
     wanted: set[str],
     mine: Mapping[str, LeftAs],
+    cache: ReadSession | None = None,
 ) -> ResourceState:
     """One resource's live pages (and the trashed ones carrying a wanted key when a create may be
     planned), with this machine's recent writes the query does not show yet read by id."""
-    state = gateway.read_resource(r, data_source_id=data_source_id, schema=schema)
-    fresh = read_fresh(gateway, r, data_source_id, schema, unshown(mine, {p.page_id for p in state.pages}))
-    state = replace(state, pages=overlaid(state.pages, fresh, trashed=False))
+    seen = seen_pages(gateway, r, data_source_id, schema, cache)
+    fresh = read_fresh(gateway, r, data_source_id, schema, unshown(mine, {p.page_id for p in seen.live}))
+    state = ResourceState(
+        resource=r.name,
+        database_id=r.database,
+        data_source_id=data_source_id,
+        schema={name: prop.get("type", "") for name, prop in schema.items()},
+        pages=overlaid(seen.live, fresh, trashed=False),
+    )
     if r.mode == "update-only" or wanted <= {p.key for p in state.pages}:
+        seen.keep(cache, state.pages, None if seen.trashed is None else overlaid(seen.trashed, fresh, trashed=True))
         return state
-    trashed = gateway.read_trashed(r, data_source_id=data_source_id, schema=schema)
+    trashed = seen.trashed
+    if trashed is None:
+        trashed = gateway.read_trashed(r, data_source_id=data_source_id, schema=schema)
+        seen = seen if seen.timed else replace(seen, cursor=latest_edit(trashed, seen.cursor))
     missed = [i for i in unshown_in_trash(mine, {p.page_id for p in trashed}) if i not in fresh]
     fresh.update(read_fresh(gateway, r, data_source_id, schema, missed))
-    return replace(state, trashed=tuple(p for p in overlaid(trashed, fresh, trashed=True) if p.key in wanted))
+    all_trashed = overlaid(trashed, fresh, trashed=True)
+    seen.keep(cache, state.pages, all_trashed)
+    return replace(state, trashed=tuple(p for p in all_trashed if p.key in wanted))
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A resource's pages as the queries (and the read cache) show them, before any read by id."""
+
+    resource: ResourceConfig
+    key: CacheKey | None
+    decision: Decision | None
+    live: tuple[PageState, ...]
+    trashed: tuple[PageState, ...] | None  # those carrying a key; None when the trash was not read
+    cursor: str  # where the next read starts (before the safety window)
+    pages_read: int
+    timed: bool = False  # the cursor is Notion's time before the read (else the latest edit seen)
+
+    def keep(
+        self, cache: ReadSession | None, live: tuple[PageState, ...], trashed: tuple[PageState, ...] | None
+    ) -> None:
+        """Record what this read saw (with the pages read by id) for the next run, and how it read."""
+        if cache is None or self.key is None or self.decision is None:
+            return
+        d = self.decision
+        full = d.mode == "full"
+        now = iso(cache.now)
+        entry = CacheEntry(
+            key=self.key,
+            cursor=self.cursor,
+            full_read_at=now if full or d.entry is None else d.entry.full_read_at,
+            incremental_reads=0 if full or d.entry is None else d.entry.incremental_reads + 1,
+            read_at=now,
+            pages=live,
+            trashed=trashed,
+        )
+        cache.keep(self.resource.name, entry, NotionRead(self.resource.name, d.mode, d.reason, self.pages_read))
+
+
+def seen_pages(
+    gateway: NotionReader, r: ResourceConfig, data_source_id: str, schema: PropertySchema, cache: ReadSession | None
+) -> Seen:
+    """Every live page (a full read), or the cached ones with what changed since laid over them."""
+    key = cache.key(r, data_source_id, schema) if cache is not None else None
+    decision = cache.decide(r.name, key) if cache is not None and key is not None else None
+    # Notion's time before these queries: the next read starts from it (less the safety window).
+    # Without it, the latest edit seen stands in (later edits carry that minute or a later one).
+    started = gateway.server_time() if cache is not None else None
+    if decision is None or decision.entry is None:
+        live = gateway.read_resource(r, data_source_id=data_source_id, schema=schema).pages
+        return Seen(r, key, decision, live, None, started or latest_edit(live), len(live), timed=bool(started))
+    entry = decision.entry
+    edited = gateway.read_edited_since(
+        r, data_source_id=data_source_id, schema=schema, since=decision.since, in_trash=False
+    )
+    binned = gateway.read_edited_since(
+        r, data_source_id=data_source_id, schema=schema, since=decision.since, in_trash=True
+    )
+    live, trashed = merged(entry.pages, entry.trashed, edited, binned)
+    cursor = started or latest_edit((*edited, *binned), entry.cursor)
+    return Seen(r, key, decision, live, trashed, cursor, len(edited) + len(binned), timed=bool(started))
+
+
+def merged(
+    live: tuple[PageState, ...],
+    trashed: tuple[PageState, ...] | None,
+    edited: tuple[PageState, ...],
+    binned: tuple[PageState, ...],
+) -> tuple[tuple[PageState, ...], tuple[PageState, ...] | None]:
+    """The cached pages with the changed ones laid over them: a page trashed since leaves the live
+    pages (and joins the trashed ones when it carries a key), a page edited, created or restored
+    since takes its place among the live ones. Pages stay in creation order, as a full read lists
+    them (a new page last within its minute)."""
+    pages = {p.page_id: p for p in live}
+    bin_ = {p.page_id: p for p in trashed} if trashed is not None else None
+    for p in binned:
+        pages.pop(p.page_id, None)
+        if bin_ is not None:
+            bin_.pop(p.page_id, None)
+            if p.key is not None:
+                bin_[p.page_id] = p
+    for p in edited:
+        if bin_ is not None:
+            bin_.pop(p.page_id, None)
+        pages[p.page_id] = p
+    ordered = tuple(sorted(pages.values(), key=lambda p: p.created_time))
+    return ordered, None if bin_ is None else tuple(sorted(bin_.values(), key=lambda p: p.created_time))
 
 
 def unshown(mine: Mapping[str, LeftAs], live: set[str]) -> list[str]:

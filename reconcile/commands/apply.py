@@ -31,6 +31,7 @@ from reconcile.config import load_config
 from reconcile.csvout import plan_rows, write_csv
 from reconcile.errors import ReconcileError
 from reconcile.model import CiSettings, Plan, RunRecord
+from reconcile.readcache import Refresh
 from reconcile.redact import scrub
 from reconcile.run import ApplyHooks, apply_jobs, apply_saved, open_gateway
 from reconcile.runlog import RunRecordJSON
@@ -57,7 +58,7 @@ def apply(
     allow_large_changes: bool,
     redact: bool,
     quiet: bool,
-    refresh: str,
+    refresh: Refresh,
     csv_path: str | None,
 ) -> None:
     """Apply the changes: plan now and ask for `yes`, or apply a saved PLANFILE exactly.

@@ -83,14 +83,16 @@ RUN_LOG_OPTION = click.option(
     help="The run log to read (default: run_log in the config, else .reconcile/runs.jsonl).",
 )
 JOB_OPTION = click.option("--job", "jobs", multiple=True, metavar="NAME", help="Only this job (repeatable).")
-# Incremental sources (reconcile/source/incremental.py): plan and apply read them the same way.
+# Incremental sources (reconcile/source/incremental.py) and the read cache (reconcile/readcache.py):
+# plan and apply read both the same way, under one flag.
 REFRESH_OPTION = click.option(
     "--refresh",
     type=click.Choice(["auto", "full", "incremental"]),
     default="auto",
     show_default=True,
-    help="How to read incremental sources: only the records changed since the last successful apply when "
-    "their policy allows (auto), every record (full), or the changes even when a full read is due (incremental).",
+    help="How to read sources with incremental: and Notion through the read cache: only what changed since "
+    "the last successful read when their policies allow (auto), everything (full), or the changes even when a "
+    "periodic full read is due by age or count (incremental).",
 )
 FORMAT_OPTION = click.option(
     "--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True

@@ -23,6 +23,7 @@ from reconcile.commands.common import (
 from reconcile.config import load_config
 from reconcile.csvout import plan_rows, write_csv
 from reconcile.planfile import write_plan
+from reconcile.readcache import Refresh
 from reconcile.run import now_utc, open_gateway, plan_run
 from reconcile.runlog import resource_jobs
 
@@ -48,7 +49,7 @@ def plan(
     jobs: tuple[str, ...],
     allow_large_changes: bool,
     redact: bool,
-    refresh: str,
+    refresh: Refresh,
     csv_path: str | None,
 ) -> None:
     """Read the source and Notion, and show what apply would change.

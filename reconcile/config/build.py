@@ -35,6 +35,7 @@ from reconcile.model import (
     MissingAction,
     OnMissing,
     PropertyMapping,
+    ReadCacheSettings,
     ResourceConfig,
     SourceConfig,
     TouchRule,
@@ -93,6 +94,34 @@ def build_config(document: dict[str, Any], env: Mapping[str, str], path: str) ->
         max_plan_age_s=plan_age(b, document),
         notify=settings_from(document.get("notify"), env),
         ci=ci_settings(env),
+        read_cache=read_cache_settings(b, document.get("read_cache") or {}),
+    )
+
+
+def read_cache_settings(b: Builder, raw: dict[str, Any]) -> ReadCacheSettings:
+    """The `read_cache:` settings (durations in seconds; a safety window under a minute could miss
+    an edit Notion shows rounded down to its minute)."""
+    defaults = ReadCacheSettings()
+
+    def seconds(name: str, default: float) -> float:
+        if name not in raw:
+            return default
+        try:
+            value = parse_duration(raw[name])
+        except ValueError as exc:
+            raise b.error(("read_cache", name), str(exc)) from None
+        if name == "safety_window" and value < 60:
+            raise b.error(
+                ("read_cache", name), f"{raw[name]!r} is under a minute: Notion rounds edit times to the minute"
+            )
+        return value
+
+    return ReadCacheSettings(
+        enabled=bool(raw.get("enabled", defaults.enabled)),
+        path=str(raw["path"]) if raw.get("path") else None,
+        safety_window_s=seconds("safety_window", defaults.safety_window_s),
+        max_age_s=seconds("max_age", defaults.max_age_s),
+        full_every=int(raw.get("full_every", defaults.full_every)),
     )
 
 

@@ -18,6 +18,8 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -90,6 +92,7 @@ class NotionGateway:
         self._item_cache: dict[tuple[str, str], list[NotionObject]] = {}
         self.data_source_names: dict[str, str] = {}
         self._bot_user_id: str | None = None
+        self._server_time: str | None = None
         self.create_resolutions: Counter[Resolution] = Counter()
         # Never `with Client(...)`: it swaps in a fresh httpx.Client and bypasses the transport.
         self.client = notion_client.Client(
@@ -98,13 +101,26 @@ class NotionGateway:
             notion_version=NOTION_VERSION,
             timeout_ms=int(settings.timeout_s * 1000),
             retry=False,
-            client=httpx.Client(transport=self.transport),
+            client=httpx.Client(transport=self.transport, event_hooks={"response": [self._note_server_time]}),
             logger=logging.getLogger("reconcile.notion.client"),
             log_level=logging.CRITICAL,  # its failure lines would duplicate our mapped errors
         )
 
     def close(self) -> None:
         self.client.close()
+
+    def server_time(self) -> str | None:
+        """Notion's own time when it answered the latest request (its Date header, to the second), in
+        Notion's ISO form; None before any answer or when the header was missing. The read cache's
+        cursor: every later edit carries this time or a later one, whatever this machine's clock says."""
+        with self._lock:
+            return self._server_time
+
+    def _note_server_time(self, response: httpx.Response) -> None:
+        moment = _http_date(response.headers.get("date"))
+        if moment is not None:
+            with self._lock:
+                self._server_time = moment
 
     def api_calls(self) -> ApiCalls:
         counts = self.counter.snapshot()
@@ -247,6 +263,24 @@ class NotionGateway:
         managed = [name for name in resource.managed_properties if name in schema]
         states = [self._page_state(resource, page, managed) for page in pages]
         return tuple(s for s in states if s.in_trash and s.key is not None)
+
+    def read_edited_since(
+        self,
+        resource: ResourceConfig,
+        *,
+        data_source_id: str,
+        schema: PropertySchema,
+        since: str,
+        in_trash: bool,
+    ) -> tuple[PageState, ...]:
+        """Live (or trashed) pages whose last_edited_time is on or after `since` ("" for all), keyless
+        ones too: what an incremental read lays over the read cache (reconcile/readcache.py)."""
+        condition = {"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": since}} if since else None
+        split_on = _split_on(resource, schema)
+        pages = self.query_pages(data_source_id, filter=condition, in_trash=in_trash, split_on=split_on)
+        managed = [name for name in resource.managed_properties if name in schema]
+        states = (self._page_state(resource, page, managed) for page in pages)
+        return tuple(s for s in states if s.in_trash == in_trash)
 
     def read_pages(
         self, resource: ResourceConfig, page_ids: Iterable[str], *, data_source_id: str, schema: PropertySchema
@@ -503,6 +537,19 @@ def _split_on(resource: ResourceConfig, schema: PropertySchema) -> tuple[str, st
     """The match property, when its type lets a capped minute be divided by a character."""
     match_type = str(schema.get(resource.match.property, {}).get("type", ""))
     return (resource.match.property, match_type) if match_type in SPLITTABLE_TYPES else None
+
+
+def _http_date(value: str | None) -> str | None:
+    """An HTTP Date header as "YYYY-MM-DDTHH:MM:SS.000Z" (None when absent or not a date)."""
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def _same_id(a: Any, b: str) -> bool:

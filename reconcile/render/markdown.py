@@ -33,6 +33,8 @@ __all__ = ["render_markdown"]
 
 def render_markdown(plan: dict[str, Any], *, redact: bool = False) -> str:
     blocks = ["## Reconcile plan", f"**{summary_line(plan)}**", context_line(plan)]
+    if plan.get("reads"):
+        blocks.append(reads_line(plan))
     if plan["guard_overrides"]:
         blocks.append(guard_alert(plan))
     if plan.get("schema_changes"):
@@ -62,6 +64,15 @@ def schema_section(plan: dict[str, Any]) -> str:
     lines = ["### Schema changes", "", "Made first, one request per data source:", ""]
     lines += [f"- {text(schema_change_line(c))}" for c in plan["schema_changes"]]
     return "\n".join(lines)
+
+
+def reads_line(plan: dict[str, Any]) -> str:
+    """How Notion was read for each resource: in full, or only what changed since the cache."""
+    parts = [
+        f"{code(r['resource'])} {text(r['mode'])} ({r['pages_read']} pages read; {text(r['reason'])})"
+        for r in plan["reads"]
+    ]
+    return "Notion read: " + " · ".join(parts)
 
 
 def guard_alert(plan: dict[str, Any]) -> str:

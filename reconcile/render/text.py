@@ -90,7 +90,8 @@ def header(plan: dict[str, Any]) -> str:
     counts = ", ".join(f"{job} {n}" for job, n in plan["record_counts"].items())
     made = f"Reconcile plan for {jobs}, made {plan['created_at']} (config {plan['config_digest'][:12]})."
     # A plan made without reading a source (suggest-links) claims no record count at all.
-    return "\n".join([f"{made}\nSource records: {counts}." if counts else made, *source_read_lines(plan)])
+    made = f"{made}\nSource records: {counts}." if counts else made
+    return "\n".join([made, *source_read_lines(plan), *read_lines(plan)])
 
 
 def source_read_lines(plan: dict[str, Any]) -> list[str]:
@@ -103,6 +104,14 @@ def schema_block(plan: dict[str, Any], style: _Style) -> str:
     lines = [style("bold", "Schema changes (made first, one request per data source):")]
     lines += [f"{INDENT}{schema_change_line(c)}" for c in plan["schema_changes"]]
     return "\n".join(lines)
+
+
+def read_lines(plan: dict[str, Any]) -> list[str]:
+    """How Notion was read for each resource (a plan that does not say shows nothing)."""
+    return [
+        f"Notion read: {r['resource']} {r['mode']} ({r['pages_read']} pages read; {r['reason']})."
+        for r in plan.get("reads") or ()
+    ]
 
 
 def guard_block(plan: dict[str, Any], style: _Style) -> str:

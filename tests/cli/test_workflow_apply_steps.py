@@ -78,7 +78,8 @@ def test_the_run_log_is_kept_on_its_branch_and_restored_by_the_next_run(tmp_path
     assert "Starting a new log" in first.summary
     assert len(kept_log(origin)) == 1 and kept_log(origin)[0]["failed"] == 0
     [root] = branch_commits(origin)
-    assert git(origin, "ls-tree", "--name-only", root).split() == ["runs.jsonl"]  # only the log, no source
+    # only the log and the Notion read cache, no source
+    assert git(origin, "ls-tree", "--name-only", root).split() == ["notion-reads.json", "runs.jsonl"]
     written = writes(sandbox)
     assert written > 0
 
@@ -86,6 +87,7 @@ def test_the_run_log_is_kept_on_its_branch_and_restored_by_the_next_run(tmp_path
     assert not second.failed, failure_text(second)
     assert "Run log: 1 run(s) restored from branch reconcile-run-log." in second.step("Restore").stdout
     assert writes(sandbox) == written  # the second apply had nothing to do
+    assert "Notion read: services incremental (" in second.step("Apply").stdout  # the read cache came back too
     assert len(kept_log(origin)) == 2
     assert branch_commits(origin)[1:] == [root]  # one commit per run, on top of the last
     assert "reconcile runs" in second.summary

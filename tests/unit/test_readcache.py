@@ -1,0 +1,162 @@
+"""The read cache's rules (reconcile/readcache.py): when an entry may stand for a resource, and its file form."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from reconcile.model import Config, NotionRead, PageState, ReadCacheSettings
+from reconcile.readcache import (
+    CacheEntry,
+    CacheKey,
+    ReadSession,
+    cache_path,
+    entry_from_json,
+    entry_to_json,
+    integration_fingerprint,
+    latest_edit,
+    load_session,
+    minus_seconds,
+)
+from reconcile.state import merged
+
+NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+KEY = CacheKey("fp", "db", "ds", "config", "schema")
+
+
+def page(
+    page_id: str, key: str | None = "k", *, edited: str = "2026-12-01T01:00:00.000Z", **values: object
+) -> PageState:
+    return PageState(
+        page_id=page_id,
+        url=f"https://notion.so/{page_id}",
+        key=key,
+        raw_key=key,
+        values=dict(values) or {"Name": "x", "Tags": ("a", "b"), "Count": 3, "Done": True, "When": None},  # type: ignore[arg-type]
+        last_edited_time=edited,
+        created_time="2026-11-01T00:00:00.000Z",
+        created_by="bot",
+    )
+
+
+def entry(**changes: object) -> CacheEntry:
+    base = CacheEntry(
+        key=KEY,
+        cursor="2026-12-01T01:30:00.000Z",
+        full_read_at="2026-11-30T02:00:00Z",
+        incremental_reads=3,
+        read_at="2026-12-01T01:30:00Z",
+        pages=(page("p1"),),
+        trashed=(),
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def session(tmp_path: Path, entries: dict[str, CacheEntry] | None = None, **settings: object) -> ReadSession:
+    return ReadSession(
+        settings=replace(ReadCacheSettings(), **settings),  # type: ignore[arg-type]
+        path=tmp_path / "cache.json",
+        refresh="auto",
+        integration="fp",
+        config_digest="config",
+        now=NOW,
+        entries=entries if entries is not None else {"services": entry()},
+    )
+
+
+def test_a_matching_recent_entry_is_read_incrementally_from_the_cursor_less_the_safety_window(tmp_path: Path) -> None:
+    d = session(tmp_path).decide("services", KEY)
+    assert (d.mode, d.since) == ("incremental", "2026-12-01T01:20:00.000Z")
+    assert d.entry is not None and "600 s safety window" in d.reason
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        (replace(KEY, integration="other"), "another integration"),
+        (replace(KEY, data_source_id="other"), "another database or data source"),
+        (replace(KEY, config_digest="other"), "another config"),
+        (replace(KEY, schema_digest="other"), "schema of a managed property changed"),
+    ],
+)
+def test_an_entry_made_otherwise_means_a_full_read(tmp_path: Path, key: CacheKey, reason: str) -> None:
+    d = session(tmp_path).decide("services", key)
+    assert d.mode == "full" and reason in d.reason and d.entry is None
+
+
+def test_a_full_read_is_due_by_age_or_by_count_unless_incremental_is_asked_for(tmp_path: Path) -> None:
+    old = session(tmp_path, max_age_s=3600.0)
+    assert old.decide("services", KEY).mode == "full"
+    assert "read_cache.max_age" in old.decide("services", KEY).reason
+    counted = session(tmp_path, full_every=3)
+    assert counted.decide("services", KEY).mode == "full"
+    assert "read_cache.full_every" in counted.decide("services", KEY).reason
+    counted.refresh = "incremental"
+    assert counted.decide("services", KEY).mode == "incremental"
+    assert session(tmp_path, full_every=4).decide("services", KEY).mode == "incremental"
+
+
+def test_refresh_full_a_missing_entry_and_a_cache_turned_off_read_in_full(tmp_path: Path) -> None:
+    forced = session(tmp_path)
+    forced.refresh = "full"
+    assert forced.decide("services", KEY).reason == "--refresh full"
+    assert session(tmp_path, {}).decide("services", KEY).reason == "no read cache yet"
+    assert "read_cache.enabled: false" in session(tmp_path, enabled=False).decide("services", KEY).reason
+
+
+def test_an_entry_survives_its_file_form_exactly(tmp_path: Path) -> None:
+    e = entry(pages=(page("p1"), page("p2", None, Name="", Tags=(), Count=2.5)), trashed=None)
+    assert entry_from_json(json.loads(json.dumps(entry_to_json(e)))) == e
+
+
+@pytest.mark.parametrize(
+    "content", ["{not json", '{"format": 99, "resources": {}}', '{"format": 1, "resources": {"s": {}}}', "[]"]
+)
+def test_a_damaged_cache_is_a_warning_and_a_full_read_never_a_crash(tmp_path: Path, content: str) -> None:
+    config = Config(path="m.yaml", digest="config", jobs=(), run_log=str(tmp_path / "runs.jsonl"))
+    path = cache_path(config)
+    path.parent.mkdir(parents=True)
+    path.write_text(content, encoding="utf-8")
+    s = load_session(config, now=NOW)
+    assert s.problem and s.entries == {}
+    assert s.decide("services", KEY).mode == "full"
+    [warning] = s.diagnostics()
+    assert warning.code == "read_cache_unreadable" and warning.severity == "warning"
+
+
+def test_the_file_holds_a_fingerprint_of_the_token_never_the_token(tmp_path: Path) -> None:
+    token = "ntn_secret_abcdefghijklmnopqrstuvwxyz0123456789"
+    config = Config(path="m.yaml", digest="config", jobs=(), run_log=str(tmp_path / "runs.jsonl"))
+    config = replace(config, notion=replace(config.notion, token=token))
+    s = load_session(config, now=NOW)
+    s.keep(
+        "services", replace(entry(), key=replace(KEY, integration=s.integration)), NotionRead("services", "full", "-")
+    )
+    s.save()
+    text = cache_path(config).read_text(encoding="utf-8")
+    assert token not in text and token[4:20] not in text
+    assert integration_fingerprint(token) in text and integration_fingerprint(token) != integration_fingerprint("x")
+
+
+def test_merging_lays_changes_over_the_cache_in_creation_order() -> None:
+    cached = (page("a"), page("b"), page("c", None))
+    trashed = (page("t"),)
+    edited = (replace(page("b"), values={"Name": "new"}), page("t"), page("n"))  # an edit, a restore, a new page
+    binned = (page("a"), page("c", None))  # trashed since: one with a key, one without
+    live, bin_ = merged(cached, trashed, edited, binned)
+    assert [p.page_id for p in live] == ["b", "t", "n"]
+    assert live[0].values == {"Name": "new"}
+    assert bin_ is not None and [p.page_id for p in bin_] == ["a"]
+    # Without knowing the trash, the cache only loses pages to it.
+    assert merged(cached, None, (), binned)[1] is None
+
+
+def test_times() -> None:
+    assert minus_seconds("2026-12-01T01:30:00.000Z", 90) == "2026-12-01T01:28:30.000Z"
+    assert latest_edit([page("a", edited="2026-12-01T01:31:00.000Z")], "2026-12-01T01:30:00.000Z").startswith(
+        "2026-12-01T01:31"
+    )
