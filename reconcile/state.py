@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from reconcile.model import Action, ActualState, DesiredState, Diagnostic, Job, PageState, ResourceConfig, ResourceState
-from reconcile.notion.schema import check_schema, foreign_relation_targets
+from reconcile.notion.schema import check_schema, foreign_relation_targets, maps_people
 from reconcile.plan.touches import stamp_candidates
 from reconcile.plan.types import check_value_types
 from reconcile.ports import NotionReader, PropertySchema
@@ -127,6 +127,8 @@ def resource_state(
     """One resource's live pages (and the trashed ones carrying a wanted key when a create may be
     planned), with this machine's recent writes the query does not show yet read by id."""
     state = gateway.read_resource(r, data_source_id=data_source_id, schema=schema)
+    if maps_people(r, schema):
+        state = replace(state, users=gateway.users())
     fresh = read_fresh(gateway, r, data_source_id, schema, unshown(mine, {p.page_id for p in state.pages}))
     state = replace(state, pages=overlaid(state.pages, fresh, trashed=False))
     if r.mode == "update-only" or wanted <= {p.key for p in state.pages}:

@@ -76,8 +76,8 @@ def test_the_planx_services_resource_fits() -> None:
             "property 'Score' is a formula, which Notion computes",
         ),
         (
-            {"properties": (PropertyMapping("Owner", "x"),)},
-            "property 'Owner' is a people, which reconcile does not write",
+            {"properties": (PropertyMapping("Owner", "x", new_options="create"),)},
+            "property 'Owner' is a people; new_options applies only to select, multi_select and status",
         ),
         (
             {"touch": (TouchRule("Active", "councils"),)},
