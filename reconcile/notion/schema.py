@@ -213,7 +213,8 @@ def _missing_optional(resource: str, name: str, source: str) -> Diagnostic:
 
 
 def _a(prop_type: str) -> str:
-    return f"an {prop_type}" if prop_type[:1] in "aeiou" else f"a {prop_type}"
+    # "a unique_id": the article goes by the sound, and "uni" begins with a consonant sound
+    return f"an {prop_type}" if prop_type[:1] in "aeiou" and not prop_type.startswith("uni") else f"a {prop_type}"
 
 
 def _compact(page_id: str) -> str:

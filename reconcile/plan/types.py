@@ -66,6 +66,9 @@ def option_policy(mapping: PropertyMapping | None, prop_type: str) -> OptionPoli
 
 def desired_value(mapping: PropertyMapping | None, prop_type: str, raw: Any, state: ResourceState) -> Value:
     """The canonical value a page should hold; ValueError (ValueRefused with its code) if it cannot."""
+    if prop_type in READ_ONLY_TYPES and mapping is None:
+        # A computed match key (update-only, checked with the schema): compared as a key, never written.
+        return None if raw is None else str(raw)
     if prop_type == "date" and mapping is not None and mapping.time_zone:
         raw = zoned(raw, mapping.time_zone)
     value = normalise(prop_type, raw)
@@ -220,4 +223,5 @@ def value_type(values: Iterable[Value | object]) -> str:
 
 
 def article(prop_type: str) -> str:
-    return f"an {prop_type}" if prop_type[:1] in "aeiou" else f"a {prop_type}"
+    # "a unique_id": the article goes by the sound, and "uni" begins with a consonant sound
+    return f"an {prop_type}" if prop_type[:1] in "aeiou" and not prop_type.startswith("uni") else f"a {prop_type}"
