@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -25,8 +26,9 @@ from reconcile.model import (
 )
 from reconcile.plan import JobInput, compute_plan
 from reconcile.plan.types import option_policy, saved_change_problem
-from reconcile.planfile import plan_to_dict
+from reconcile.planfile import plan_document, plan_from_dict, plan_to_dict
 from reconcile.render.text import render_text
+from reconcile.values import encode
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 SCHEMA = {
@@ -231,3 +233,19 @@ def test_a_saved_plan_cannot_write_a_computed_property_or_an_option_the_config_r
     action = Action("update", "teams", "lambeth", "p", "u", (change,), "r")
     found = saved_change_problem(teams, action, state().resources["teams"])
     assert (found is None) if problem is None else (found is not None and problem in found)
+
+
+def test_a_saved_plan_keeps_every_new_type_writable() -> None:
+    plan = plan_for(job(), [record("lambeth")], state())
+    loaded = plan_from_dict(json.loads(json.dumps(plan_document(plan))))
+    assert loaded.actions == plan.actions
+    requests = {c.name: encode(c.type, c.after) for c in loaded.actions[0].changes}
+    assert requests["Contact"] == {"people": [{"id": ALICE}]}
+    assert requests["Founded"] == {
+        "date": {"start": "2025-07-01T09:00:00.000", "end": None, "time_zone": "Europe/London"}
+    }
+    assert requests["Links"]["files"][1] == {
+        "name": "Site",
+        "type": "external",
+        "external": {"url": "https://example.org/"},
+    }
