@@ -101,9 +101,17 @@ def resolved_people(value: Value, users: UserDirectory | None) -> tuple[str, ...
         else:
             unknown.append(item)
     if unknown:
-        names = ", ".join(repr(e) for e in unknown)
-        raise ValueRefused(f"no user of the workspace has the email {names}", code="unknown_person")
+        names = ", ".join(masked(e) for e in unknown)
+        plural = "s" if len(unknown) > 1 else ""
+        raise ValueRefused(f"no person of the workspace has the email{plural} {names}", code="unknown_person")
     return tuple(sorted(ids))
+
+
+def masked(email: str) -> str:
+    """An email as diagnostics show it: its domain and first letter only. Diagnostics go to the run
+    log, which keeps no property values; this is enough to find the record without keeping it."""
+    local, _, domain = email.partition("@")
+    return f"'{local[:1]}…@{domain}'"
 
 
 def check_known_options(prop_type: str, value: Value, existing: tuple[str, ...]) -> None:

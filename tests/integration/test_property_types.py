@@ -216,7 +216,7 @@ def test_an_unknown_email_or_option_is_that_pages_error_and_the_others_are_writt
     assert errors == {
         "medway": (
             "unknown_person",
-            "Contact: no user of the workspace has the email 'planning@medway.gov.uk'; nothing is written for this key",
+            "Contact: no person of the workspace has the email 'p…@medway.gov.uk'; nothing is written for this key",
         ),
         "barnet": (
             "unknown_option",
@@ -275,3 +275,12 @@ def test_a_computed_property_mapped_for_writing_is_one_line_naming_it(sandbox: t
         plan_now(cfg, env)
     assert "teams: property 'Code' is a unique_id, which Notion computes; it cannot be written" in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_the_users_list_is_followed_through_its_pages_once_per_run(sandbox: tuple[Any, dict[str, str]]) -> None:
+    sb, env = sandbox
+    crowd = [{"name": f"Person {n}", "email": f"person{n}@example.org"} for n in range(130)]
+    sb.admin.put_users(crowd + PEOPLE)  # the councils' contacts are on the list's second page
+    record = plan_and_apply(config(env), env)
+    assert record.plan.summary["create"] == 3 and not record.plan.errors
+    assert record.api_calls["by_route"].get("GET /v1/users") == 2  # 133 people and the bot, 100 a page
