@@ -56,7 +56,8 @@ TEXT_TYPES: frozenset[str] = frozenset({"title", "rich_text"})
 STRING_TYPES: frozenset[str] = frozenset({"url", "email", "phone_number"})
 OPTION_TYPES: frozenset[str] = frozenset({"select", "status"})
 # Computed types a match key may be read from (a key Notion assigns, e.g. a unique_id "PRJ-12").
-KEY_READ_ONLY_TYPES: frozenset[str] = frozenset({"unique_id", "formula", "rollup"})
+# Not last_edited_time/last_edited_by: they move with every write, so a key in them would too.
+KEY_READ_ONLY_TYPES: frozenset[str] = frozenset({"unique_id", "formula", "rollup", "created_time", "created_by"})
 HOSTED_FILE = "notion-hosted"  # stands for a Notion-hosted file's URL, which is signed for an hour
 MAX_FILE_NAME = 100
 

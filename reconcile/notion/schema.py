@@ -3,7 +3,7 @@
 Each property the tool may write has a role, and each role accepts some Notion types:
 
     match     the key: title, rich_text, number, url, email, phone_number, select; or one Notion
-              computes (unique_id, formula, rollup), read but never written, so only an
+              computes (unique_id, formula, rollup, created_time, created_by), read but never written, so only an
               update-only resource may match on it
     mapped    any writable type; a relation mapping needs a relation to the related resource;
               `new_options` only on select, multi_select and status (and never `create` on a
