@@ -21,6 +21,7 @@ from reconcile.config.checks import (
     check_property_owners,
     check_unique_resource_names,
 )
+from reconcile.config.declared import build_declared_schema
 from reconcile.config.schema import KeyPath, config_error
 from reconcile.config.settings import ci_settings, normalise_database_id, notion_settings, parse_duration
 from reconcile.errors import ConfigError
@@ -293,6 +294,7 @@ def build_resource(
             build_touch(b, (*at, "touch", p), p, spec, job_resources) for p, spec in raw.get("touch", {}).items()
         ),
         records=None if raw.get("records") is None else b.expression(raw["records"], (*at, "records")),
+        schema=build_declared_schema(b.path, (*at, "schema"), raw.get("schema"), job_resources),
     )
     check_mapped_once(b, at, resource)
     return resource
