@@ -97,6 +97,54 @@ class EntityQuery:
     exclude_fields: list[str]
     limit: int
     offset: int
+    dates: tuple[tuple[str, str, date], ...] = ()  # (column, "eq" | "lt" | "gt", date)
+
+
+# The date filters of digital-land.info (application/data_access/entity_query_helpers.py):
+# `<column>_year` (with `_month` and `_day`, each defaulting to 1) compares that column with the
+# date; `entry_date_match` sets the comparison for every column: absent = equal, `before` = earlier,
+# `since` = strictly later; `match` and `empty` give no comparison, so no filter. A date that does
+# not exist (month 13) is no filter either. NULL dates never match, as in SQL.
+DATE_COLUMNS = ("start_date", "end_date", "entry_date")
+DATE_MATCHES = ("match", "before", "since", "empty")
+_DATE_OPERATORS = {None: "eq", "before": "lt", "since": "gt"}
+
+
+def _date_errors(values: Callable[[str], list[str]]) -> list[dict]:
+    errors = _enum_errors("entry_date_match", values("entry_date_match")[-1:], DATE_MATCHES)
+    for column in DATE_COLUMNS:
+        for part in ("year", "month", "day"):
+            name = f"{column}_{part}"
+            errors += _int_errors(name, values(name)[-1:], None, in_list=False)
+    return errors
+
+
+def _date_filters(last: Callable[[str], str | None]) -> tuple[tuple[str, str, date], ...]:
+    operator = _DATE_OPERATORS.get(last("entry_date_match"))
+    if operator is None:
+        return ()
+    out = []
+    for column in DATE_COLUMNS:
+        year = int(last(f"{column}_year") or 0)
+        if not year:
+            continue
+        try:
+            day = date(year, int(last(f"{column}_month") or 1), int(last(f"{column}_day") or 1))
+        except ValueError:
+            continue
+        out.append((column.replace("_", "-"), operator, day))
+    return tuple(out)
+
+
+def _in_dates(entity: Mapping[str, Any], dates: tuple[tuple[str, str, date], ...]) -> bool:
+    for column, operator, day in dates:
+        raw = entity.get(column)
+        if not raw:
+            return False
+        value = date.fromisoformat(raw)
+        if not {"eq": value == day, "lt": value < day, "gt": value > day}[operator]:
+            return False
+    return True
 
 
 def _int_errors(name: str, values: list[str], minimum: int | None, in_list: bool) -> list[dict]:
@@ -177,6 +225,7 @@ def parse_entity_query(query_string: str) -> EntityQuery:
         *_enum_errors("period", values("period"), PERIODS),
         *_limit_errors(last("limit")),
         *_int_errors("offset", [last("offset")] if last("offset") is not None else [], None, False),
+        *_date_errors(values),
     ]
     if errors:
         raise RequestInvalid(errors)
@@ -194,6 +243,7 @@ def parse_entity_query(query_string: str) -> EntityQuery:
         exclude_fields=[part for v in values("exclude_field") for part in v.split(",")],
         limit=DEFAULT_LIMIT if limit is None else int(limit),
         offset=0 if offset is None else int(offset),
+        dates=_date_filters(last),
     )
 
 
@@ -236,6 +286,7 @@ def entity_filter(query: EntityQuery, today: date) -> Callable[[Mapping[str, Any
             and (not typologies or entity.get("typology") in typologies)
             and (not curies or (entity.get("prefix"), entity.get("reference")) in curies)
             and _in_period(entity, query.periods, today)
+            and _in_dates(entity, query.dates)
         )
 
     return keep

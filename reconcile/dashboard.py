@@ -189,6 +189,11 @@ def banner(last: Record) -> str:
     )
 
 
+def log_tag(record: Record) -> str:
+    """The run log a merged run came from (one per CI matrix job or workspace); nothing otherwise."""
+    return f'<span class="muted">log {escape(str(record["log"]))}</span>' if record.get("log") else ""
+
+
 def recent_runs(runs: Sequence[Record]) -> str:
     """Newest first; the newest opens by itself when it went wrong."""
     items = []
@@ -206,7 +211,7 @@ def run_details(record: Record, index: int, *, newest: bool = False) -> str:
         f'<details id="{escape(run_id(record, index))}"{opened}><summary>'
         f'<span class="st {status_class(status)}">{status_icon(status)} {escape(status)}</span>'
         f"<span>{escape(short_time(str(record.get('started_at', ''))))}</span>"
-        f"<span>{escape(', '.join(str(j) for j in record.get('jobs') or []))}</span>"
+        f"<span>{escape(', '.join(str(j) for j in record.get('jobs') or []))}</span>{log_tag(record)}"
         f"<span>{escape(writes)}</span><span>{split.get('failed', 0)} failed</span>"
         f"<span>{float(record.get('duration_s') or 0):.1f} s</span>"
         f'<span class="muted">{escape(run_id(record, index))}</span>'
@@ -266,11 +271,28 @@ def job_section(job: str, runs: Sequence[Record]) -> str:
             chart(job, charted),
             f"<h3>Last run's changes ({escape(short_time(str(last.get('started_at', ''))))})</h3>",
             outcomes_table(last.get("outcomes") or []),
-            "<h3>Still unlinked</h3>",
-            unlinked(last),
+            unlinked_heading(job, runs, last),
+            unlinked(last_full_read(job, runs) or last),
             "</section>",
         ]
     )
+
+
+def last_full_read(job: str, runs: Sequence[Record]) -> Record | None:
+    """The job's last run that read its whole source: an incremental run sees only the records that
+    changed, so its warnings name only their unlinked keys. None when every run was incremental."""
+    for record in reversed(runs):
+        reads = record.get("source_reads") or {}
+        if (reads.get(job) or {}).get("mode") != "incremental":
+            return record
+    return None
+
+
+def unlinked_heading(job: str, runs: Sequence[Record], last: Record) -> str:
+    basis = last_full_read(job, runs)
+    if basis is None or basis is last:
+        return "<h3>Still unlinked</h3>"
+    return f"<h3>Still unlinked (as of the last full read, {escape(short_time(str(basis.get('started_at', ''))))})</h3>"
 
 
 def chart(job: str, runs: Sequence[Record]) -> str:

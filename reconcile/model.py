@@ -160,6 +160,20 @@ class ResourceConfig:
 
 
 @dataclass(frozen=True)
+class Incremental:
+    """How a graphql or http source asks only for the records changed since the last successful run
+    (reconcile/source/incremental.py). The cursor sent is the stored one minus `buffer_s`."""
+
+    cursor: str  # JMESPath over a record giving its change time (ISO 8601)
+    params: dict[str, str] = field(default_factory=dict)  # http: query parameter -> format of the cursor
+    variable: str | None = None  # graphql: the variable that carries the cursor
+    format: str = "iso"  # graphql: iso | date | epoch | a strftime pattern
+    buffer_s: float = 300.0  # consistency buffer: late commits and clock skew at the source
+    full_every: int | None = None  # a full refresh after this many incremental runs
+    full_after_s: float | None = None  # a full refresh when the last one is older than this
+
+
+@dataclass(frozen=True)
 class SourceConfig:
     kind: Literal["graphql", "http", "lookup"]
     endpoint: str
@@ -174,6 +188,7 @@ class SourceConfig:
     timeout_s: float = 30.0
     computed: tuple[Computation, ...] = ()
     options: dict[str, Any] = field(default_factory=dict)
+    incremental: Incremental | None = None
 
 
 @dataclass(frozen=True)
@@ -230,6 +245,21 @@ class Config:
             if j.name == name:
                 return j
         raise KeyError(name)
+
+
+SourceReadMode = Literal["full", "incremental"]
+
+
+@dataclass(frozen=True)
+class SourceRead:
+    """How a job's source was read this run. `cursor` is what the run log keeps once the plan is
+    applied successfully: the latest change time among the records read (or the stored one)."""
+
+    mode: SourceReadMode
+    reason: str
+    since: str | None = None  # the cursor sent (stored cursor minus the buffer); None for a full read
+    cursor: str | None = None
+    records: int = 0  # records the source returned
 
 
 # ── desired and actual state ─────────────────────────────────────────────────────────────────────
@@ -390,6 +420,7 @@ class Plan:
     format_version: int = 2
     labels: dict[str, str] = field(default_factory=dict)  # page id -> title, for relation values shown
     schema_changes: tuple[SchemaChange, ...] = ()  # made first, one request per data source
+    source_reads: dict[str, SourceRead] = field(default_factory=dict)  # job -> how its source was read
 
     @property
     def summary(self) -> dict[str, int]:

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import tempfile
+from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,16 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from reconcile.errors import PlanFileError
-from reconcile.model import ACTION_KINDS, Action, Diagnostic, Plan, PropertyChange, ResourceInfo, SchemaChange
+from reconcile.model import (
+    ACTION_KINDS,
+    Action,
+    Diagnostic,
+    Plan,
+    PropertyChange,
+    ResourceInfo,
+    SchemaChange,
+    SourceRead,
+)
 from reconcile.render.json import render_json
 
 FORMAT_VERSION = 2
@@ -65,6 +75,8 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "guard_overrides": list(plan.guard_overrides),
         "labels": dict(plan.labels),
     }
+    if plan.source_reads:  # only jobs with an incremental source: other plans keep their form
+        body["source_reads"] = {job: asdict(read) for job, read in plan.source_reads.items()}
     return body
 
 
@@ -195,6 +207,7 @@ def plan_from_dict(d: Any) -> Plan:
         record_counts=dict(d["record_counts"]),
         guard_overrides=tuple(d["guard_overrides"]),
         labels=dict(d.get("labels") or {}),
+        source_reads={job: SourceRead(**read) for job, read in (d.get("source_reads") or {}).items()},
         format_version=d["format_version"],
         schema_changes=tuple(schema_change_from_dict(c) for c in d.get("schema_changes") or ()),
     )

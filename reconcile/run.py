@@ -41,6 +41,7 @@ from reconcile.model import (
     RunRecord,
     RunStatus,
     SchemaChange,
+    SourceRead,
 )
 from reconcile.notify import deliver, message_for
 from reconcile.notion.gateway import NotionGateway
@@ -59,11 +60,13 @@ from reconcile.runlog import (
     recent_writes,
     record_json,
     resource_jobs,
+    source_cursor,
 )
 from reconcile.saved import assert_fresh, check_saved_plan
 from reconcile.saved_bounds import check_schema_bounds
 from reconcile.schema_view import PlannedSchemaReader, job_schema_plan, merged_changes
 from reconcile.source import SourceRun, fetch_records
+from reconcile.source.incremental import finished_read, source_read
 from reconcile.state import check_job_schemas, read_job_state, reread_pages, rewritten_recently
 
 __all__ = [
@@ -204,6 +207,19 @@ def desired_state(job: Job, gateway: Gateway, sources: SourceRun | None = None) 
     return build_desired(job, fetch_records(job, gateway=gateway, run=sources))
 
 
+def read_source(
+    config: Config, job: Job, gateway: Gateway, sources: SourceRun, *, now: datetime, refresh: str
+) -> tuple[DesiredState, SourceRead | None]:
+    """The job's desired state and, for an incremental source, how it was read (full or only the
+    changes since the cursor the run log keeps: reconcile/source/incremental.py)."""
+    stored = source_cursor(config.run_log, job.name) if job.source.incremental else None
+    read = source_read(job, stored, refresh=refresh, config_digest=config.digest, now=now)
+    records = fetch_records(job, gateway=gateway, run=sources, since=read.since if read else None)
+    if read is not None and job.source.incremental is not None:
+        read = finished_read(read, records, job.source.incremental, job.source.endpoint)
+    return build_desired(job, records), read
+
+
 def plan_run(
     config: Config,
     gateway: Gateway,
@@ -211,6 +227,7 @@ def plan_run(
     now: datetime,
     jobs: Sequence[str] | None = None,
     allow_large_changes: bool = False,
+    refresh: str = "auto",
 ) -> Plan:
     """Fetch every selected job's source, read Notion, and compute the plan, including the stamps
     earlier runs failed to write (from the run log). The reads' diagnostics lead the plan's own."""
@@ -222,7 +239,7 @@ def plan_run(
     schema_changes: list[SchemaChange] = []
     readers: dict[str, NotionReader] = {}
     for job in selected_jobs(config, jobs):
-        desired = desired_state(job, gateway, sources)
+        desired, read = read_source(config, job, gateway, sources, now=now, refresh=refresh)
         extra += sources.diagnostics
         sources.diagnostics.clear()
         # The declared schema's changes come first; the pages are planned as if they were made.
@@ -232,7 +249,7 @@ def plan_run(
         reader = readers[job.name] = PlannedSchemaReader(gateway, schema.changes) if schema.changes else gateway
         actual, diags = read_job_state(reader, job, desired, declared=declared, recent=recent)
         extra += diags
-        inputs.append(JobInput(job=job, desired=desired, actual=actual))
+        inputs.append(JobInput(job=job, desired=desired, actual=actual, source_read=read))
     owed = owed_touches(config.run_log)
     plan = compute_plan(
         inputs, now=now, config_digest=config.digest, allow_large_changes=allow_large_changes, owed_touches=owed
@@ -392,6 +409,7 @@ def apply_jobs(
     allow_large_changes: bool = False,
     hooks: ApplyHooks = ApplyHooks(),
     clock: Clock = now_utc,
+    refresh: str = "auto",
 ) -> ApplyReport:
     """Plan and apply each job in turn, so a job sees what the jobs before it wrote.
 
@@ -405,7 +423,7 @@ def apply_jobs(
     with apply_lock(config):
         for group in groups:
             try:
-                record = apply_now(config, gateway, group, allow_large_changes, hooks, clock)
+                record = apply_now(config, gateway, group, allow_large_changes, hooks, clock, refresh)
             except ReconcileError as exc:
                 if len(groups) == 1:
                     raise
@@ -419,13 +437,21 @@ def apply_jobs(
 
 
 def apply_now(
-    config: Config, gateway: Gateway, jobs: list[str], allow_large_changes: bool, hooks: ApplyHooks, clock: Clock
+    config: Config,
+    gateway: Gateway,
+    jobs: list[str],
+    allow_large_changes: bool,
+    hooks: ApplyHooks,
+    clock: Clock,
+    refresh: str = "auto",
 ) -> RunRecord | None:
     """Plan these jobs, show the plan, check the guards, confirm, apply: the run, or None if refused."""
     started = clock()
     plan: Plan | None = None
     try:
-        plan = plan_run(config, gateway, now=started, jobs=jobs, allow_large_changes=allow_large_changes)
+        plan = plan_run(
+            config, gateway, now=started, jobs=jobs, allow_large_changes=allow_large_changes, refresh=refresh
+        )
         hooks.show(plan)
         check_guards(plan, allow_large_changes=allow_large_changes)
         if plan.has_changes and not hooks.confirm(plan):

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal, TypedDict, cast
+from typing import Literal, NotRequired, TypedDict, cast
 
 from reconcile.errors import ReconcileError
-from reconcile.model import ApiCalls, Diagnostic, Job, Outcome, RunRecord
+from reconcile.model import ApiCalls, Diagnostic, Job, Outcome, Plan, RunRecord, SourceRead
 from reconcile.notify import Delivery
 from reconcile.plan import iso_time
 
@@ -28,11 +29,15 @@ __all__ = [
     "OutcomeJSON",
     "RecentWrites",
     "RunRecordJSON",
+    "SourceCursor",
+    "SourceReadJSON",
     "UnlinkedKey",
     "append_run",
     "applied_plan_ids",
     "history_row",
     "job_split",
+    "log_labels",
+    "merged_runs",
     "notification_json",
     "owed_touches",
     "read_runs",
@@ -40,6 +45,7 @@ __all__ = [
     "record_json",
     "resource_jobs",
     "run_status",
+    "source_cursor",
     "unlinked_keys",
     "written_counts",
 ]
@@ -81,6 +87,14 @@ class DeliveryJSON(TypedDict, total=False):
     error: str
 
 
+class SourceReadJSON(TypedDict, total=False):
+    mode: str  # full | incremental
+    reason: str
+    since: str  # the cursor sent (incremental reads)
+    cursor: str  # the cursor a successful run keeps for the next one
+    records: int
+
+
 class RunRecordJSON(TypedDict, total=False):
     record_version: int
     record_type: str  # "run" (absent in older records) or "notification"
@@ -106,6 +120,8 @@ class RunRecordJSON(TypedDict, total=False):
     command: str
     from_saved_plan: bool
     resource_jobs: dict[str, str]
+    source_reads: dict[str, SourceReadJSON]  # job -> how its source was read (incremental sources)
+    log: str  # never written: the label of the run log it was read from, when several are merged
 
 
 # ── writing ──────────────────────────────────────────────────────────────────────────────────────
@@ -132,7 +148,7 @@ def record_json(record: RunRecord) -> RunRecordJSON:
         outcomes=[outcome_json(o) for o in result.outcomes],
         warnings=[diagnostic_json(d) for d in plan.diagnostics if d.severity == "warning"],
         errors=[{**diagnostic_json(d), "urls": list(d.urls)} for d in plan.diagnostics if d.severity == "error"],
-        record_counts=dict(plan.record_counts),
+        record_counts=full_read_counts(plan),
         api_calls=record.api_calls,
         command=record.command,
         from_saved_plan=record.saved,
@@ -140,6 +156,24 @@ def record_json(record: RunRecord) -> RunRecordJSON:
     )
     if record.error is not None:
         out["error"] = RunErrorJSON(code=record.error.code, message=record.error.message)
+    if plan.source_reads:
+        out["source_reads"] = {job: source_read_json(read) for job, read in plan.source_reads.items()}
+    return out
+
+
+def full_read_counts(plan: Plan) -> dict[str, int]:
+    """Source records per job, for the jobs whose source was read in full: an incremental read's
+    count is the size of a delta (kept in source_reads), not a change in the source's size."""
+    reads = plan.source_reads
+    return {job: n for job, n in plan.record_counts.items() if job not in reads or reads[job].mode == "full"}
+
+
+def source_read_json(read: SourceRead) -> SourceReadJSON:
+    out = SourceReadJSON(mode=read.mode, reason=read.reason, records=read.records)
+    if read.since is not None:
+        out["since"] = read.since
+    if read.cursor is not None:
+        out["cursor"] = read.cursor
     return out
 
 
@@ -215,6 +249,32 @@ def read_lines(path: str | os.PathLike[str]) -> list[RunRecordJSON]:
         if isinstance(record, dict):
             lines.append(cast(RunRecordJSON, record))
     return lines
+
+
+def merged_runs(paths: Sequence[str]) -> list[RunRecordJSON]:
+    """The runs of several run logs (one per CI matrix job or workspace) as one history, ordered by
+    start time, each labelled with its log (`log_labels`). One log reads as `read_runs` does."""
+    if len(paths) == 1:
+        return read_runs(paths[0])
+    runs: list[RunRecordJSON] = []
+    for path, label in zip(paths, log_labels(paths), strict=True):
+        runs += [RunRecordJSON(**record, log=label) for record in read_runs(path)]
+    return sorted(runs, key=lambda r: parsed_time(r.get("started_at") or "") or datetime.min.replace(tzinfo=UTC))
+
+
+def log_labels(paths: Sequence[str]) -> list[str]:
+    """The shortest tail of each path (without .jsonl) that tells the logs apart: `planx` and
+    `councils` for logs/planx.jsonl and logs/councils.jsonl, `a` and `b` for a/runs.jsonl and
+    b/runs.jsonl."""
+    parts = [Path(p).with_suffix("").parts if p.endswith(".jsonl") else Path(p).parts for p in paths]
+    # The tail every path shares (CI artifacts unpacked as run-log-<job>/runs.jsonl) tells nothing.
+    while all(len(x) > 1 for x in parts) and len({x[-1] for x in parts}) == 1:
+        parts = [x[:-1] for x in parts]
+    for depth in range(1, max(len(x) for x in parts) + 1):
+        labels = ["/".join(x[-depth:]) for x in parts]
+        if len(set(labels)) == len(labels):
+            return labels
+    return list(paths)
 
 
 def run_status(record: RunRecordJSON) -> str:
@@ -310,6 +370,44 @@ def parsed_time(text: str) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class SourceCursor:
+    """Where a job's incremental source stands, from the successful runs of the run log."""
+
+    cursor: str | None  # the cursor the last successful run kept
+    config_digest: str  # of the config that run was made from
+    run_id: str
+    last_full_at: str | None  # when the last successful full read started
+    incremental_runs: int  # successful incremental runs since then
+
+
+def source_cursor(path: str | os.PathLike[str], job: str) -> SourceCursor | None:
+    """The job's cursor: only a run whose status is ok moves it (a failed, refused, interrupted or
+    crashed run leaves it); None when no successful run has read the job's source yet."""
+    latest: tuple[RunRecordJSON, SourceReadJSON] | None = None
+    incremental = 0
+    for record in reversed(read_runs(path)):
+        read = (record.get("source_reads") or {}).get(job)
+        if read is None or run_status(record) != "ok":
+            continue
+        latest = latest or (record, read)
+        if read.get("mode") == "full":
+            return cursor_from(latest, record.get("started_at"), incremental)
+        incremental += 1
+    return cursor_from(latest, None, incremental) if latest else None
+
+
+def cursor_from(latest: tuple[RunRecordJSON, SourceReadJSON], full_at: str | None, incremental: int) -> SourceCursor:
+    record, read = latest
+    return SourceCursor(
+        cursor=read.get("cursor"),
+        config_digest=record.get("config_digest", ""),
+        run_id=record.get("run_id", ""),
+        last_full_at=full_at,
+        incremental_runs=incremental,
+    )
+
+
 def applied_plan_ids(path: str | os.PathLike[str]) -> set[str]:
     return {r["plan_id"] for r in read_runs(path) if r.get("plan_id") and r.get("from_saved_plan")}
 
@@ -327,6 +425,7 @@ class JobPart(TypedDict):
 
 
 class HistoryRow(TypedDict):
+    log: NotRequired[str]  # the run log it came from, when several are merged
     run_id: str
     status: str
     started_at: str
@@ -388,7 +487,7 @@ def written_counts(record: RunRecordJSON) -> dict[str, int]:
 def history_row(record: RunRecordJSON) -> HistoryRow:
     """One run as a flat summary: when, which jobs, what was written, what failed, what it cost."""
     api = record.get("api_calls")
-    return HistoryRow(
+    row = HistoryRow(
         run_id=record.get("run_id", ""),
         status=run_status(record),
         started_at=record.get("started_at", ""),
@@ -400,6 +499,9 @@ def history_row(record: RunRecordJSON) -> HistoryRow:
         duration_s=float(record.get("duration_s") or 0.0),
         from_saved_plan=bool(record.get("from_saved_plan")),
     )
+    if "log" in record:
+        row["log"] = record["log"]
+    return row
 
 
 def unlinked_keys(record: RunRecordJSON) -> list[UnlinkedKey]:

@@ -18,11 +18,16 @@ Its schema changes are held to the resources' `schema:` the same way: each must 
 declares (add, rename, options, and a type change or removal only where the config allows it), on
 the data source the resource resolves to now; and the changes the config asks of Notion now must be
 the ones the plan makes, or the plan is stale.
+
+Its source reads are what the run log keeps as the next run's cursor: one may only name a job of the
+plan whose source is incremental, carry a time no later than the plan (a cursor in the future would
+hide every change until the next full read), and an incremental read may not archive.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 
 from reconcile.errors import PlanFileError, StalePlanError
 from reconcile.model import Action, Config, PageState, Plan, ResourceConfig, ResourceInfo, ResourceState, SchemaChange
@@ -48,6 +53,9 @@ def out_of_bounds(config: Config, plan: Plan, states: dict[str, ResourceState], 
     resources = {r.name: r for job in config.jobs for r in job.resources}
     infos = {r.name: r for r in plan.resources}
     bot: list[str] = []  # asked of Notion once, and only for a plan that heals
+    problem = source_read_problem(config, plan)
+    if problem:
+        return problem
     for a in plan.actions:
         r = resources.get(a.resource)
         if r is None:
@@ -64,6 +72,30 @@ def out_of_bounds(config: Config, plan: Plan, states: dict[str, ResourceState], 
         if problem:
             return problem
     return None
+
+
+def source_read_problem(config: Config, plan: Plan) -> str | None:
+    jobs = {j.name: j for j in config.jobs if j.name in plan.jobs}
+    made = parsed(plan.created_at)
+    for name, read in plan.source_reads.items():
+        job = jobs.get(name)
+        if job is None or job.source.incremental is None:
+            return f"records a source read for job {name!r}, whose source is not incremental in {config.path}"
+        cursor = parsed(read.cursor) if read.cursor else made
+        if cursor is None or made is None or cursor > made + timedelta(seconds=job.source.incremental.buffer_s):
+            return f"keeps the cursor {read.cursor!r} for job {name!r}, which is not a time before the plan was made"
+        archives = {r.name for r in job.resources}
+        if read.mode == "incremental" and any(a.action == "archive" and a.resource in archives for a in plan.actions):
+            return f"archives pages of job {name!r} from an incremental read, which only a full read may do"
+    return None
+
+
+def parsed(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def kind_problem(r: ResourceConfig, a: Action) -> str | None:

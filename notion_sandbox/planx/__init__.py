@@ -18,12 +18,18 @@ The snapshot (what `set_snapshot` takes and `get_snapshot` returns) nests flows 
 Only `id`, `slug` and `name` (teams) and `id`, `slug`, `name`, `status` (flows) are required; every
 other column defaults (see `_TEAM_COLUMNS`, `_FLOW_COLUMNS`, `_SETTINGS_COLUMNS`). Flows with a
 `deleted_at` are hidden, as Hasura's public select permission hides them.
+
+Replacing the snapshot acts like the `set_current_timestamp_updated_at` trigger Hasura's console
+puts on a table with an `updated_at` column: a team or flow (by id) whose columns changed while its
+`updated_at` did not gets the stand-in's time, so `where: {updated_at: {_gte: $since}}` finds it.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
@@ -47,9 +53,11 @@ def bundled_snapshot() -> dict[str, Any]:
 class PlanxGraphQL:
     """The PlanX GraphQL endpoint: `handle(body)` answers one `POST /v1/graphql`. Thread-safe."""
 
-    def __init__(self, snapshot: dict | None = None) -> None:
+    def __init__(self, snapshot: dict | None = None, clock: Callable[[], datetime] | None = None) -> None:
         self._lock = threading.Lock()
         self._schema = planx_schema()
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._snapshot: dict[str, Any] = {"teams": []}
         self.set_snapshot(bundled_snapshot() if snapshot is None else snapshot)
 
     def handle(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -71,10 +79,30 @@ class PlanxGraphQL:
 
     def set_snapshot(self, snapshot: dict) -> None:
         normalized = normalized_snapshot(snapshot)
-        db = database_from_snapshot(normalized)
         with self._lock:
-            self._db = db
+            touched(self._snapshot, normalized, self._clock())
+            self._db = database_from_snapshot(normalized)
             self._snapshot = normalized
+
+
+def touched(before: dict[str, Any], after: dict[str, Any], now: datetime) -> None:
+    """Set `updated_at` to `now` on the teams and flows of `after` that changed from `before`
+    without a new `updated_at` of their own (the trigger's rule: any update moves it)."""
+    stamp = now.astimezone(UTC).isoformat(timespec="microseconds")
+    old_teams = {t["id"]: t for t in before.get("teams", [])}
+    old_flows = {f["id"]: f for t in before.get("teams", []) for f in t.get("flows", [])}
+    for team in after.get("teams", []):
+        old = old_teams.get(team["id"])
+        if old is not None and _row(old, "flows", "team_settings") != _row(team, "flows", "team_settings"):
+            team["updated_at"] = stamp if team["updated_at"] == old["updated_at"] else team["updated_at"]
+        for flow in team.get("flows", []):
+            was = old_flows.get(flow["id"])
+            if was is not None and _row(was) != _row(flow) and flow["updated_at"] == was["updated_at"]:
+                flow["updated_at"] = stamp
+
+
+def _row(row: dict[str, Any], *nested: str) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k != "updated_at" and k not in nested}
 
 
 def synthetic_snapshot(team_count: int, flows_per_team: int = 5) -> dict[str, Any]:

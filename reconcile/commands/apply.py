@@ -17,6 +17,7 @@ from reconcile.commands.common import (
     CSV_OPTION,
     EXIT_ERROR,
     JOB_OPTION,
+    REFRESH_OPTION,
     Abort,
     apply_progress,
     command_verbose,
@@ -45,6 +46,7 @@ __all__ = ["apply"]
 @click.option("--allow-large-changes", is_flag=True, help="Override the blast-radius guards.")
 @click.option("--redact", is_flag=True, help="Hide property values in the plan shown.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary line and errors (no plan, no progress bar).")
+@REFRESH_OPTION
 @CSV_OPTION
 @verbose_option(command_verbose)
 def apply(
@@ -55,6 +57,7 @@ def apply(
     allow_large_changes: bool,
     redact: bool,
     quiet: bool,
+    refresh: str,
     csv_path: str | None,
 ) -> None:
     """Apply the changes: plan now and ask for `yes`, or apply a saved PLANFILE exactly.
@@ -79,7 +82,9 @@ def apply(
     if planfile:
         report = apply_saved(config, gateway, planfile, allow_large_changes=allow_large_changes, hooks=hooks)
     else:
-        report = apply_jobs(config, gateway, jobs=jobs, allow_large_changes=allow_large_changes, hooks=hooks)
+        report = apply_jobs(
+            config, gateway, jobs=jobs, allow_large_changes=allow_large_changes, hooks=hooks, refresh=refresh
+        )
     if report.cancelled:
         click.echo("Apply cancelled; nothing was written.")
         raise Abort(EXIT_ERROR)

@@ -10,7 +10,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
@@ -33,6 +33,8 @@ __all__ = [
     "FORMAT_OPTION",
     "HTTP_LOGGER",
     "JOB_OPTION",
+    "REFRESH_OPTION",
+    "RUN_LOGS_OPTION",
     "RUN_LOG_OPTION",
     "Abort",
     "apply_progress",
@@ -41,6 +43,7 @@ __all__ = [
     "http_logger",
     "render",
     "run_log_path",
+    "run_log_paths",
     "set_verbose",
     "use_color",
     "verbose_option",
@@ -80,6 +83,15 @@ RUN_LOG_OPTION = click.option(
     help="The run log to read (default: run_log in the config, else .reconcile/runs.jsonl).",
 )
 JOB_OPTION = click.option("--job", "jobs", multiple=True, metavar="NAME", help="Only this job (repeatable).")
+# Incremental sources (reconcile/source/incremental.py): plan and apply read them the same way.
+REFRESH_OPTION = click.option(
+    "--refresh",
+    type=click.Choice(["auto", "full", "incremental"]),
+    default="auto",
+    show_default=True,
+    help="How to read incremental sources: only the records changed since the last successful apply when "
+    "their policy allows (auto), every record (full), or the changes even when a full read is due (incremental).",
+)
 FORMAT_OPTION = click.option(
     "--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True
 )
@@ -89,6 +101,21 @@ CSV_OPTION = click.option(
     type=click.Path(dir_okay=False),
     help="Also write the per-page summary (job, resource, key, action, page, properties, status) as CSV.",
 )
+
+
+RUN_LOGS_OPTION = click.option(
+    "--run-log",
+    "run_logs",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="The run log to read (default: run_log in the config, else .reconcile/runs.jsonl). Repeat it to "
+    "merge the logs of several jobs or workspaces into one history, ordered by time.",
+)
+
+
+def run_log_paths(config_path: str, given: Sequence[str]) -> list[str]:
+    """The run logs named, else the config's one."""
+    return list(dict.fromkeys(given)) if given else [run_log_path(config_path, None)]
 
 
 def run_log_path(config_path: str, override: str | None) -> str:

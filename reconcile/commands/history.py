@@ -1,4 +1,7 @@
-"""`reconcile history [RUN_ID]`: the recorded runs, newest last; or one run's per-page outcomes."""
+"""`reconcile history [RUN_ID]`: the recorded runs, newest last; or one run's per-page outcomes.
+
+With several `--run-log` (one per CI matrix job or workspace), their runs are merged into one
+history ordered by start time, each labelled with its log (runlog.merged_runs)."""
 
 from __future__ import annotations
 
@@ -7,9 +10,9 @@ from collections.abc import Sequence
 
 import click
 
-from reconcile.commands.common import CONFIG_OPTION, EXIT_ERROR, RUN_LOG_OPTION, Abort, run_log_path
+from reconcile.commands.common import CONFIG_OPTION, EXIT_ERROR, RUN_LOGS_OPTION, Abort, run_log_paths
 from reconcile.grouping import group_diagnostics
-from reconcile.runlog import HistoryRow, OutcomeJSON, RunRecordJSON, history_row, read_runs, run_status
+from reconcile.runlog import HistoryRow, OutcomeJSON, RunRecordJSON, history_row, merged_runs, run_status
 
 __all__ = ["history", "history_table", "run_detail"]
 
@@ -28,8 +31,10 @@ def table(rows: Sequence[tuple[str, ...]]) -> str:
 
 def history_table(rows: list[HistoryRow]) -> str:
     header = ("Run", "Started (UTC)", "Status", "Jobs", "Written", "Failed", "Warnings", "API calls", "Duration")
+    logs = any("log" in row for row in rows)
     body = [
         (
+            *((row.get("log", "-"),) if logs else ()),
             row["run_id"] or "-",
             row["started_at"],
             row["status"],
@@ -42,7 +47,7 @@ def history_table(rows: list[HistoryRow]) -> str:
         )
         for row in rows
     ]
-    return table([header, *body])
+    return table([("Log", *header) if logs else header, *body])
 
 
 def run_detail(record: RunRecordJSON) -> str:
@@ -51,11 +56,18 @@ def run_detail(record: RunRecordJSON) -> str:
     lines = [
         f"Run {row['run_id'] or '-'}: {run_status(record)}",
         f"  started {row['started_at']}, {row['duration_s']:.1f}s, jobs {', '.join(row['jobs']) or '-'}, "
-        f"{row['api_calls']} API call(s){', from a saved plan' if row['from_saved_plan'] else ''}",
+        f"{row['api_calls']} API call(s){', from a saved plan' if row['from_saved_plan'] else ''}"
+        f"{', run log ' + row['log'] if 'log' in row else ''}",
     ]
     error = record.get("error")
     if error:
         lines.append(f"  stopped: {error.get('message', '')}")
+    for job, read in (record.get("source_reads") or {}).items():
+        since = f" since {read.get('since')}" if read.get("since") else ""
+        lines.append(
+            f"  source of {job}: {read.get('mode', '?')}{since}, {read.get('records', 0)} record(s) "
+            f"({read.get('reason', '')}); cursor {read.get('cursor') or '-'}"
+        )
     outcomes = sorted(record.get("outcomes") or [], key=outcome_order)
     lines.append("")
     if outcomes:
@@ -106,10 +118,10 @@ def find_run(runs: list[RunRecordJSON], wanted: str, path: str) -> RunRecordJSON
 @click.command()
 @click.argument("run_id", required=False)
 @CONFIG_OPTION
-@RUN_LOG_OPTION
+@RUN_LOGS_OPTION
 @click.option("-n", "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Most recent N runs.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per run (a list), for scripts.")
-def history(run_id: str | None, config_path: str, run_log: str | None, limit: int, as_json: bool) -> None:
+def history(run_id: str | None, config_path: str, run_logs: tuple[str, ...], limit: int, as_json: bool) -> None:
     """List recorded runs: id, status, what was written, failures, API calls, duration.
 
     With RUN_ID (or the start of one), show that run's outcome for every page it wrote.
@@ -119,9 +131,11 @@ def history(run_id: str | None, config_path: str, run_log: str | None, limit: in
       reconcile history --limit 5
       reconcile history 20261130T021700Z-1a2b
       reconcile history --json | jq '.[-1].status'
+      reconcile history --run-log logs/planx.jsonl --run-log logs/pd.jsonl   # a CI matrix's logs, merged
     """
-    path = run_log_path(config_path, run_log)
-    runs = read_runs(path)
+    paths = run_log_paths(config_path, run_logs)
+    path = ", ".join(paths)
+    runs = merged_runs(paths)
     if run_id:
         record = find_run(runs, run_id, path)
         click.echo(json.dumps(record, indent=2, sort_keys=True) if as_json else run_detail(record))

@@ -12,6 +12,7 @@ from reconcile.commands.common import (
     EXIT_CHANGES,
     FORMAT_OPTION,
     JOB_OPTION,
+    REFRESH_OPTION,
     Abort,
     command_verbose,
     http_logger,
@@ -36,6 +37,7 @@ __all__ = ["plan"]
 @JOB_OPTION
 @click.option("--allow-large-changes", is_flag=True, help="Override the blast-radius guards (the plan says so).")
 @click.option("--redact", is_flag=True, help="Hide property values (for public CI logs).")
+@REFRESH_OPTION
 @CSV_OPTION
 @verbose_option(command_verbose)
 def plan(
@@ -46,6 +48,7 @@ def plan(
     jobs: tuple[str, ...],
     allow_large_changes: bool,
     redact: bool,
+    refresh: str,
     csv_path: str | None,
 ) -> None:
     """Read the source and Notion, and show what apply would change.
@@ -56,7 +59,7 @@ def plan(
     """
     config = load_config(config_path, os.environ)
     gateway = open_gateway(config, logger=http_logger())
-    made = plan_run(config, gateway, now=now_utc(), jobs=jobs, allow_large_changes=allow_large_changes)
+    made = plan_run(config, gateway, now=now_utc(), jobs=jobs, allow_large_changes=allow_large_changes, refresh=refresh)
     if out_path:
         write_plan(made, out_path)
     if csv_path:

@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,6 +30,7 @@ from reconcile.model import (
     Computation,
     Config,
     Guards,
+    Incremental,
     Job,
     MatchKey,
     MissingAction,
@@ -130,10 +131,50 @@ def build_source(b: Builder, at: KeyPath, raw: dict[str, Any], resources: tuple[
     computed = tuple(build_computation(b, (*at, "computed", n), n, c) for n, c in raw.get("computed", {}).items())
     allowlist = tuple(raw["allowlist"]) if "allowlist" in raw else None
     if "graphql" in raw:
-        return graphql_source(b, at, raw, allowlist, computed)
+        return replace(
+            graphql_source(b, at, raw, allowlist, computed), incremental=build_incremental(b, at, raw, "graphql")
+        )
     if "http" in raw:
-        return http_source(b, at, raw, allowlist, computed)
+        return replace(http_source(b, at, raw, allowlist, computed), incremental=build_incremental(b, at, raw, "http"))
     return lookup_source(b, at, raw, resources)
+
+
+def build_incremental(b: Builder, at: KeyPath, raw: dict[str, Any], kind: str) -> Incremental | None:
+    """The source's `incremental:` (reconcile/source/incremental.py), checked against its kind."""
+    spec = raw.get("incremental")
+    if spec is None:
+        return None
+    here: KeyPath = (*at, "incremental")
+    if raw.get("computed"):
+        raise b.error(
+            here, "an incremental source cannot have computed: values (a rank needs every record, a delta has few)"
+        )
+    if kind == "graphql" and "variable" not in spec:
+        raise b.error(here, "a graphql source passes its cursor in a query variable: set incremental.variable")
+    if kind == "http" and "parameters" not in spec:
+        raise b.error(here, "an http source passes its cursor as query parameters: set incremental.parameters")
+    wrong = "parameters" if kind == "graphql" else "variable"
+    if wrong in spec:
+        raise b.error(
+            (*here, wrong), f"incremental.{wrong} is for {'http' if kind == 'graphql' else 'graphql'} sources"
+        )
+    policy = spec.get("full_refresh") or {}
+    return Incremental(
+        cursor=b.expression(spec["cursor"], (*here, "cursor")),
+        params={str(k): str(v) for k, v in (spec.get("parameters") or {}).items()},
+        variable=spec.get("variable"),
+        format=str(spec.get("format", "iso")),
+        buffer_s=duration(b, (*here, "buffer"), spec.get("buffer", Incremental.buffer_s)),
+        full_every=int(policy["every"]) if "every" in policy else None,
+        full_after_s=duration(b, (*here, "full_refresh", "after"), policy["after"]) if "after" in policy else None,
+    )
+
+
+def duration(b: Builder, at: KeyPath, value: Any) -> float:
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise b.error(at, str(exc)) from None
 
 
 def graphql_source(
@@ -204,7 +245,7 @@ _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
 
 def lookup_source(b: Builder, at: KeyPath, raw: dict[str, Any], resources: tuple[ResourceConfig, ...]) -> SourceConfig:
     spec = raw["lookup"]
-    for extra in ("key", "allowlist", "computed"):
+    for extra in ("key", "allowlist", "computed", "incremental"):
         if extra in raw:
             raise b.error((*at, extra), f"a lookup source takes no {extra}: (its rows are the resource's pages)")
     target = next(r for r in resources if r.name == spec["resource"])

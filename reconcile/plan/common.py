@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from reconcile.model import ActualState, DesiredState, Job, PageState
+from reconcile.model import ActualState, DesiredState, Job, PageState, SourceRead
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,13 @@ class JobInput:
     job: Job
     desired: DesiredState
     actual: ActualState
+    # How the job's source was read: an incremental read holds only the records changed since the
+    # last successful run, so the keys it lacks are not missing.
+    source_read: SourceRead | None = None
+
+    @property
+    def incremental(self) -> bool:
+        return self.source_read is not None and self.source_read.mode == "incremental"
 
 
 def iso_time(now: datetime) -> str:

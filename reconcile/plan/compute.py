@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from reconcile.model import Action, Diagnostic, Job, Plan, ResourceConfig, ResourceInfo, ResourceState
+from reconcile.model import Action, Diagnostic, Job, Plan, ResourceConfig, ResourceInfo, ResourceState, SourceRead
 from reconcile.plan.common import JobInput, iso_time
 from reconcile.plan.guards import guard_diagnostics, overridden
 from reconcile.plan.pages import (
@@ -47,6 +47,7 @@ def compute_plan(
     diagnostics: list[Diagnostic] = []
     infos: list[ResourceInfo] = []
     record_counts: dict[str, int] = {}
+    reads: dict[str, SourceRead] = {}
     overrides: list[str] = []
     names = []
     titles: dict[str, str] = {}
@@ -54,6 +55,8 @@ def compute_plan(
         names.append(item.job.name)
         titles |= page_titles(item)
         record_counts[item.job.name] = item.desired.record_count
+        if item.source_read is not None:
+            reads[item.job.name] = item.source_read
         job_plan = plan_job(item, now=now, owed_touches=owed_touches)
         guard = guard_diagnostics(item, job_plan.removals, job_plan.infos)
         if guard and (allow_large_changes or item.job.guards.allow_large_changes):
@@ -72,6 +75,7 @@ def compute_plan(
         record_counts=record_counts,
         guard_overrides=tuple(overrides),
         labels=relation_labels(actions, titles),
+        source_reads=reads,
     )
 
 
@@ -136,7 +140,8 @@ def plan_job(item: JobInput, *, now: datetime, owed_touches: frozenset[tuple[str
             action = page_action(r, page.key, values, state, index, diags, unlinked)
             if action is not None:
                 by_resource[r.name].append(action)
-        missing = missing_actions(r, desired, state, index, managed_keys, now)
+        # An incremental read holds only what changed: the keys it lacks are not missing.
+        missing = [] if item.incremental else missing_actions(r, desired, state, index, managed_keys, now)
         removals[r.name] = len(missing)
         by_resource[r.name] += missing + index.heals
     blocked = {name: index.blocked for name, index in indexes.items()}

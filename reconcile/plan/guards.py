@@ -15,7 +15,9 @@ def guard_diagnostics(item: JobInput, removals: dict[str, int], infos: list[Reso
     """Blast-radius guards: too few source records, or too many archives for a resource."""
     guards = item.job.guards
     out = []
-    if item.desired.record_count < guards.min_records:
+    # An incremental read may rightly bring nothing (nothing changed), and it archives nothing, so
+    # min_records guards only full reads; a failed source is an error before planning either way.
+    if item.desired.record_count < guards.min_records and not item.incremental:
         out.append(
             Diagnostic(
                 severity="error",

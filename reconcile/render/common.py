@@ -142,3 +142,10 @@ def schema_change_line(change: dict[str, Any]) -> str:
     else:
         text = f"remove property {where} ({change['before']}) and its values"
     return f"{SCHEMA_SYMBOLS[kind]} {text}"
+
+
+def source_read_text(read: dict[str, Any]) -> str:
+    """How an incremental source was read, for people: in full or only the changes since, and why."""
+    if read["mode"] == "incremental":
+        return f"incremental, {read['records']} record(s) read, changed since {read['since']} ({read['reason']})"
+    return f"full ({read['reason']})"

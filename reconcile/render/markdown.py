@@ -21,6 +21,7 @@ from reconcile.render.common import (
     schema_change_line,
     shown_value,
     shows_before,
+    source_read_text,
     summary_line,
     text_diff,
 )
@@ -50,7 +51,11 @@ def context_line(plan: dict[str, Any]) -> str:
     jobs = ", ".join(code(j) for j in plan["jobs"]) or "none"
     records = ", ".join(f"{text(job)} {n}" for job, n in plan["record_counts"].items())
     counted = f" · source records: {records}" if records else ""
-    return f"Job {jobs}{counted} · made {text(plan['created_at'])} · config {code(plan['config_digest'][:12])}"
+    reads = "".join(
+        f" · source {text(job)}: {text(source_read_text(read))}"
+        for job, read in (plan.get("source_reads") or {}).items()
+    )
+    return f"Job {jobs}{counted}{reads} · made {text(plan['created_at'])} · config {code(plan['config_digest'][:12])}"
 
 
 def schema_section(plan: dict[str, Any]) -> str:

@@ -28,6 +28,7 @@ from reconcile.render.common import (
     schema_change_line,
     shown_value,
     shows_before,
+    source_read_text,
     subject,
     summary_line,
     text_diff,
@@ -89,7 +90,12 @@ def header(plan: dict[str, Any]) -> str:
     counts = ", ".join(f"{job} {n}" for job, n in plan["record_counts"].items())
     made = f"Reconcile plan for {jobs}, made {plan['created_at']} (config {plan['config_digest'][:12]})."
     # A plan made without reading a source (suggest-links) claims no record count at all.
-    return f"{made}\nSource records: {counts}." if counts else made
+    return "\n".join([f"{made}\nSource records: {counts}." if counts else made, *source_read_lines(plan)])
+
+
+def source_read_lines(plan: dict[str, Any]) -> list[str]:
+    """How each incremental source was read: in full or only its changes, and why."""
+    return [f"Source read: {job} {source_read_text(read)}." for job, read in (plan.get("source_reads") or {}).items()]
 
 
 def schema_block(plan: dict[str, Any], style: _Style) -> str:

@@ -13,11 +13,11 @@ already read (so the state read does not query them again) and per-key problems 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from reconcile.errors import ConfigError
-from reconcile.model import Diagnostic, Job, Record
+from reconcile.model import Diagnostic, Job, Record, SourceConfig
 
 if TYPE_CHECKING:
     from reconcile.source.lookup import LookupGateway
@@ -32,17 +32,20 @@ class SourceRun:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-def fetch_records(job: Job, *, gateway: LookupGateway | None = None, run: SourceRun | None = None) -> list[Record]:
-    """The job's records, or a SourceError; a failed fetch never reaches the planner."""
+def fetch_records(
+    job: Job, *, gateway: LookupGateway | None = None, run: SourceRun | None = None, since: str | None = None
+) -> list[Record]:
+    """The job's records, or a SourceError; a failed fetch never reaches the planner. With `since`
+    (an incremental source, reconcile/source/incremental.py), only those changed since then."""
     kind = job.source.kind
     if kind == "graphql":
         from reconcile.source.graphql import fetch_graphql
 
-        return fetch_graphql(job.source)
+        return fetch_graphql(changes_since(job.source, since))
     if kind == "http":
         from reconcile.source.http import fetch_http
 
-        return fetch_http(job.source)
+        return fetch_http(changes_since(job.source, since))
     if kind == "lookup":
         from reconcile.source.lookup import fetch_lookup
 
@@ -51,3 +54,19 @@ def fetch_records(job: Job, *, gateway: LookupGateway | None = None, run: Source
         run = run if run is not None else SourceRun()
         return fetch_lookup(job, gateway, diagnostics=run.diagnostics)
     raise ConfigError(f"job {job.name}: source kind {kind!r} is not supported")
+
+
+def changes_since(source: SourceConfig, since: str | None) -> SourceConfig:
+    """The source asking only for the records changed since `since`: the cursor goes in as the
+    query parameters (http) or the variable (graphql) its `incremental:` names. A full read sends
+    no parameter, and the variable as the epoch: the query declares it either way."""
+    if source.incremental is None:
+        return source
+    from reconcile.source.incremental import EPOCH, cursor_params, cursor_variables
+
+    if source.kind == "graphql":
+        sent = cursor_variables(source.incremental, since or EPOCH)
+        return replace(source, variables={**source.variables, **sent})
+    if since is None:
+        return source
+    return replace(source, params={**source.params, **cursor_params(source.incremental, since)})
