@@ -13,11 +13,25 @@ Canonical property values (what plan compares and renders), one per Notion type 
     url, email, phone_number  str | None
     number                    int | float | None (integral floats become int: 3 == 3.0)
     checkbox                  bool
-    date                      str | None (ISO date, or ISO datetime in UTC "YYYY-MM-DDTHH:MM:SS.fffZ")
+    date                      str | None (ISO date, or ISO datetime in UTC "YYYY-MM-DDTHH:MM:SS.fffZ");
+                              a range is "start/end"; a datetime the config gives a time zone is its
+                              wall time with offset and zone, "2025-07-01T09:00:00.000+01:00[Europe/London]"
+                              (a zone suffix applies to the whole value). Dates compare by instant:
+                              Notion echoes a zoned write as the offset time with time_zone null
     select, status            str | None (the option name)
     multi_select              tuple[str, ...] sorted
     relation                  tuple[str, ...] sorted page ids (dashed, lower case); a page this run
                               will create is written "new:<resource>:<key>" until apply resolves it
+    people                    tuple[str, ...] sorted user ids (the mapping's emails, resolved through
+                              the workspace's users list once per run)
+    files                     tuple[str, ...] in Notion's order, each "name <url>"; a file Notion hosts
+                              is "name <notion-hosted>" (its signed URL changes hourly, so it is left out)
+
+Read-only (computed) types decode for match keys and expression inputs and are never written:
+    unique_id                 str "PREFIX-N", or int N without a prefix
+    formula                   its result (str, number, bool, or a date as above)
+    rollup                    its number or date; an array as tuple[str, ...] of its items' values
+    created_time, last_edited_time   date str (UTC);  created_by, last_edited_by   str user id
 """
 
 from __future__ import annotations
@@ -53,6 +67,10 @@ class PropertyMapping:
     expression: str | None = None  # JMESPath over the record
     relation: str | None = None  # target resource; the expression then yields its key(s)
     optional: bool = False  # missing from the live schema is a warning, not an error
+    # select, multi_select, status: an option not in the live schema is created by the write, or
+    # refused (a per-page error); None is the type's default (reconcile.plan.types.option_policy)
+    new_options: Literal["create", "refuse"] | None = None
+    time_zone: str | None = None  # date: the IANA zone of datetimes the expression gives without one
 
 
 @dataclass(frozen=True)
@@ -300,6 +318,14 @@ class PageState:
 
 
 @dataclass(frozen=True)
+class UserDirectory:
+    """The workspace's people, read once per run when some mapped property is a people property."""
+
+    ids: dict[str, str] = field(default_factory=dict)  # lower-case email -> user id
+    labels: dict[str, str] = field(default_factory=dict)  # user id -> "Name <email>", for people
+
+
+@dataclass(frozen=True)
 class ResourceState:
     resource: str
     database_id: str
@@ -307,6 +333,8 @@ class ResourceState:
     schema: dict[str, str]  # property name -> Notion type, for the properties of this data source
     pages: tuple[PageState, ...]  # live pages
     trashed: tuple[PageState, ...] = ()  # trashed pages that carry a key we may need to restore
+    options: dict[str, tuple[str, ...]] = field(default_factory=dict)  # select/status property -> its option names
+    users: UserDirectory | None = None  # set when the resource maps a people property
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from reconcile.model import ApiCalls, PageState, ResourceConfig, ResourceState
+from reconcile.model import ApiCalls, PageState, ResourceConfig, ResourceState, UserDirectory
 
 __all__ = [
     "ApiCalls",
@@ -69,6 +69,10 @@ class NotionReader(Protocol):
 
     def bot_user_id(self) -> str:
         """The integration's own user id (`GET /v1/users/me`, once per run)."""
+        ...
+
+    def users(self) -> UserDirectory:
+        """The workspace's people by email (`GET /v1/users`, paged, once per run)."""
         ...
 
     def read_resource(

@@ -6,7 +6,8 @@ plan. So before any write every action is held to the current config, and one ac
 refuses the whole plan (one line, zero writes). An action may not:
 
 - write a property its resource neither maps (match, mapped and on_missing properties) nor
-  touches;
+  touches; write a property Notion computes; add an option to a select, multi_select or status
+  whose mapping refuses new options;
 - create or restore in an update-only resource; archive in one, or where on_missing is not archive;
 - heal a page that is not, now, one of several live pages of its key all made by this integration
   (nor the one of them that stays);
@@ -32,6 +33,7 @@ from reconcile.errors import PlanFileError, StalePlanError
 from reconcile.model import Action, Config, PageState, Plan, ResourceConfig, ResourceInfo, ResourceState, SchemaChange
 from reconcile.plan.heal import healable, survivor
 from reconcile.plan.schema import plan_schema
+from reconcile.plan.types import saved_change_problem
 from reconcile.ports import NotionReader
 
 __all__ = ["check_bounds", "check_schema_bounds", "out_of_bounds", "schema_change_problem"]
@@ -58,7 +60,9 @@ def out_of_bounds(config: Config, plan: Plan, states: dict[str, ResourceState], 
         r = resources.get(a.resource)
         if r is None:
             return f"writes to resource {a.resource!r}, which {config.path} does not have"
-        problem = kind_problem(r, a) or property_problem(config, r, a)
+        problem = (
+            kind_problem(r, a) or property_problem(config, r, a) or saved_change_problem(r, a, states.get(a.resource))
+        )
         if problem is None and a.action != "create":
             problem = target_problem(r, infos[a.resource], a, states.get(a.resource), gateway)
         if problem is None and a.action == "heal":

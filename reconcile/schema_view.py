@@ -15,7 +15,8 @@ from dataclasses import replace
 from typing import Any
 
 from reconcile.errors import SchemaChangeRefusedError
-from reconcile.model import PageState, ResourceConfig, ResourceState, SchemaChange
+from reconcile.model import PageState, ResourceConfig, ResourceState, SchemaChange, UserDirectory
+from reconcile.notion.schema import live_options
 from reconcile.plan.schema import SchemaPlan, merge, plan_schema, planned_schema, refusals_line, renamed_properties
 from reconcile.ports import NotionObject, NotionReader, PropertySchema
 
@@ -46,6 +47,9 @@ class PlannedSchemaReader:
     def bot_user_id(self) -> str:
         return self.inner.bot_user_id()
 
+    def users(self) -> UserDirectory:
+        return self.inner.users()
+
     def query_pages(self, data_source_id: str) -> list[NotionObject]:
         return self.inner.query_pages(data_source_id)
 
@@ -65,6 +69,7 @@ class PlannedSchemaReader:
             state,
             resource=resource.name,
             schema={name: str(prop.get("type", "")) for name, prop in schema.items()},
+            options=live_options(schema),  # the options the schema changes add exist by then
             pages=renamed_pages(state.pages, renames),
             trashed=renamed_pages(state.trashed, renames),
         )

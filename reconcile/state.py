@@ -31,7 +31,7 @@ from reconcile.model import (
     ResourceConfig,
     ResourceState,
 )
-from reconcile.notion.schema import check_schema, foreign_relation_targets
+from reconcile.notion.schema import check_schema, foreign_relation_targets, live_options, maps_people
 from reconcile.plan.touches import stamp_candidates
 from reconcile.plan.types import check_value_types
 from reconcile.ports import NotionReader, PropertySchema
@@ -149,6 +149,8 @@ def resource_state(
         data_source_id=data_source_id,
         schema={name: prop.get("type", "") for name, prop in schema.items()},
         pages=overlaid(seen.live, fresh, trashed=False),
+        options=live_options(schema),
+        users=gateway.users() if maps_people(r, schema) else None,
     )
     if r.mode == "update-only" or wanted <= {p.key for p in state.pages}:
         seen.keep(cache, state.pages, None if seen.trashed is None else overlaid(seen.trashed, fresh, trashed=True))

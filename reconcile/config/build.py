@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, cast
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reconcile.config.checks import (
     check_known_resource,
@@ -384,6 +385,7 @@ def build_property(
     if isinstance(raw, str):
         return PropertyMapping(name=name, expression=b.expression(raw, at))
     optional = bool(raw.get("optional", False))
+    settings = type_settings(b, at, raw)
     if "relation" in raw:
         check_known_resource(b, (*at, "relation"), raw["relation"], job_resources)
         key = raw.get("key")
@@ -393,7 +395,33 @@ def build_property(
             relation=raw["relation"],
             optional=optional,
         )
-    return PropertyMapping(name=name, expression=b.expression(raw["expr"], (*at, "expr")), optional=optional)
+    return PropertyMapping(
+        name=name, expression=b.expression(raw["expr"], (*at, "expr")), optional=optional, **settings
+    )
+
+
+def type_settings(b: Builder, at: KeyPath, raw: dict[str, Any]) -> dict[str, Any]:
+    """A mapping's settings for its property's type (new_options, time_zone); the live type is
+    checked against them when the schema is read."""
+    out: dict[str, Any] = {}
+    if "new_options" in raw:
+        out["new_options"] = raw["new_options"]
+    if "time_zone" in raw:
+        out["time_zone"] = time_zone(b, (*at, "time_zone"), raw["time_zone"])
+    if out and "relation" in raw:
+        key = next(iter(out))
+        raise b.error((*at, key), f"{key} does not apply to a relation")
+    return out
+
+
+def time_zone(b: Builder, at: KeyPath, name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise b.error(
+            at, f"{name!r} is not an IANA time zone", hint="e.g. Europe/London, America/New_York, UTC"
+        ) from None
+    return name
 
 
 def build_on_missing(b: Builder, at: KeyPath, raw: str | dict[str, Any] | None, mode: str) -> OnMissing:

@@ -28,9 +28,10 @@ from notion_client.errors import HTTPResponseError, RequestTimeoutError
 
 from reconcile.errors import NotionError, ReconcileError
 from reconcile.http import notion_bucket
-from reconcile.model import NotionSettings, PageState, ResourceConfig, ResourceState
+from reconcile.model import NotionSettings, PageState, ResourceConfig, ResourceState, UserDirectory
 from reconcile.notion.failures import connection_error, response_error, timeout_error
 from reconcile.notion.paging import Filter, QueryWalk, conditions_of, follow_cursors, plain_title
+from reconcile.notion.schema import live_options
 from reconcile.notion.transport import (
     AmbiguousWriteError,
     CallCounter,
@@ -38,6 +39,8 @@ from reconcile.notion.transport import (
     RetryPolicy,
     check_token_destination,
 )
+from reconcile.notion.users import WHAT as LISTING_USERS
+from reconcile.notion.users import list_users, user_directory
 from reconcile.ports import ApiCalls, CreatedPage, NotionObject, PropertySchema, Resolution
 from reconcile.values import decode, normalise_page_id
 
@@ -93,6 +96,7 @@ class NotionGateway:
         self.data_source_names: dict[str, str] = {}
         self._bot_user_id: str | None = None
         self._server_time: str | None = None
+        self._users: UserDirectory | None = None
         self.create_resolutions: Counter[Resolution] = Counter()
         # Never `with Client(...)`: it swaps in a fresh httpx.Client and bypasses the transport.
         self.client = notion_client.Client(
@@ -172,6 +176,21 @@ class NotionGateway:
         with self._lock:
             self._bot_user_id = str(me.get("id") or "")
             return self._bot_user_id
+
+    def users(self) -> UserDirectory:
+        """The workspace's people (`GET /v1/users`, paged), read once per run."""
+        with self._lock:
+            if self._users is not None:
+                return self._users
+
+        def page_at(cursor: str | None) -> NotionObject:
+            cursor_arg = {"start_cursor": cursor} if cursor else {}
+            return self._call(LISTING_USERS, self.client.users.list, page_size=PAGE_SIZE, **cursor_arg)
+
+        directory = user_directory(list_users(page_at))
+        with self._lock:
+            self._users = directory
+        return directory
 
     def retrieve_database(self, database_id: str) -> NotionObject:
         return self._call(f"reading database {database_id}", self.client.databases.retrieve, database_id=database_id)
@@ -253,6 +272,7 @@ class NotionGateway:
             schema={name: prop.get("type", "") for name, prop in schema.items()},
             pages=tuple(s for s in states if not s.in_trash),
             trashed=tuple(s for s in states if s.in_trash and s.key is not None),
+            options=live_options(schema),
         )
 
     def read_trashed(

@@ -2,8 +2,13 @@
 
 Each property the tool may write has a role, and each role accepts some Notion types:
 
-    match     the key: title, rich_text, number, url, email, phone_number, select
-    mapped    any writable type; a relation mapping needs a relation to the related resource
+    match     the key: title, rich_text, number, url, email, phone_number, select; or one Notion
+              computes (unique_id, formula, rollup, created_time, created_by), read but never written, so only an
+              update-only resource may match on it
+    mapped    any writable type; a relation mapping needs a relation to the related resource;
+              `new_options` only on select, multi_select and status (and never `create` on a
+              status: Notion's API cannot add status options, neither by a page write nor by the
+              data source update endpoint); `time_zone` only on a date
     mark      (on_missing: mark, set:) any writable type
     touch     date
 
@@ -17,10 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconcile.errors import SchemaMismatchError
-from reconcile.model import Diagnostic, ResourceConfig
-from reconcile.values import READ_ONLY_TYPES, WRITABLE_TYPES
+from reconcile.model import Diagnostic, PropertyMapping, ResourceConfig
+from reconcile.values import KEY_READ_ONLY_TYPES, READ_ONLY_TYPES, WRITABLE_TYPES
 
 MATCH_TYPES = frozenset({"title", "rich_text", "number", "url", "email", "phone_number", "select"})
+OPTION_TYPES = frozenset({"select", "multi_select", "status"})
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,8 @@ class _Use:
     role: str  # "match", "mapped", "mark" or "touch"
     relation: str | None = None  # the related resource of a relation mapping
     optional: bool = False
+    mapping: PropertyMapping | None = None
+    update_only: bool = False  # the resource never creates pages (a computed key is allowed)
 
 
 def check_schema(
@@ -70,8 +78,8 @@ def check_schema(
 
 
 def _uses(resource: ResourceConfig) -> list[_Use]:
-    uses = [_Use(resource.match.property, "match")]
-    uses += [_Use(p.name, "mapped", p.relation, p.optional) for p in resource.properties]
+    uses = [_Use(resource.match.property, "match", update_only=resource.mode == "update-only")]
+    uses += [_Use(p.name, "mapped", p.relation, p.optional, p) for p in resource.properties]
     uses += [_Use(p.name, "mark", p.relation, p.optional) for p in resource.on_missing.set]
     uses += [_Use(t.property, "touch") for t in resource.touch]
     return uses
@@ -81,16 +89,26 @@ def _type_problem(
     use: _Use, prop: dict[str, Any], writable: bool, related_data_sources: dict[str, str], names: dict[str, str]
 ) -> str | None:
     prop_type = prop.get("type", "")
+    if use.role == "match" and prop_type in KEY_READ_ONLY_TYPES:
+        return None if use.update_only or not writable else _computed_key_problem(prop_type)
     if use.role == "match" and prop_type not in MATCH_TYPES:
-        return f"is {_a(prop_type)}; a match key must be one of {', '.join(sorted(MATCH_TYPES))}"
+        keys = ", ".join(sorted(MATCH_TYPES | KEY_READ_ONLY_TYPES))
+        return f"is {_a(prop_type)}; a match key must be one of {keys}"
     if not writable:
         return None
     if prop_type in READ_ONLY_TYPES:
-        return f"is {_a(prop_type)}, which Notion computes; it cannot be written"
+        return (
+            f"is {_a(prop_type)}, which Notion computes; it cannot be written: remove it from "
+            f"properties (a computed property can be a match key of an update-only resource)"
+        )
     if prop_type not in WRITABLE_TYPES:
         return f"is {_a(prop_type)}, which reconcile does not write"
     if use.role == "touch" and prop_type != "date":
         return f"is {_a(prop_type)}; a touch property must be a date"
+    if use.mapping is not None:
+        problem = _setting_problem(use.mapping, prop_type)
+        if problem:
+            return problem
     if use.relation is not None:
         return _relation_problem(use.relation, prop, related_data_sources, names)
     if prop_type == "relation" and use.role != "match":
@@ -116,6 +134,43 @@ def _relation_problem(
             "point the relation at the related resource's data source"
         )
     return None
+
+
+def _computed_key_problem(prop_type: str) -> str:
+    return (
+        f"is {_a(prop_type)}, which Notion computes: a resource matched on it cannot create pages "
+        "(the key cannot be written); set mode: update-only"
+    )
+
+
+def _setting_problem(mapping: PropertyMapping, prop_type: str) -> str | None:
+    """A mapping's type settings that do not fit the live type."""
+    if mapping.new_options is not None and prop_type not in OPTION_TYPES:
+        return f"is {_a(prop_type)}; new_options applies only to select, multi_select and status"
+    if mapping.new_options == "create" and prop_type == "status":
+        return (
+            "is a status, and Notion's API cannot add status options (not by writing a page, not by "
+            "updating the data source): set new_options: refuse (the default) and add the options in Notion"
+        )
+    if mapping.time_zone is not None and prop_type != "date":
+        return f"is {_a(prop_type)}; time_zone applies only to a date"
+    return None
+
+
+def live_options(schema: dict[str, dict[str, Any]]) -> dict[str, tuple[str, ...]]:
+    """select, multi_select and status property -> the names of its options, as the schema has them."""
+    out: dict[str, tuple[str, ...]] = {}
+    for name, prop in schema.items():
+        kind = prop.get("type")
+        if kind in OPTION_TYPES:
+            options = (prop.get(str(kind)) or {}).get("options") or []
+            out[name] = tuple(str(o.get("name", "")) for o in options)
+    return out
+
+
+def maps_people(resource: ResourceConfig, schema: dict[str, dict[str, Any]]) -> bool:
+    """Whether a mapped property of the resource is a people property (the users list is needed)."""
+    return any((schema.get(p.name) or {}).get("type") == "people" for p in resource.properties)
 
 
 def relation_target(prop: dict[str, Any]) -> str | None:
@@ -158,7 +213,8 @@ def _missing_optional(resource: str, name: str, source: str) -> Diagnostic:
 
 
 def _a(prop_type: str) -> str:
-    return f"an {prop_type}" if prop_type[:1] in "aeiou" else f"a {prop_type}"
+    # "a unique_id": the article goes by the sound, and "uni" begins with a consonant sound
+    return f"an {prop_type}" if prop_type[:1] in "aeiou" and not prop_type.startswith("uni") else f"a {prop_type}"
 
 
 def _compact(page_id: str) -> str:

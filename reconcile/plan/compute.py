@@ -83,6 +83,7 @@ def page_titles(item: JobInput) -> dict[str, str]:
     """page id -> title (or key, for a page without a title) of every page the job read."""
     out: dict[str, str] = {}
     for state in item.actual.resources.values():
+        out |= state.users.labels if state.users is not None else {}  # people: "Name <email>"
         for page in (*state.pages, *state.trashed):
             out[page.page_id] = page.title or page.key or ""
     return {k: v for k, v in out.items() if v}
@@ -94,7 +95,7 @@ def relation_labels(actions: Iterable[Action], titles: dict[str, str]) -> dict[s
         item
         for a in actions
         for c in a.changes
-        if c.type == "relation"
+        if c.type in ("relation", "people")
         for value in (c.before, c.after)
         for item in (value if isinstance(value, tuple | list) else ())
         if isinstance(item, str)

@@ -23,6 +23,7 @@ from reconcile.model import (
 )
 from reconcile.plan.common import is_empty, page_digest, run_context
 from reconcile.plan.heal import heal_actions, healable, survivor
+from reconcile.plan.types import desired_value
 from reconcile.values import equal, normalise
 
 
@@ -143,12 +144,12 @@ def desired_values(
             if raw is None:
                 continue  # a target key is ambiguous (on two pages): leave the relation as it is
         try:
-            values[name] = normalise(prop_type, raw)
+            values[name] = desired_value(mapping, prop_type, raw, state)
         except ValueError as exc:
             diags.append(
                 Diagnostic(
                     severity="error",
-                    code="invalid_value",
+                    code=getattr(exc, "code", "invalid_value"),
                     message=f"{name}: {value_problem(exc)}; nothing is written for this key",
                     resource=r.name,
                     key=page.key,

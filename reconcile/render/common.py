@@ -99,9 +99,9 @@ NEW_PAGE = "new:"
 
 def shown_value(change: dict[str, Any], side: str, labels: dict[str, str]) -> str:
     """A change's value for people: relation page ids shown by their page's title (a page this run
-    creates by its key); the JSON form keeps the ids."""
+    creates by its key), people by name and email; the JSON form keeps the ids."""
     value = change[side]
-    if change.get("type") == "relation" and isinstance(value, list | tuple):
+    if change.get("type") in ("relation", "people") and isinstance(value, list | tuple):
         return format_value([page_label(str(v), labels) for v in value])
     return format_value(value)
 

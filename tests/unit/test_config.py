@@ -28,6 +28,7 @@ ENV = {
     "SERVICES_DB_ID": SERVICES,
     "COUNCILS_DB_ID": COUNCILS,
     "SERVICES_DETAILED_DB_ID": "11111111111111111111111111111111",
+    "TEAM_CONTACTS_DB_ID": "22222222222222222222222222222222",
 }
 JOB = "jobs.planx-live-services"
 SVC = f"{JOB}.resources.services"
@@ -641,3 +642,43 @@ def test_lookup_rate_limit_reaches_the_source_options() -> None:
         pytest.skip(f"all-jobs.yaml needs more environment: {exc}")
     lookups = [j.source for j in config.jobs if j.source.kind == "lookup"]
     assert [s.options["rate_limit"] for s in lookups] == [2.5]
+
+
+@pytest.mark.parametrize(
+    ("new", "message"),
+    [
+        (
+            "{expr: slug, time_zone: Mars/Olympus}",
+            f"at {SVC}.properties.Service Count.time_zone: 'Mars/Olympus' is not an IANA time zone "
+            "(e.g. Europe/London, America/New_York, UTC)",
+        ),
+        (
+            "{expr: slug, new_options: maybe}",
+            f"at {SVC}.properties.Service Count.new_options: 'maybe' is not one of ['create', 'refuse']",
+        ),
+        (
+            "{relation: councils, new_options: refuse}",
+            f"at {SVC}.properties.Service Count.new_options: new_options does not apply to a relation",
+        ),
+        ("{expr: slug, new_options: refuse, time_zone: Europe/London}", None),
+    ],
+)
+def test_type_settings_of_a_mapping_give_one_pinned_line(new: str, message: str | None) -> None:
+    text = edited("Service Count: length(flows)", f"Service Count: {new}")
+    if message is None:
+        (job,) = load_config_text(text, ENV).jobs
+        mapping = next(p for p in job.resource("services").properties if p.name == "Service Count")
+        assert (mapping.new_options, mapping.time_zone) == ("refuse", "Europe/London")
+        return
+    assert error_of(text).startswith(f"mappings.yaml: {message}")
+
+
+def test_a_computed_type_cannot_be_a_bootstrap_hint() -> None:
+    text = edited(
+        "bootstrap: {title: PlanX Live Services}",
+        "bootstrap: {title: PlanX Live Services, properties: {Service Count: unique_id}}",
+    )
+    assert (
+        "at jobs.planx-live-services.resources.services.bootstrap.properties.Service Count: 'unique_id' is not one of"
+        in error_of(text)
+    )

@@ -116,7 +116,13 @@ def test_normalise(prop_type: str, value: Any, expected: Any) -> None:
         ("relation", "barnet", "expected a page id (a UUID)"),
         ("relation", [3], "expected a page id, got int"),
         ("url", True, "expected text"),
-        ("people", [], "cannot be written"),
+        ("people", "not an address", "expected an email address"),
+        ("people", [3], "expected an email address, got int"),
+        ("files", "ftp://example.org/a.pdf", "expected an http(s) file URL"),
+        ("files", [{"name": "a"}], "expected an http(s) file URL"),
+        ("date", {"start": "2025-01-01T10:00", "time_zone": "Mars/Olympus"}, "unknown time zone"),
+        ("date", {"end": "2025-01-01"}, "a date range needs its start"),
+        ("unique_id", "PRJ-1", "cannot be written"),
     ],
 )
 def test_normalise_refuses_with_a_clear_message(prop_type: str, value: Any, message: str) -> None:

@@ -29,6 +29,8 @@ SERVICES_SCHEMA = {
     "Updated": prop("last_edited_time"),
     "Score": prop("formula", expression="1"),
     "Owner": prop("people"),
+    "Stage": prop("status"),
+    "Code": prop("unique_id"),
 }
 
 
@@ -62,8 +64,8 @@ def test_the_planx_services_resource_fits() -> None:
         (
             {"properties": (PropertyMapping("Colour", "c"),)},
             "services: property 'Colour' not found in data source 'services'; it has: Active, "
-            "Councils, Description, ExternalCustomerID, Last Seen, Name, Owner, Score, "
-            "Service Count, Updated",
+            "Code, Councils, Description, ExternalCustomerID, Last Seen, Name, Owner, Score, "
+            "Service Count, Stage, Updated",
         ),
         ({"match": MatchKey("Active", "slug")}, "property 'Active' is a checkbox; a match key"),
         ({"match": MatchKey("Councils", "slug")}, "property 'Councils' is a relation; a match key"),
@@ -76,8 +78,30 @@ def test_the_planx_services_resource_fits() -> None:
             "property 'Score' is a formula, which Notion computes",
         ),
         (
-            {"properties": (PropertyMapping("Owner", "x"),)},
-            "property 'Owner' is a people, which reconcile does not write",
+            {"properties": (PropertyMapping("Owner", "x", new_options="create"),)},
+            "property 'Owner' is a people; new_options applies only to select, multi_select and status",
+        ),
+        (
+            {"properties": (PropertyMapping("Description", "x", new_options="refuse"),)},
+            "property 'Description' is a rich_text; new_options applies only to select, multi_select and status",
+        ),
+        (
+            {"properties": (PropertyMapping("Stage", "x", new_options="create"),)},
+            "property 'Stage' is a status, and Notion's API cannot add status options (not by writing a page, "
+            "not by updating the data source): set new_options: refuse (the default)",
+        ),
+        (
+            {"properties": (PropertyMapping("Description", "x", time_zone="Europe/London"),)},
+            "property 'Description' is a rich_text; time_zone applies only to a date",
+        ),
+        (
+            {"match": MatchKey("Code", "code")},
+            "property 'Code' is a unique_id, which Notion computes: a resource matched on it cannot create "
+            "pages (the key cannot be written); set mode: update-only",
+        ),
+        (
+            {"properties": (PropertyMapping("Code", "x"),)},
+            "property 'Code' is a unique_id, which Notion computes; it cannot be written: remove it from properties",
         ),
         (
             {"touch": (TouchRule("Active", "councils"),)},
@@ -155,3 +179,17 @@ def test_read_only_use_checks_existence_and_match_type_only() -> None:
     assert check_schema(resource, SERVICES_SCHEMA, writable=False) == []
     with pytest.raises(SchemaMismatchError, match="a match key"):
         check_schema(services(match=MatchKey("Owner", "x")), SERVICES_SCHEMA, writable=False)
+
+
+def test_an_update_only_resource_may_match_on_a_computed_key_and_map_people_files_and_options() -> None:
+    resource = services(
+        mode="update-only",
+        match=MatchKey("Code", "code"),
+        properties=(
+            PropertyMapping("Owner", "email"),
+            PropertyMapping("Stage", "stage", new_options="refuse"),
+        ),
+        on_missing=OnMissing("ignore"),
+        touch=(),
+    )
+    assert check_schema(resource, SERVICES_SCHEMA, related_data_sources=RELATED) == []
