@@ -92,6 +92,7 @@ def render_report(
     elapsed_s: float,
     *,
     quick: bool,
+    extra: list[str] | None = None,
 ) -> str:
     out = ["# Benchmark results (issue 6)", ""]
     out.append(
@@ -113,6 +114,7 @@ def render_report(
         out += ["", throughput_note(throughput)]
     out += ["", "## Planning and rendering in memory", ""]
     out += planning_table(planning)
+    out += extra or []  # the throttled and memory sections (benchmarks/throttling.py, memory.py)
     out += ["", FLOORS_TEXT]
     return "\n".join(out) + "\n"
 

@@ -287,8 +287,10 @@ def new_run_id(started: datetime) -> str:
 
 def keep_record(config: Config, record: RunRecord, kept: Callable[[RunRecordJSON], None] = _kept_nothing) -> None:
     """Append the run to the log, then send its one alert (if any) and record how that went."""
-    previous = read_runs(config.run_log)
     data = record_json(record)
+    # Earlier runs matter only to a run that wrote (drift) or that alerts: a no-change run does not
+    # load a run log that lists every page of the workspace.
+    previous = read_runs(config.run_log) if data.get("outcomes") or config.notify.webhooks else []
     mark_drift(data, record.plan, config.notion.token, previous)
     append_run(config.run_log, data)
     kept(data)

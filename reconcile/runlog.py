@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, TypedDict, cast
@@ -202,19 +202,39 @@ def read_runs(path: str | os.PathLike[str]) -> list[RunRecordJSON]:
     return runs
 
 
-def read_lines(path: str | os.PathLike[str]) -> list[RunRecordJSON]:
+def read_lines(path: str | os.PathLike[str]) -> Iterator[RunRecordJSON]:
+    """The run log's readable records, oldest first, parsed one line at a time: a reader that goes
+    through the log once never holds it whole (its text, or every record of every earlier run)."""
     target = Path(path)
     if not target.exists():
-        return []
-    lines: list[RunRecordJSON] = []
-    for line in run_log_text(target).splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict):
-            lines.append(cast(RunRecordJSON, record))
-    return lines
+        return
+    try:
+        with target.open(encoding="utf-8") as lines:
+            for line in lines:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(record, dict):
+                    yield cast(RunRecordJSON, record)
+    except IsADirectoryError:
+        raise ReconcileError(
+            f"run log {path} is a directory, not a file", hint="remove it, or point run_log: at a file"
+        ) from None
+    except UnicodeDecodeError:
+        raise ReconcileError(
+            f"run log {path} is not UTF-8 text, so reconcile did not write it",
+            hint="move it aside; the next apply starts a new one",
+        ) from None
+    except OSError as exc:
+        raise ReconcileError(
+            f"run log {path} cannot be read: {exc.strerror or exc}", hint="check its permissions, or move it aside"
+        ) from None
+
+
+def run_records(path: str | os.PathLike[str]) -> Iterator[RunRecordJSON]:
+    """The run records of the run log (not its notification records), one at a time."""
+    return (r for r in read_lines(path) if r.get("record_type", "run") == "run")
 
 
 def run_status(record: RunRecordJSON) -> str:
@@ -225,24 +245,6 @@ def run_status(record: RunRecordJSON) -> str:
     return "failed" if int(record.get("failed") or 0) or record.get("errors") else "ok"
 
 
-def run_log_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except IsADirectoryError:
-        raise ReconcileError(
-            f"run log {path} is a directory, not a file", hint="remove it, or point run_log: at a file"
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise ReconcileError(
-            f"run log {path} is not UTF-8 text (byte {exc.start}), so reconcile did not write it",
-            hint="move it aside; the next apply starts a new one",
-        ) from None
-    except OSError as exc:
-        raise ReconcileError(
-            f"run log {path} cannot be read: {exc.strerror or exc}", hint="check its permissions, or move it aside"
-        ) from None
-
-
 def owed_touches(path: str | os.PathLike[str]) -> frozenset[tuple[str, str]]:
     """(resource, page id) whose stamp a run failed to write and no later run wrote.
 
@@ -251,7 +253,7 @@ def owed_touches(path: str | os.PathLike[str]) -> frozenset[tuple[str, str]]:
     not land, and the run that lands it stamps again.
     """
     owed: set[tuple[str, str]] = set()
-    for record in read_runs(path):
+    for record in run_records(path):
         for outcome in record.get("outcomes", []):
             if outcome.get("action") not in ("touch", "update") or not outcome.get("page_id"):
                 continue
@@ -281,7 +283,7 @@ def recent_writes(path: str | os.PathLike[str], now: datetime, window_s: float) 
     out: RecentWrites = {}
     if window_s <= 0:
         return out
-    for record in read_runs(path):
+    for record in run_records(path):
         ended = parsed_time(record.get("finished_at") or record.get("started_at") or "")
         # Either way: machines sharing a run log (CI carries it) may disagree about the time.
         if ended is None or abs((now - ended).total_seconds()) > window_s:
