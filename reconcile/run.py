@@ -209,6 +209,9 @@ def plan_run(
     extra: list[Diagnostic] = []
     declared = declared_types(config)
     recent = recent_writes(config.run_log, now, config.notion.index_lag_s)
+    # Read from the run log before Notion is: its largest records are parsed and let go before the
+    # workspace's pages are held (peak memory is the larger of the two, not their sum).
+    owed = owed_touches(config.run_log)
     for job in selected_jobs(config, jobs):
         desired = desired_state(job, gateway, sources)
         extra += sources.diagnostics
@@ -216,7 +219,6 @@ def plan_run(
         actual, diags = read_job_state(gateway, job, desired, declared=declared, recent=recent)
         extra += diags
         inputs.append(JobInput(job=job, desired=desired, actual=actual))
-    owed = owed_touches(config.run_log)
     plan = compute_plan(
         inputs, now=now, config_digest=config.digest, allow_large_changes=allow_large_changes, owed_touches=owed
     )

@@ -14,6 +14,7 @@ object carries.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections import Counter
@@ -310,10 +311,11 @@ class NotionGateway:
             raw_key=raw_key,
             values=values,
             in_trash=bool(page.get("in_trash") or page.get("archived")),
-            last_edited_time=page.get("last_edited_time", ""),
-            created_time=page.get("created_time", ""),
-            created_by=_user_id(page.get("created_by")),
-            last_edited_by=_user_id(page.get("last_edited_by")),
+            # Shared by many pages (minutes, the integration's user): one string each, not one per page.
+            last_edited_time=sys.intern(str(page.get("last_edited_time") or "")),
+            created_time=sys.intern(str(page.get("created_time") or "")),
+            created_by=sys.intern(_user_id(page.get("created_by"))),
+            last_edited_by=sys.intern(_user_id(page.get("last_edited_by"))),
             title=page_title(properties),
         )
 
