@@ -52,6 +52,7 @@ from reconcile.runlog import (
     RunRecordJSON,
     append_run,
     applied_plan_ids,
+    check_readable,
     notification_json,
     owed_touches,
     read_runs,
@@ -291,8 +292,13 @@ def keep_record(config: Config, record: RunRecord, kept: Callable[[RunRecordJSON
     """Append the run to the log, then send its one alert (if any) and record how that went."""
     data = record_json(record)
     # Earlier runs matter only to a run that wrote (drift) or that alerts: a no-change run does not
-    # load a run log that lists every page of the workspace.
-    previous = read_runs(config.run_log) if data.get("outcomes") or config.notify.webhooks else []
+    # load a run log that lists every page of the workspace, only makes sure it can be read (a run
+    # is never appended to a log it could not read).
+    previous: list[RunRecordJSON] = []
+    if data.get("outcomes") or config.notify.webhooks:
+        previous = read_runs(config.run_log)
+    else:
+        check_readable(config.run_log)
     mark_drift(data, record.plan, config.notion.token, previous)
     append_run(config.run_log, data)
     kept(data)

@@ -212,6 +212,13 @@ def read_lines(path: str | os.PathLike[str]) -> Iterator[RunRecordJSON]:
             yield record
 
 
+def check_readable(path: str | os.PathLike[str]) -> None:
+    """The run log's one-line error if it cannot be read (a directory, not UTF-8, no permission);
+    read a line at a time, never held whole."""
+    for _ in raw_lines(path):
+        pass
+
+
 def parsed_line(line: str, object_hook: Callable[[dict[str, Any]], Any] | None = None) -> RunRecordJSON | None:
     try:
         record = json.loads(line, object_hook=object_hook)
