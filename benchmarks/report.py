@@ -99,6 +99,7 @@ def render_report(
     *,
     quick: bool,
     incremental: Sequence[Step] = (),
+    extra: list[str] | None = None,
 ) -> str:
     out = ["# Benchmark results (issue 6)", ""]
     out.append(
@@ -122,6 +123,7 @@ def render_report(
         out += ["", *report_section(list(incremental))]
     out += ["", "## Planning and rendering in memory", ""]
     out += planning_table(planning)
+    out += extra or []  # the throttled and memory sections (benchmarks/throttling.py, memory.py)
     out += ["", FLOORS_TEXT]
     return "\n".join(out) + "\n"
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import memory, throttling
 from benchmarks.driver import SandboxProcess
 from benchmarks.incremental import Step, incremental_suite
 from benchmarks.planning import PlanningResult, planning_benchmark
@@ -156,6 +157,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         type=int,
         help="councils for the read-cache scenarios (default: the largest size; 0: none)",
     )
+    parser.add_argument("--skip-throttled", action="store_true", help="leave out the run at 1 request/s")
+    parser.add_argument("--skip-memory", action="store_true", help="leave out the large-workspace plan")
+    parser.add_argument("--large-pages", type=int, help="pages per data source of the memory run (100,000)")
     return parser.parse_args(argv)
 
 
@@ -171,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     outcomes: list[Outcome] = []
     incremental: list[Step] = []
     throughput: Outcome | None = None
+    throttled: Outcome | None = None
+    large: memory.LargePlan | None = None
+    large_pages = args.large_pages or (memory.QUICK_LARGE_PAGES if args.quick else memory.LARGE_PAGES)
+    writes = throttling.QUICK_THROTTLED_WRITES if args.quick else throttling.THROTTLED_WRITES
     with tempfile.TemporaryDirectory(prefix="reconcile-bench-") as tmp:
         workdir = Path(tmp)
         with SandboxProcess(workdir) as sb:
@@ -185,14 +193,33 @@ def main(argv: list[str] | None = None) -> int:
             if not (args.skip_throughput or args.incremental_only):
                 say(f"throughput: {creates} creates + {updates} updates at {THROUGHPUT_RATE:g} req/s")
                 throughput = throughput_suite(sb, workdir, creates, updates, say)
+            if not (args.skip_throttled or args.incremental_only):
+                say(f"throttled: {writes} creates at {throttling.THROTTLED_RATE:g} request/s")
+                throttled = throttling.throttled_suite(sb, workdir, writes, say)
+            if not (args.skip_memory or args.incremental_only):
+                say(f"memory: a plan over {large_pages:,} pages per data source")
+                large = memory.large_plan_benchmark(sb, workdir, large_pages, say)
+                say(memory.one_line(large))
     say(f"planning {PLANNING_RECORDS} records in memory")
     planning: PlanningResult = planning_benchmark(PLANNING_RECORDS)
     results = verdicts(outcomes, throughput, planning, incremental)
+    memory.add_verdicts(results, outcomes, large)
+    if throttled is not None:
+        throttling.add_verdicts(results, throttled)
+    extra = (throttling.section(throttled) if throttled else []) + (memory.section(large) if large else [])
     for line in results.lines():
         print(line)
     elapsed = time.monotonic() - started
     report = render_report(
-        machine_info(), outcomes, throughput, planning, results, elapsed, quick=args.quick, incremental=incremental
+        machine_info(),
+        outcomes,
+        throughput,
+        planning,
+        results,
+        elapsed,
+        quick=args.quick,
+        incremental=incremental,
+        extra=extra,
     )
     Path(args.out).write_text(report, encoding="utf-8")
     say(f"wrote {args.out}")

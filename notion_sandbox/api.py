@@ -27,6 +27,7 @@ MAX_BODY_BYTES = 500 * 1000
 KNOWN_VERSIONS = ("2021-05-11", "2021-05-13", "2021-08-16", "2022-02-22", "2022-06-28", "2025-09-03", "2026-03-11")
 
 RateCheck = Callable[[str], None]
+READ_HANDLERS = frozenset({"data_source_query", "database_query", "search"})  # POST routes that change nothing
 
 
 class NotionApi(DatabaseResponses, PageResponses, BlockResponses, UserResponses, ListResponses):
@@ -58,6 +59,8 @@ class NotionApi(DatabaseResponses, PageResponses, BlockResponses, UserResponses,
                 out = getattr(self, route.handler)(call)
             finally:
                 self.store.end_request()
+                if req.method != "GET" and route.handler not in READ_HANDLERS:
+                    self.generation += 1
         return Reply(200, out, wrote=call.wrote, created_id=call.created_id, child_ids=call.child_ids)
 
     def authenticate(self, header: str | None) -> Grant:

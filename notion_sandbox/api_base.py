@@ -32,6 +32,7 @@ class ApiBase:
         self.base_url = base_url
         self.index = index or QueryIndex(0)
         self.cursors: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.generation = 0  # requests that may have changed anything a query shows
 
     # ------------------------------------------------------------ lookups through the integration's eyes
 

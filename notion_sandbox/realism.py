@@ -18,7 +18,8 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from notion_sandbox.ids import monotonic, normalize_id
@@ -134,6 +135,38 @@ class InFlight:
                 del self._count[object_id]
 
 
+class Answering:
+    """Requests being answered now. A fault's latency (or the configured one) may hold a request
+    after its client gave up waiting, and its write lands when the hold ends: `settle` waits for the
+    requests in hand when it was called, so nothing held back lands after it (no deadline needed:
+    each hold is as long as its latency)."""
+
+    def __init__(self) -> None:
+        self._done = threading.Condition()
+        self._next = 0
+        self._open: set[int] = set()
+
+    @contextmanager
+    def one(self) -> Iterator[None]:
+        with self._done:
+            key = self._next
+            self._next += 1
+            self._open.add(key)
+        try:
+            yield
+        finally:
+            with self._done:
+                self._open.discard(key)
+                self._done.notify_all()
+
+    def wait(self) -> int:
+        """Wait until every request being answered now has been answered; how many there were."""
+        with self._done:
+            in_hand = set(self._open)
+            self._done.wait_for(lambda: not in_hand & self._open)
+            return len(in_hand)
+
+
 class LateCommits:
     """Writes answered before they landed; each lands on a timer (or at once, on ``settle``)."""
 
@@ -190,6 +223,7 @@ class Realism:
         self.chaos = Chaos()
         self.in_flight = InFlight()
         self.commits = LateCommits()
+        self.answering = Answering()
         self.change(settings)
 
     def settings(self) -> dict[str, Any]:
@@ -224,9 +258,10 @@ class Realism:
         return normalize_id(params.get("id"))
 
     def settle(self) -> dict[str, int]:
-        """Land pending commits and end the indexing lag now."""
+        """Finish the requests being answered, land pending commits and end the indexing lag now."""
+        answered = self.answering.wait()
         landed = self.commits.settle()
-        return {"landed_commits": landed, "indexed_pages": self.index.settle()}
+        return {"answered_requests": answered, "landed_commits": landed, "indexed_pages": self.index.settle()}
 
     def reset(self) -> None:
         self.commits.cancel()

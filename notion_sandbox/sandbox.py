@@ -164,7 +164,8 @@ class Sandbox:
         if fault is None and route is not None:
             fault = self.realism.spontaneous_fault(method, template)
         request = Request(method, path, parse_qs(parts.query), headers, body, parts.query)
-        answer = self.answer(request, route, source, fault, request_id)
+        with self.realism.answering.one():
+            answer = self.answer(request, route, source, fault, request_id)
         status = None if answer.drop else answer.status
         shown = target if parts.query else path  # with its query, so repeated source requests can be told apart
         self.log.add(method, f"{method} {template}", shown, status, request_id, iso_ms(datetime.now(UTC)))

@@ -2,7 +2,7 @@
 
     notion-client ─┐
     a source ──────┴─▶ httpx.Client ─▶ HttpLayer ─▶ inner transport (network)
-                                         ├── TokenBucket   pacing; lowers its rate on 429 (AIMD)
+                                         ├── TokenBucket   pacing; settles at the rate the server sustains
                                          ├── RetryPolicy   backoff, Retry-After, bounds: the one retry loop
                                          ├── CallCounter   requests sent, by route
                                          └── request log   logger "reconcile.http", secrets scrubbed
@@ -55,10 +55,16 @@ LOGGER_NAME = "reconcile.http"
 # The client paces itself a little under the rate it was given: requests leave on schedule but
 # arrive with jitter, and one arriving early must not find the server's bucket empty.
 HEADROOM = 0.95
-# AIMD: halve the rate on a 429, win back this share of the configured rate per success.
+# A first 429 halves the rate, and each success wins back this share of the configured rate.
 DECREASE_FACTOR = 0.5
 RECOVERY_STEP = 0.01
 MIN_RATE_SHARE = 1 / 16
+# Between two 429s the server's bucket went from empty to empty: the requests it accepted over the
+# time between them is the rate it sustains. The client settles a little under it (the server's
+# bucket refills a cushion against jitter) and then probes upward slowly, in case the allowance grew.
+LEARN_MARGIN = 0.97
+PROBE_STEP = 0.005  # of the learned rate, per accepted request
+MIN_SAMPLES = 3  # accepted requests between two 429s before their spacing is trusted
 SECRET_PARAM_WORDS = ("key", "token", "secret", "password", "signature", "auth")
 
 Outcome = httpx.Response | httpx.TransportError
@@ -159,9 +165,13 @@ class TokenBucket:
     lock and sleeps outside it, so concurrent workers are served in order and never oversubscribe.
     `pause` (a server's Retry-After) pushes every later slot past the pause, for all threads.
 
-    The rate adapts (AIMD, as TCP does): `throttled` halves it when the server answers 429, once per
-    round of requests in flight, and `succeeded` wins back 1 % of the configured rate per success,
-    so a server slower than the config is met at its own pace for the rest of the run.
+    The rate adapts to what the server sustains. A 429 lowers it once per round of requests in
+    flight: the first to half, later ones to the rate the server accepted since the previous 429
+    (`LEARN_MARGIN` under it). Each success then wins the rate back slowly: 1 % of the configured
+    rate before anything was learned, `PROBE_STEP` of the learned rate after, never above the
+    configured rate. So under a server slower than the config the client settles at the server's
+    pace, with a 429 only now and then when a probe finds the ceiling, instead of returning to
+    full speed after every Retry-After.
     """
 
     def __init__(
@@ -181,12 +191,22 @@ class TokenBucket:
         self._tat = -float("inf")  # theoretical arrival time of the next conforming request
         self._paused_until = -float("inf")
         self._lowered_at = -float("inf")
+        self._mark: float | None = None  # when the request of the last 429 that lowered the rate left
+        self._accepted = 0  # successes sent after the mark
+        self._paused_s = 0.0  # seconds paused (Retry-After) since the mark
+        self._learned: float | None = None  # the rate the server was last seen to sustain
 
     @property
     def current_rate(self) -> float | None:
         """The rate in force now: the configured one, or lower after 429s."""
         with self._lock:
             return self._current if self.rate is not None else None
+
+    @property
+    def learned_rate(self) -> float | None:
+        """The rate the server was last measured to sustain (None until two 429s were seen)."""
+        with self._lock:
+            return self._learned
 
     def acquire(self) -> float:
         """Wait for a slot; returns the seconds waited."""
@@ -216,13 +236,17 @@ class TokenBucket:
         """Send nothing for `seconds`, then restart at the steady rate rather than a burst."""
         with self._lock:
             until = self._clock() + max(0.0, seconds)
+            if self._mark is not None and until > self._paused_until:
+                # The pause is not counted in the spacing: the server's bucket refills during it
+                # only up to its burst, so a long pause says nothing of the rate it sustains.
+                self._paused_s += until - max(self._paused_until, self._clock())
             self._paused_until = max(self._paused_until, until)
             if self.rate is not None:
                 interval = 1.0 / self._current
                 self._tat = max(self._tat, self._paused_until + self._tolerance(interval))
 
     def throttled(self, sent_at: float) -> bool:
-        """Halve the rate after a 429 to a request sent at `sent_at`; True when it was lowered.
+        """Lower the rate after a 429 to a request sent at `sent_at`; True when it was lowered.
 
         Requests sent before the last decrease were paced at the old rate: their 429s are the same
         signal and lower the rate only once.
@@ -230,16 +254,35 @@ class TokenBucket:
         with self._lock:
             if self.rate is None or sent_at <= self._lowered_at:
                 return False
+            sustained = self._sustained(sent_at)
+            if sustained is not None and sustained < self._current:
+                self._learned = sustained
+                lowered = sustained * LEARN_MARGIN
+            else:
+                lowered = self._current * DECREASE_FACTOR
             floor = max(self.rate * MIN_RATE_SHARE, 0.05)
-            self._current = max(floor, self._current * DECREASE_FACTOR)
+            self._current = max(floor, min(self.rate, lowered))
             self._lowered_at = self._clock()
+            self._mark, self._accepted, self._paused_s = sent_at, 0, 0.0
             return True
 
-    def succeeded(self) -> None:
-        """Win back a little of the configured rate after a request the server accepted."""
+    def _sustained(self, sent_at: float) -> float | None:
+        """Requests per second the server accepted since the previous 429, if enough to go by."""
+        if self._mark is None or self._accepted < MIN_SAMPLES:
+            return None
+        sending = sent_at - self._mark
+        return self._accepted / sending if sending > 0 else None
+
+    def succeeded(self, sent_at: float | None = None) -> None:
+        """Count a request the server accepted, and win back a little of the configured rate."""
         with self._lock:
-            if self.rate is not None and self._current < self.rate:
-                self._current = min(self.rate, self._current + self.rate * RECOVERY_STEP)
+            if self.rate is None:
+                return
+            if self._mark is not None and (sent_at is None or sent_at > self._mark):
+                self._accepted += 1
+            if self._current < self.rate:
+                step = self._learned * PROBE_STEP if self._learned else self.rate * RECOVERY_STEP
+                self._current = min(self.rate, self._current + step)
 
 
 def notion_bucket(
@@ -409,9 +452,12 @@ class HttpLayer(httpx.BaseTransport):
     def _adapt(self, response: httpx.Response, sent_at: float) -> None:
         if response.status_code == 429:
             if self.bucket.throttled(sent_at):
-                self._log("rate limited: pacing lowered to %.2f requests/s", self.bucket.current_rate or 0.0)
+                learned = self.bucket.learned_rate
+                sustains = f" (the server sustains about {learned:.2f})" if learned else ""
+                lowered = self.bucket.current_rate or 0.0
+                self._log("rate limited: pacing lowered to %.2f requests/s%s", lowered, sustains)
         elif response.status_code < 400:
-            self.bucket.succeeded()
+            self.bucket.succeeded(sent_at)
 
     def _next_delay(self, outcome: Outcome, attempts: int) -> tuple[float, bool]:
         """(seconds before the next attempt, whether the server asked for them)."""

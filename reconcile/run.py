@@ -55,6 +55,7 @@ from reconcile.runlog import (
     RunRecordJSON,
     append_run,
     applied_plan_ids,
+    check_readable,
     notification_json,
     owed_touches,
     read_runs,
@@ -242,6 +243,9 @@ def plan_run(
     extra: list[Diagnostic] = []
     declared = declared_types(config)
     recent = recent_writes(config.run_log, now, config.notion.index_lag_s)
+    # Read from the run log before Notion is: its largest records are parsed and let go before the
+    # workspace's pages are held (peak memory is the larger of the two, not their sum).
+    owed = owed_touches(config.run_log)
     schema_changes: list[SchemaChange] = []
     readers: dict[str, NotionReader] = {}
     cache = load_session(config, now=now, refresh=refresh)
@@ -259,7 +263,6 @@ def plan_run(
         extra += diags
         inputs.append(JobInput(job=job, desired=desired, actual=actual, source_read=read))
     cache.save()
-    owed = owed_touches(config.run_log)
     plan = compute_plan(
         inputs, now=now, config_digest=config.digest, allow_large_changes=allow_large_changes, owed_touches=owed
     )
@@ -332,8 +335,15 @@ def new_run_id(started: datetime) -> str:
 
 def keep_record(config: Config, record: RunRecord, kept: Callable[[RunRecordJSON], None] = _kept_nothing) -> None:
     """Append the run to the log, then send its one alert (if any) and record how that went."""
-    previous = read_runs(config.run_log)
     data = record_json(record)
+    # Earlier runs matter only to a run that wrote (drift) or that alerts: a no-change run does not
+    # load a run log that lists every page of the workspace, only makes sure it can be read (a run
+    # is never appended to a log it could not read).
+    previous: list[RunRecordJSON] = []
+    if data.get("outcomes") or config.notify.webhooks:
+        previous = read_runs(config.run_log)
+    else:
+        check_readable(config.run_log)
     mark_drift(data, record.plan, config.notion.token, previous)
     append_run(config.run_log, data)
     kept(data)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal, NotRequired, TypedDict, cast
+from typing import Any, Literal, NotRequired, TypedDict, cast
 
 from reconcile.errors import ReconcileError
 from reconcile.model import ApiCalls, Diagnostic, Job, Outcome, Plan, RunRecord, SourceRead
@@ -236,19 +237,63 @@ def read_runs(path: str | os.PathLike[str]) -> list[RunRecordJSON]:
     return runs
 
 
-def read_lines(path: str | os.PathLike[str]) -> list[RunRecordJSON]:
+def read_lines(path: str | os.PathLike[str]) -> Iterator[RunRecordJSON]:
+    """The run log's readable records, oldest first, parsed one line at a time: a reader that goes
+    through the log once never holds it whole (its text, or every record of every earlier run)."""
+    for line in raw_lines(path):
+        record = parsed_line(line)
+        if record is not None:
+            yield record
+
+
+def check_readable(path: str | os.PathLike[str]) -> None:
+    """The run log's one-line error if it cannot be read (a directory, not UTF-8, no permission);
+    read a line at a time, never held whole."""
+    for _ in raw_lines(path):
+        pass
+
+
+def parsed_line(line: str, object_hook: Callable[[dict[str, Any]], Any] | None = None) -> RunRecordJSON | None:
+    try:
+        record = json.loads(line, object_hook=object_hook)
+    except ValueError:
+        return None
+    return cast(RunRecordJSON, record) if isinstance(record, dict) else None
+
+
+def raw_lines(path: str | os.PathLike[str]) -> Iterator[str]:
+    """The run log's lines, one at a time (nothing when there is no run log yet)."""
     target = Path(path)
     if not target.exists():
-        return []
-    lines: list[RunRecordJSON] = []
-    for line in run_log_text(target).splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict):
-            lines.append(cast(RunRecordJSON, record))
-    return lines
+        return
+    try:
+        with target.open(encoding="utf-8") as lines:
+            yield from lines
+    except IsADirectoryError:
+        raise ReconcileError(
+            f"run log {path} is a directory, not a file", hint="remove it, or point run_log: at a file"
+        ) from None
+    except UnicodeDecodeError:
+        raise ReconcileError(
+            f"run log {path} is not UTF-8 text, so reconcile did not write it",
+            hint="move it aside; the next apply starts a new one",
+        ) from None
+    except OSError as exc:
+        raise ReconcileError(
+            f"run log {path} cannot be read: {exc.strerror or exc}", hint="check its permissions, or move it aside"
+        ) from None
+
+
+# A record's own finish time, found without parsing it: records are written with sorted keys, one
+# per line, and a quote inside a string is escaped, so this is the top-level key.
+_FINISHED_AT = re.compile(r'(?:^\{|, )"finished_at": "([^"\\]+)"')
+_FAILED_OUTCOME = '"status": "failed"'
+
+
+def finished_at(line: str) -> datetime | None:
+    """When the run of this run-log line finished, read from the line itself (None if it does not say)."""
+    found = _FINISHED_AT.search(line)
+    return parsed_time(found.group(1)) if found else None
 
 
 def merged_runs(paths: Sequence[str]) -> list[RunRecordJSON]:
@@ -285,24 +330,6 @@ def run_status(record: RunRecordJSON) -> str:
     return "failed" if int(record.get("failed") or 0) or record.get("errors") else "ok"
 
 
-def run_log_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except IsADirectoryError:
-        raise ReconcileError(
-            f"run log {path} is a directory, not a file", hint="remove it, or point run_log: at a file"
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise ReconcileError(
-            f"run log {path} is not UTF-8 text (byte {exc.start}), so reconcile did not write it",
-            hint="move it aside; the next apply starts a new one",
-        ) from None
-    except OSError as exc:
-        raise ReconcileError(
-            f"run log {path} cannot be read: {exc.strerror or exc}", hint="check its permissions, or move it aside"
-        ) from None
-
-
 def owed_touches(path: str | os.PathLike[str]) -> frozenset[tuple[str, str]]:
     """(resource, page id) whose stamp a run failed to write and no later run wrote.
 
@@ -311,7 +338,14 @@ def owed_touches(path: str | os.PathLike[str]) -> frozenset[tuple[str, str]]:
     not land, and the run that lands it stamps again.
     """
     owed: set[tuple[str, str]] = set()
-    for record in read_runs(path):
+    for line in raw_lines(path):
+        # A run with no failed write settles stamps but owes none: nothing to settle yet, no need
+        # to parse it (the record of a first run lists every page of the workspace).
+        if not owed and _FAILED_OUTCOME not in line:
+            continue
+        record = parsed_line(line)
+        if record is None or record.get("record_type", "run") != "run":
+            continue
         for outcome in record.get("outcomes", []):
             if outcome.get("action") not in ("touch", "update") or not outcome.get("page_id"):
                 continue
@@ -341,7 +375,13 @@ def recent_writes(path: str | os.PathLike[str], now: datetime, window_s: float) 
     out: RecentWrites = {}
     if window_s <= 0:
         return out
-    for record in read_runs(path):
+    for line in raw_lines(path):
+        quick = finished_at(line)
+        if quick is not None and abs((now - quick).total_seconds()) > window_s:
+            continue  # not parsed: older runs' records may list every page of the workspace
+        record = parsed_line(line, object_hook=slim_outcome)
+        if record is None or record.get("record_type", "run") != "run":
+            continue
         ended = parsed_time(record.get("finished_at") or record.get("started_at") or "")
         # Either way: machines sharing a run log (CI carries it) may disagree about the time.
         if ended is None or abs((now - ended).total_seconds()) > window_s:
@@ -351,6 +391,14 @@ def recent_writes(path: str | os.PathLike[str], now: datetime, window_s: float) 
             if page_id and resource and status in ("ok", "failed"):
                 out.setdefault(resource, {})[page_id] = left_as(outcome.get("action", ""), status == "ok")
     return out
+
+
+def slim_outcome(obj: dict[str, Any]) -> dict[str, Any]:
+    """An outcome as recent_writes reads it (which page, of which resource, how its write ended),
+    made as the record is parsed: a first run's record holds an outcome for every page."""
+    if "action" in obj and "page_id" in obj:
+        return {name: obj.get(name) for name in ("action", "page_id", "resource", "status")}
+    return obj
 
 
 def left_as(action: str, landed: bool) -> LeftAs:

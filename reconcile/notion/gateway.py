@@ -14,6 +14,7 @@ object carries.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections import Counter
@@ -30,7 +31,16 @@ from reconcile.errors import NotionError, ReconcileError
 from reconcile.http import notion_bucket
 from reconcile.model import NotionSettings, PageState, ResourceConfig, ResourceState, UserDirectory
 from reconcile.notion.failures import connection_error, response_error, timeout_error
-from reconcile.notion.paging import Filter, QueryWalk, conditions_of, follow_cursors, plain_title
+from reconcile.notion.paging import (
+    DecodedRead,
+    Filter,
+    Kept,
+    OnPage,
+    QueryWalk,
+    conditions_of,
+    follow_cursors,
+    plain_title,
+)
 from reconcile.notion.schema import live_options
 from reconcile.notion.transport import (
     AmbiguousWriteError,
@@ -91,7 +101,7 @@ class NotionGateway:
         self._recheck_delays = recheck_delays if recheck_delays is not None else (0.0, base, 3 * base)
         self._lock = threading.Lock()
         self._resolved: dict[tuple[str, str | None], tuple[str, PropertySchema]] = {}
-        self._read_cache: dict[tuple[str, bool, tuple[str, str] | None], list[NotionObject]] = {}
+        self._read_cache: dict[tuple[str, bool, tuple[str, str] | None], DecodedRead] = {}
         self._item_cache: dict[tuple[str, str], list[NotionObject]] = {}
         self.data_source_names: dict[str, str] = {}
         self._bot_user_id: str | None = None
@@ -205,22 +215,24 @@ class NotionGateway:
         in_trash: bool = False,
         split_on: tuple[str, str] | None = None,
     ) -> list[NotionObject]:
-        """Every page matching `filter`, past Notion's 10,000-result cap, in creation order."""
-        # Several resources (or jobs, or a lookup and the plan) may read one data source in a run:
-        # whole-source reads are served once until something is written. Filtered reads (the
-        # re-check after an ambiguous create) always go to Notion.
-        cache_key = (data_source_id, in_trash, split_on) if filter is None else None
-        with self._lock:
-            cached = self._read_cache.get(cache_key) if cache_key else None
-        if cached is not None:
-            return list(cached)
-        found: dict[str, NotionObject] = {}
-        QueryWalk(self.query_window, data_source_id, in_trash, split_on, found).collect(conditions_of(filter))
-        pages = list(found.values())
-        if cache_key:
-            with self._lock:
-                self._read_cache[cache_key] = pages
-        return list(pages)
+        """Every page matching `filter`, past Notion's 10,000-result cap, in creation order, as raw
+        page objects (for the few reads that need them; bulk reads decode as pages stream in)."""
+        found = self.walk_pages(data_source_id, keep=_raw_page, filter=filter, in_trash=in_trash, split_on=split_on)
+        return list(found.values())
+
+    def walk_pages(
+        self,
+        data_source_id: str,
+        *,
+        keep: Callable[[NotionObject], Kept],
+        filter: Filter | None = None,
+        in_trash: bool = False,
+        split_on: tuple[str, str] | None = None,
+    ) -> dict[str, Kept]:
+        """What `keep` makes of every page matching `filter`, by page id, in creation order: each page
+        is handed to `keep` as its answer arrives, so no raw page outlives the answer it came in."""
+        walk = QueryWalk(self.query_window, data_source_id, in_trash, split_on, keep)
+        return walk.collect(conditions_of(filter))
 
     def forget_reads(self) -> None:
         """Drop cached reads: called on every write, so a read after a write sees it."""
@@ -228,10 +240,8 @@ class NotionGateway:
             self._read_cache.clear()
             self._item_cache.clear()
 
-    def query_window(
-        self, data_source_id: str, conditions: list[Filter], in_trash: bool
-    ) -> tuple[list[NotionObject], bool]:
-        """The pages of one query followed through its cursors; and whether it was complete."""
+    def query_window(self, data_source_id: str, conditions: list[Filter], in_trash: bool, on_page: OnPage) -> bool:
+        """One query followed through its cursors, its pages handed to `on_page`; whether it was complete."""
         body: dict[str, Any] = {"page_size": PAGE_SIZE, "sorts": _BY_CREATION}
         if conditions:
             body["filter"] = conditions[0] if len(conditions) == 1 else {"and": conditions}
@@ -243,7 +253,7 @@ class NotionGateway:
             query = self.client.data_sources.query
             return self._call(what, query, data_source_id=data_source_id, start_cursor=cursor, **body)
 
-        return follow_cursors(page_at, what)
+        return follow_cursors(page_at, what, on_page)
 
     def read_resource(
         self,
@@ -258,20 +268,16 @@ class NotionGateway:
         Keys are matched stripped; the key exactly as stored stays in PageState.raw_key, from
         which the plan warns about keys with surrounding white space.
         """
-        split_on = _split_on(resource, schema)
-        pages = {p["id"]: p for p in self.query_pages(data_source_id, split_on=split_on)}
+        states = self._page_states(resource, data_source_id, schema, in_trash=False)
         if include_trash:
-            trashed = self.query_pages(data_source_id, in_trash=True, split_on=split_on)
-            pages.update({p["id"]: p for p in trashed})
-        managed = [name for name in resource.managed_properties if name in schema]
-        states = [self._page_state(resource, page, managed) for page in pages.values()]
+            states = {**states, **self._page_states(resource, data_source_id, schema, in_trash=True)}
         return ResourceState(
             resource=resource.name,
             database_id=resource.database,
             data_source_id=data_source_id,
             schema={name: prop.get("type", "") for name, prop in schema.items()},
-            pages=tuple(s for s in states if not s.in_trash),
-            trashed=tuple(s for s in states if s.in_trash and s.key is not None),
+            pages=tuple(s for s in states.values() if not s.in_trash),
+            trashed=tuple(s for s in states.values() if s.in_trash and s.key is not None),
             options=live_options(schema),
         )
 
@@ -279,10 +285,34 @@ class NotionGateway:
         self, resource: ResourceConfig, *, data_source_id: str, schema: PropertySchema
     ) -> tuple[PageState, ...]:
         """Trashed pages that carry a key (candidates for restore), without re-reading live ones."""
-        pages = self.query_pages(data_source_id, in_trash=True, split_on=_split_on(resource, schema))
+        states = self._page_states(resource, data_source_id, schema, in_trash=True)
+        return tuple(s for s in states.values() if s.in_trash and s.key is not None)
+
+    def _page_states(
+        self, resource: ResourceConfig, data_source_id: str, schema: PropertySchema, *, in_trash: bool
+    ) -> dict[str, PageState]:
+        """A data source's (live or trashed) pages as the resource's PageStates, decoded as they stream in.
+
+        Several resources (or jobs, or a lookup and the plan) may read one data source in a run:
+        a whole-source read is served once until something is written, to any resource that
+        matches on the same property and manages the same properties or fewer.
+        """
         managed = [name for name in resource.managed_properties if name in schema]
-        states = [self._page_state(resource, page, managed) for page in pages]
-        return tuple(s for s in states if s.in_trash and s.key is not None)
+        split_on = _split_on(resource, schema)
+        cache_key = (data_source_id, in_trash, split_on)
+        with self._lock:
+            cached = self._read_cache.get(cache_key)
+        if cached is not None and cached.serves(resource.match.property, managed):
+            return cached.projected(managed)
+        states = self.walk_pages(
+            data_source_id,
+            keep=lambda page: self._page_state(resource, page, managed),
+            in_trash=in_trash,
+            split_on=split_on,
+        )
+        with self._lock:
+            self._read_cache[cache_key] = DecodedRead(resource.match.property, frozenset(managed), states)
+        return dict(states)
 
     def read_edited_since(
         self,
@@ -297,10 +327,13 @@ class NotionGateway:
         ones too: what an incremental read lays over the read cache (reconcile/readcache.py)."""
         condition = {"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": since}} if since else None
         split_on = _split_on(resource, schema)
-        pages = self.query_pages(data_source_id, filter=condition, in_trash=in_trash, split_on=split_on)
         managed = [name for name in resource.managed_properties if name in schema]
-        states = (self._page_state(resource, page, managed) for page in pages)
-        return tuple(s for s in states if s.in_trash == in_trash)
+
+        def keep(page: NotionObject) -> PageState:
+            return self._page_state(resource, page, managed)
+
+        states = self.walk_pages(data_source_id, keep=keep, filter=condition, in_trash=in_trash, split_on=split_on)
+        return tuple(s for s in states.values() if s.in_trash == in_trash)
 
     def read_pages(
         self, resource: ResourceConfig, page_ids: Iterable[str], *, data_source_id: str, schema: PropertySchema
@@ -335,10 +368,11 @@ class NotionGateway:
             raw_key=raw_key,
             values=values,
             in_trash=bool(page.get("in_trash") or page.get("archived")),
-            last_edited_time=page.get("last_edited_time", ""),
-            created_time=page.get("created_time", ""),
-            created_by=_user_id(page.get("created_by")),
-            last_edited_by=_user_id(page.get("last_edited_by")),
+            # Shared by many pages (minutes, the integration's user): one string each, not one per page.
+            last_edited_time=sys.intern(str(page.get("last_edited_time") or "")),
+            created_time=sys.intern(str(page.get("created_time") or "")),
+            created_by=sys.intern(_user_id(page.get("created_by"))),
+            last_edited_by=sys.intern(_user_id(page.get("last_edited_by"))),
             title=page_title(properties),
         )
 
@@ -570,6 +604,10 @@ def _http_date(value: str | None) -> str | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _raw_page(page: NotionObject) -> NotionObject:
+    return page
 
 
 def _same_id(a: Any, b: str) -> bool:

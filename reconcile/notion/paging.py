@@ -1,8 +1,13 @@
 """Reading past Notion's 10,000-result cap: the capped-query walk, pure but for the query it is given.
 
+Pages stream through the walk: each is handed to the caller's `keep` as it arrives (the gateway
+decodes it into the canonical PageState there and then), and the walk itself remembers of a window
+only each page's creation time and, while a window may still need dividing, the text it would be
+divided on. No raw page of a data source outlives the answer it came in, however large the source.
+
 A capped query (request_status incomplete) is continued with a created_time window starting at the
 last page's minute; pages of that minute are read again (the overlap costs ceil(overlap / 100)
-extra queries) and de-duplicated by id. When one minute alone exceeds the cap, that minute is split
+extra queries) and kept once, by id. When one minute alone exceeds the cap, that minute is split
 on the text property `split_on` (contains / does_not_contain a character that divides the pages
 seen), recursively.
 """
@@ -11,22 +16,36 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from reconcile.errors import NotionError
+from reconcile.model import PageState
 from reconcile.ports import NotionObject
 from reconcile.values import decode
 
 MAX_FILTER_CONDITIONS = 100  # Notion's limit on the items of one compound filter
 
 Filter = dict[str, Any]
-# One query followed through its cursors: (data source id, conditions, in trash) -> (pages, complete).
-QueryWindow = Callable[[str, list[Filter], bool], tuple[list[NotionObject], bool]]
+OnPage = Callable[[NotionObject], None]
+# One query followed through its cursors, each page handed to `on_page` as it arrives:
+# (data source id, conditions, in trash, on_page) -> whether it was complete (not capped).
+QueryWindow = Callable[[str, list[Filter], bool, OnPage], bool]
+Kept = TypeVar("Kept")
 
 
-class QueryWalk:
-    """Collects every page under some conditions, splitting windows that hit the result cap."""
+@dataclass
+class Window:
+    """What the walk remembers of one query's pages: their creation times, and (when the walk may
+    have to divide this window's minute) their text of the dividing property."""
+
+    created: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+
+
+class QueryWalk(Generic[Kept]):
+    """Keeps what `keep` makes of every page under some conditions, splitting windows that hit the result cap."""
 
     def __init__(
         self,
@@ -34,39 +53,41 @@ class QueryWalk:
         data_source_id: str,
         in_trash: bool,
         split_on: tuple[str, str] | None,
-        found: dict[str, NotionObject],
+        keep: Callable[[NotionObject], Kept],
     ) -> None:
         self.query_window = query_window
         self.data_source_id = data_source_id
         self.in_trash = in_trash
         self.split_on = split_on
-        self.found = found
+        self.keep = keep
+        self.found: dict[str, Kept] = {}
 
-    def collect(self, conditions: list[Filter]) -> None:
+    def collect(self, conditions: list[Filter]) -> dict[str, Kept]:
+        """What `keep` made of each page matching `conditions`, by page id, in creation order."""
         # Shown created_time is rounded down to the minute, while the filter may compare the
         # precise time: bounds are whole minutes, half-open [T, T + 1 min), correct either way.
         lower: str | None = None
         while True:
             window = conditions + ([created("on_or_after", lower)] if lower else [])
-            pages = self._query(window)
-            if pages is None:
-                return
-            first, last = minute(pages[0]["created_time"]), minute(pages[-1]["created_time"])
+            seen = self._query(window)
+            if seen is None:
+                return self.found
+            first, last = minute(seen.created[0]), minute(seen.created[-1])
             if first != last:
                 lower = last
                 continue
             # One minute holds the whole capped window: created_time cannot divide it further.
             following = next_minute(last)
             this_minute = [created("on_or_after", last), created("before", following)]
-            self.split(conditions + this_minute, pages, used=frozenset())
+            self.split(conditions + this_minute, seen, used=frozenset())
             lower = following
 
-    def split(self, conditions: list[Filter], seen: list[NotionObject], used: frozenset[str]) -> None:
-        char = self._dividing_char(seen, used)
+    def split(self, conditions: list[Filter], seen: Window, used: frozenset[str]) -> None:
+        char = self._dividing_char(seen.texts, used)
         if char is None or len(conditions) + 1 > MAX_FILTER_CONDITIONS:
             raise NotionError(
                 f"more than the query cap of pages in data source {self.data_source_id} were "
-                f"created in the same minute ({seen[0].get('created_time')}) and cannot be "
+                f"created in the same minute ({seen.created[0]}) and cannot be "
                 "divided further by their match property; reconcile cannot read them all",
                 hint="Notion returns at most 10,000 results per query",
                 code="query_result_limit_reached",
@@ -78,43 +99,76 @@ class QueryWalk:
             if pages is not None:
                 self.split(branch, pages, used | {char})
 
-    def _query(self, conditions: list[Filter]) -> list[NotionObject] | None:
-        """The pages of a capped query (recorded), or None when the query was complete."""
-        pages, complete = self.query_window(self.data_source_id, conditions, self.in_trash)
-        for page in pages:
-            self.found.setdefault(page["id"], page)
-        return None if complete or not pages else pages
+    def _query(self, conditions: list[Filter]) -> Window | None:
+        """What was seen of a capped query's pages, or None when the query was complete."""
+        seen = Window()
+        split_name = self.split_on[0] if self.split_on else None
 
-    def _dividing_char(self, pages: list[NotionObject], used: frozenset[str]) -> str | None:
+        def on_page(page: NotionObject) -> None:
+            page_id = str(page["id"])
+            if page_id not in self.found:
+                self.found[page_id] = self.keep(page)
+            seen.created.append(str(page.get("created_time", "")))
+            if split_name is not None:
+                seen.texts.append(page_text(page, split_name))
+
+        complete = self.query_window(self.data_source_id, conditions, self.in_trash, on_page)
+        return None if complete or not seen.created else seen
+
+    def _dividing_char(self, texts: list[str], used: frozenset[str]) -> str | None:
         """The character present in closest to half of the pages' match values."""
         if self.split_on is None:
             return None
-        name = self.split_on[0]
         counts: Counter[str] = Counter()
-        for page in pages:
-            counts.update(set(page_text(page, name)) - used)
-        half = len(pages) / 2
-        dividing = [c for c, n in counts.items() if 0 < n < len(pages)]
+        for text in texts:
+            counts.update(set(text) - used)
+        half = len(texts) / 2
+        dividing = [c for c, n in counts.items() if 0 < n < len(texts)]
         return min(dividing, key=lambda c: (abs(counts[c] - half), c), default=None)
 
 
-def follow_cursors(page_at: Callable[[str | None], NotionObject], what: str) -> tuple[list[NotionObject], bool]:
-    """The pages of one query followed through its cursors (`page_at(cursor)` asks for one page of
-    results); and whether it was complete (not stopped at the result cap). A pagination that does
-    not end is stopped (CursorGuard)."""
-    pages: list[NotionObject] = []
+@dataclass(frozen=True)
+class DecodedRead:
+    """A whole-source read as one resource decoded it: the pages by id, with the values of `managed`."""
+
+    match_property: str
+    managed: frozenset[str]
+    states: dict[str, PageState]
+
+    def serves(self, match_property: str, managed: list[str]) -> bool:
+        """Whether a resource matching on `match_property` and managing `managed` can be served from it."""
+        return match_property == self.match_property and self.managed >= set(managed)
+
+    def projected(self, managed: list[str]) -> dict[str, PageState]:
+        """The pages with the values of `managed` only (the same objects when nothing is left out)."""
+        if self.managed == set(managed):
+            return dict(self.states)
+        wanted = set(managed)
+        return {
+            page_id: replace(state, values={k: v for k, v in state.values.items() if k in wanted})
+            for page_id, state in self.states.items()
+        }
+
+
+def follow_cursors(page_at: Callable[[str | None], NotionObject], what: str, on_page: OnPage) -> bool:
+    """One query followed through its cursors (`page_at(cursor)` asks for one page of results),
+    each page handed to `on_page` as its answer arrives; whether it was complete (not stopped at
+    the result cap). A pagination that does not end is stopped (CursorGuard)."""
     complete = True
     cursor: str | None = None
     guard = CursorGuard(what)
     while True:
         response = page_at(cursor)
-        found = [r for r in response.get("results", []) if r.get("object") == "page"]
-        pages += found
+        ids = []
+        for result in response.get("results", []):
+            if result.get("object") == "page":
+                ids.append(str(result.get("id")))
+                on_page(result)
         complete = complete and is_complete(response)
         cursor = response.get("next_cursor")
         if not response.get("has_more") or not cursor:
-            return pages, complete
-        guard.advance(cursor, [str(p.get("id")) for p in found])
+            return complete
+        guard.advance(cursor, ids)
 
 
 def plain_title(obj: NotionObject) -> str:

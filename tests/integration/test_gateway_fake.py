@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -426,9 +427,32 @@ def test_plain_http_to_a_remote_host_is_refused_at_construction(fake: FakeNotion
 def test_whole_source_reads_are_served_once_until_a_write(fake: FakeNotion) -> None:
     fake.add_page("barnet")
     g = gateway(fake)
-    first = g.query_pages(DS)
-    assert g.query_pages(DS) == first
+    first = g.read_resource(RESOURCE, data_source_id=DS, schema=SCHEMA)
+    assert g.read_resource(RESOURCE, data_source_id=DS, schema=SCHEMA) == first
     assert g.counter.snapshot()["by_route"] == {"POST /v1/data_sources/{id}/query": 1}
-    g.update_page(first[0]["id"], properties={})
-    g.query_pages(DS)
+    g.update_page(first.pages[0].page_id, properties={})
+    g.read_resource(RESOURCE, data_source_id=DS, schema=SCHEMA)
     assert g.counter.snapshot()["by_route"]["POST /v1/data_sources/{id}/query"] == 2
+
+
+def test_a_read_managing_more_serves_one_managing_less(fake: FakeNotion) -> None:
+    # A lookup reads the resource widened by the properties it requires; the plan's read of the
+    # same resource is then served from it, with only its own managed values.
+    fake.add_page("barnet")
+    g = gateway(fake)
+    narrow = replace(RESOURCE, properties=RESOURCE.properties[:1])
+    wide = g.read_resource(RESOURCE, data_source_id=DS, schema=SCHEMA)
+    served = g.read_resource(narrow, data_source_id=DS, schema=SCHEMA)
+    assert g.counter.snapshot()["by_route"] == {"POST /v1/data_sources/{id}/query": 1}
+    assert set(served.pages[0].values) == {"Name", "ExternalCustomerID"} < set(wide.pages[0].values)
+    g.read_resource(RESOURCE, data_source_id=DS, schema=SCHEMA)
+    assert g.counter.snapshot()["by_route"] == {"POST /v1/data_sources/{id}/query": 1}
+
+
+def test_raw_whole_source_reads_are_not_kept(fake: FakeNotion) -> None:
+    # Only decoded pages are kept for the run: raw page objects of a whole data source would hold
+    # the workspace in memory twice over.
+    fake.add_page("barnet")
+    g = gateway(fake)
+    assert g.query_pages(DS) == g.query_pages(DS)
+    assert g.counter.snapshot()["by_route"] == {"POST /v1/data_sources/{id}/query": 2}

@@ -1,18 +1,19 @@
 """Realism switches: indexing lag, late commits, chaos, overlapping writes, workspace throttling, settle.
 
 Time-based behaviour runs on an injected clock (``monotonic=``) wherever the sandbox reads one; late commits land on
-real timers, so their tests use ``settle`` or wait for the landing by polling (never asserting a duration).
+real timers, so their tests use ``settle``, which also waits for requests a fault's latency still holds (never
+asserting a duration, never polling).
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from notion_client import Client
+from notion_client.errors import RequestTimeoutError
 
 from notion_sandbox.server import SandboxServer
 from tests.support.sandbox import TOKEN, Raw, realism_from_env, title
@@ -97,7 +98,7 @@ def test_settle_ends_the_lag_at_once(lagging: Any) -> None:
     notion = client(lagging)
     notion.pages.create(parent={"data_source_id": COUNCILS_DS}, properties={"Name": {"title": title("Settled")}})
     assert lagging.admin.realism()["lagging_pages"] == 1
-    assert lagging.admin.settle() == {"ok": True, "landed_commits": 0, "indexed_pages": 1}
+    assert lagging.admin.settle() == {"ok": True, "answered_requests": 0, "landed_commits": 0, "indexed_pages": 1}
     assert "Settled" in names(notion)
 
 
@@ -110,18 +111,9 @@ def test_no_lag_by_default(planx_sb: Any) -> None:
 # ---------------------------------------------------------------- late commits
 
 
-def wait_for(predicate: Any, deadline_s: float = 30.0) -> None:
-    """Poll until ``predicate()`` holds (a hang guard only: no duration is asserted)."""
-    stop = time.monotonic() + deadline_s
-    while not predicate():
-        assert time.monotonic() < stop, "the late commit never landed"
-        time.sleep(0.02)
-
-
-@pytest.mark.slow
 @pytest.mark.parametrize(("then", "status"), [(504, 504), (503, 503), ("timeout", 504)])
 def test_a_late_commit_lands_after_the_error(planx_sb: Any, then: Any, status: int) -> None:
-    rule = {"method": "POST", "route": "/v1/pages", "faults": [{"commit_then": then, "commit_delay_ms": 300}]}
+    rule = {"method": "POST", "route": "/v1/pages", "faults": [{"commit_then": then, "commit_delay_ms": 60000}]}
     planx_sb.admin.add_faults([rule])
     raw = Raw(planx_sb.url)
     body = {"parent": {"data_source_id": COUNCILS_DS}, "properties": {"Name": {"title": title("Late")}}}
@@ -129,8 +121,21 @@ def test_a_late_commit_lands_after_the_error(planx_sb: Any, then: Any, status: i
     assert answer.status_code == status
     assert "committed_resource_id" not in str(answer.json())  # nothing was committed when the client was answered
     assert "Late" not in names(client(planx_sb))
-    wait_for(lambda: planx_sb.admin.realism()["landed_commits"] == 1)
+    assert planx_sb.admin.realism()["pending_commits"] == 1
+    assert planx_sb.admin.settle()["landed_commits"] == 1
     assert names(client(planx_sb)).count("Late") == 1
+
+
+def test_settle_waits_for_a_write_held_back_by_latency(planx_sb: Any) -> None:
+    # The client gives up on a slow PATCH; the sandbox still holds it and applies it when the hold
+    # ends. settle returns only after that: a check right after it sees the write.
+    rule = {"method": "PATCH", "route": "/v1/pages/{id}", "faults": [{"latency_ms": 1500}]}
+    planx_sb.admin.add_faults([rule])
+    impatient = Client(auth=TOKEN, base_url=planx_sb.url, timeout_ms=300, retry=False)
+    with pytest.raises(RequestTimeoutError):
+        impatient.pages.update(page_id=BARNET, properties={"Name": {"title": title("Held")}})
+    assert planx_sb.admin.settle()["answered_requests"] == 1
+    assert "Held" in names(client(planx_sb))
 
 
 def test_a_dropped_late_commit_lands_when_settled(planx_sb: Any) -> None:
@@ -209,23 +214,29 @@ def test_chaos_late_commits_land_after_their_504(planx_sb: Any) -> None:
     assert names(client(planx_sb)).count("Chaotic") == before + drawn
 
 
-@pytest.mark.slow
-def test_overlapping_writes_to_one_page_conflict_with_chaos_on(planx_sb: Any) -> None:
-    planx_sb.admin.settings(chaos=0.000001)  # conflicts on, spontaneous faults practically never
-    slow = {"method": "PATCH", "route": "/v1/pages/{id}", "faults": [{"latency_ms": 1500}]}
-    planx_sb.admin.add_faults([slow])
-    raw = Raw(planx_sb.url)
-    body = {"properties": {"Name": {"title": title("First")}}}
-    first: list[int] = []
+def test_overlapping_writes_to_one_page_conflict_with_chaos_on() -> None:
+    # The first PATCH is held inside its latency until the second one has been answered: the
+    # sandbox's sleep is the test's, so the overlap is certain and nothing is timed.
+    inside, release = threading.Event(), threading.Event()
 
-    def patch() -> None:
-        first.append(Raw(planx_sb.url).call("PATCH", f"/v1/pages/{BARNET}", body).status_code)
+    def held(seconds: float) -> None:
+        inside.set()
+        release.wait(30)  # a hang guard only
 
-    thread = threading.Thread(target=patch)
-    thread.start()
-    wait_for(lambda: planx_sb.sandbox.realism.in_flight.busy() == 1)
-    second = raw.call("PATCH", f"/v1/pages/{BARNET}", {"properties": {"Name": {"title": title("Second")}}})
-    thread.join()
+    with SandboxServer(port=0, seed="planx", rate_limit=None, sleep=held) as sb:
+        sb.admin.settings(chaos=0.000001)  # conflicts on, spontaneous faults practically never
+        slow = {"method": "PATCH", "route": "/v1/pages/{id}", "faults": [{"latency_ms": 1500}]}
+        sb.admin.add_faults([slow])
+        body = {"properties": {"Name": {"title": title("First")}}}
+        first: list[int] = []
+        thread = threading.Thread(
+            target=lambda: first.append(Raw(sb.url).call("PATCH", f"/v1/pages/{BARNET}", body).status_code)
+        )
+        thread.start()
+        assert inside.wait(30)
+        second = Raw(sb.url).call("PATCH", f"/v1/pages/{BARNET}", {"properties": {"Name": {"title": title("Second")}}})
+        release.set()
+        thread.join()
     assert first == [200]
     assert second.status_code == 409
     assert second.json()["message"] == "Conflict occurred while saving. Please try again."

@@ -120,22 +120,46 @@ def test_retry_waits_and_gives_up_are_logged_scrubbed(caplog: pytest.LogCaptureF
 # ── adaptive pacing ──────────────────────────────────────────────────────────────────────────────
 
 
-def test_a_429_halves_the_rate_once_per_round_and_successes_win_it_back_slowly() -> None:
+def test_a_first_429_halves_the_rate_once_per_round_and_successes_win_it_back_slowly() -> None:
     clock = FakeClock()
     bucket = TokenBucket(4.0, 1, clock=clock, sleep=clock.sleep)
     sent = clock.now
     assert bucket.throttled(sent) is True
     assert bucket.current_rate == 2.0
     assert bucket.throttled(sent) is False  # a request paced at the old rate: the same signal
-    clock.now += 1
-    assert bucket.throttled(clock.now) is True
-    assert bucket.current_rate == 1.0
     for _ in range(25):
-        bucket.succeeded()
-    assert bucket.current_rate == pytest.approx(2.0)  # 1 % of the configured rate per success
+        bucket.succeeded(sent)  # sent before the 429: not evidence of what the server sustains
+    assert bucket.current_rate == pytest.approx(3.0)  # 1 % of the configured rate per success
     for _ in range(100):
         bucket.succeeded()
     assert bucket.current_rate == 4.0  # never above the configured rate
+    assert bucket.learned_rate is None
+
+
+def test_the_spacing_of_two_429s_is_the_rate_the_server_sustains() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(4.0, 1, clock=clock, sleep=clock.sleep)
+    bucket.throttled(clock.now)
+    for _ in range(10):  # the server accepted 10 requests in the 8 s between two 429s
+        clock.now += 0.8
+        bucket.succeeded(clock.now)
+    assert bucket.throttled(clock.now) is True
+    assert bucket.learned_rate == pytest.approx(1.25)
+    assert bucket.current_rate == pytest.approx(1.25 * 0.97)  # a little under it
+    for _ in range(4):
+        bucket.succeeded(clock.now + 1)
+    assert bucket.current_rate == pytest.approx(1.25 * (0.97 + 4 * 0.005))  # probing upward slowly
+
+
+def test_too_few_successes_between_429s_halve_instead() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(4.0, 1, clock=clock, sleep=clock.sleep)
+    bucket.throttled(clock.now)
+    clock.now += 5
+    bucket.succeeded(clock.now)
+    assert bucket.throttled(clock.now) is True
+    assert bucket.current_rate == pytest.approx((2.0 + 0.04) / 2)
+    assert bucket.learned_rate is None
 
 
 def test_the_lowered_rate_paces_requests_and_forgoes_the_burst() -> None:
@@ -190,6 +214,50 @@ def test_the_layer_lowers_its_pace_on_429_and_recovers_on_success() -> None:
     assert bucket.current_rate == pytest.approx(1.0 + 2.0 * 0.01)
     get(transport)
     assert bucket.current_rate == pytest.approx(1.0 + 2 * 2.0 * 0.01)
+
+
+def throttled_run(server_rate: float | None, requests: int, *, per_minute: int | None = None) -> tuple[int, int, float]:
+    """`requests` sent through the layer (Notion's pacing at its default 3 requests/s) to a server
+    that sustains `server_rate` requests/s with a burst of 3 (the sandbox's bucket), or `per_minute`
+    (its workspace budget), on a simulated clock: (calls, 429s, seconds)."""
+    from notion_sandbox.errors import NotionError as SandboxError
+    from notion_sandbox.ratelimit import TokenBucket as ServerBucket
+    from notion_sandbox.ratelimit import WindowBudget
+
+    clock = FakeClock()
+    server = ServerBucket(server_rate, 3, clock)
+    budget = WindowBudget(per_minute, clock)
+    statuses: list[int] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        try:
+            server.check("token")
+            budget.check()
+        except SandboxError as limited:
+            statuses.append(429)
+            return httpx.Response(429, headers=limited.headers)
+        statuses.append(200)
+        return httpx.Response(200)
+
+    bucket = notion_bucket(3.0, 3, clock=clock, sleep=clock.sleep)
+    policy = RetryPolicy(max_attempts=10, max_total_s=600)
+    transport = HttpLayer(
+        httpx.MockTransport(answer), policy, bucket, rules=RetryEverything(), clock=clock, sleep=clock.sleep
+    )
+    started = clock.now
+    for _ in range(requests):
+        assert get(transport).status_code == 200
+    return len(statuses), statuses.count(429), clock.now - started
+
+
+@pytest.mark.parametrize(("server_rate", "per_minute"), [(1.0, None), (2.0, None), (None, 60)])
+def test_under_a_slower_server_the_client_settles_at_its_rate(
+    server_rate: float | None, per_minute: int | None
+) -> None:
+    calls, limited, seconds = throttled_run(server_rate, 300, per_minute=per_minute)
+    allowed = server_rate or (per_minute or 0) / 60
+    assert limited / calls < 0.10
+    assert 300 / seconds >= 0.9 * allowed  # simulated seconds: the clock is the test's
 
 
 # ── addresses ────────────────────────────────────────────────────────────────────────────────────
