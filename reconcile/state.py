@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
+from reconcile.content.read import with_bodies
 from reconcile.model import Action, ActualState, DesiredState, Diagnostic, Job, PageState, ResourceConfig, ResourceState
 from reconcile.notion.schema import check_schema, foreign_relation_targets
 from reconcile.plan.touches import stamp_candidates
@@ -57,7 +58,8 @@ def read_job_state(
         wanted = {p.key for p in desired.resources[r.name].pages}
         mine = (recent or {}).get(r.name, {})
         states[r.name] = resource_state(gateway, r, data_source_id, schema, wanted, mine)
-    return with_bot_user(gateway, job, ActualState(resources=states)), diags
+    actual = with_bodies(gateway, job, desired, with_bot_user(gateway, job, ActualState(resources=states)))
+    return actual, diags
 
 
 def check_job_schemas(

@@ -23,6 +23,7 @@ from reconcile.model import (
 )
 from reconcile.plan.common import is_empty, page_digest, run_context
 from reconcile.plan.heal import heal_actions, healable, survivor
+from reconcile.plan.parts import body_change, created_body, desired_hash, icon_cover_changes, part_problem
 from reconcile.values import equal, normalise
 
 
@@ -155,6 +156,9 @@ def desired_values(
                 )
             )
             return None
+    hashed = desired_hash(r, page, state.schema)
+    if hashed is not None:
+        values[hashed[0]] = hashed[1]
     return values
 
 
@@ -244,12 +248,20 @@ def page_action(
     index: ResourceIndex,
     diags: list[Diagnostic],
     unlinked: set[tuple[str, str]],
+    page: DesiredPage | None = None,
 ) -> Action | None:
+    desired = page if page is not None else DesiredPage(resource=r.name, key=key, values={})
+    problem = part_problem(r, desired)
+    if problem is not None:
+        diags.append(Diagnostic("error", "invalid_value", f"{problem}; nothing is written for this key", r.name, key))
+        return None
     live = index.live.get(key)
     if live is not None:
         if r.mode == "create-only":
             return None
-        changes = changed_properties(values, live.values, state.schema)
+        props = changed_properties(values, live.values, state.schema)
+        parts = body_change(r, desired, live, props, state.schema)
+        changes = (*parts.changes, *icon_cover_changes(r, desired, live))
         if not changes:
             return None
         return Action(
@@ -261,6 +273,7 @@ def page_action(
             changes=changes,
             reason=update_reason(changes),
             digest=page_digest(live),
+            blocks=parts.blocks,
         )
     if r.mode == "update-only":
         if (r.name, key) not in unlinked and r.properties:
@@ -277,7 +290,11 @@ def page_action(
         return None
     trashed = index.trashed.get(key)
     if trashed is not None:
-        changes = changed_properties(values, trashed.values, state.schema)
+        # The trashed page's body is not read, so neither it nor its hash is written here: the next
+        # run reads it when the hash differs.
+        props = changed_properties(values, trashed.values, state.schema)
+        held = body_change(r, desired, trashed, props, state.schema)
+        changes = (*held.changes, *icon_cover_changes(r, desired, trashed))
         return Action(
             action="restore",
             resource=r.name,
@@ -288,17 +305,20 @@ def page_action(
             reason=f"{r.match.property} {key!r} is back in the source; restoring its page from the trash",
             digest=page_digest(trashed),
         )
-    changes = tuple(
+    props = tuple(
         PropertyChange(name=n, type=state.schema[n], before=None, after=v) for n, v in values.items() if not is_empty(v)
     )
+    parts = created_body(r, desired, props, state.schema)
     return Action(
         action="create",
         resource=r.name,
         key=key,
         page_id=None,
         url=None,
-        changes=changes,
+        changes=(*parts.changes, *icon_cover_changes(r, desired, None)),
         reason=f"{r.match.property} {key!r} is in the source and has no page",
+        blocks=parts.blocks,
+        written_last=parts.written_last,
     )
 
 

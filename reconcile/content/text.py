@@ -1,0 +1,90 @@
+"""Nodes → Markdown: how the plan shows a body, before and after. parse_markdown reads it back
+to the same nodes (the round trip the unit tests hold)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from reconcile.content.markdown import Node, Span
+
+INDENT = "  "
+MARK_ORDER = (("code", "`"), ("strikethrough", "~~"), ("italic", "*"), ("bold", "**"))
+SPECIAL = re.compile(r"([\\`*_~\[\]])")
+# A line of a paragraph that Markdown would read as another block.
+BLOCK_START = re.compile(r"^(\s*)(#|>|[-*+]\s|\d{1,9}[.)]\s|```|~~~|([-*_])(\s*\3){2,}\s*$)")
+
+
+def to_markdown(nodes: list[Node]) -> str:
+    """The Markdown of a body, blocks separated by one blank line (list items by none)."""
+    parts: list[str] = []
+    previous: str | None = None
+    for node in nodes:
+        text = node_markdown(node, 0)
+        if parts and not (listed(node) and previous is not None and previous == list_kind(node)):
+            parts.append("")
+        parts.append(text)
+        previous = list_kind(node) if listed(node) else None
+    return "\n".join(parts)
+
+
+def listed(node: Node) -> bool:
+    return node["type"] in ("bulleted_list_item", "numbered_list_item", "to_do")
+
+
+def list_kind(node: Node) -> str:
+    return "numbered" if node["type"] == "numbered_list_item" else "bulleted"
+
+
+def node_markdown(node: Node, depth: int) -> str:
+    pad = INDENT * depth
+    kind = node["type"]
+    text = spans_markdown(node.get("rich_text") or [])
+    if kind == "divider":
+        return f"{pad}---"
+    if kind == "code":
+        body = "".join(s["text"] for s in node.get("rich_text") or [])
+        fence = "````" if "```" in body else "```"
+        lines = [f"{pad}{fence}{code_language(node)}", *(pad + line for line in body.split("\n")), pad + fence]
+        return "\n".join(lines)
+    if kind.startswith("heading_"):
+        return f"{pad}{'#' * int(kind[-1])} {text}"
+    if kind == "quote":
+        return "\n".join(f"{pad}> {line}".rstrip() for line in text.split("\n"))
+    if kind == "paragraph":
+        return "\n".join(pad + escaped_start(line) for line in text.split("\n"))
+    if listed(node) or kind in ("bulleted_list_item", "numbered_list_item"):
+        marker = {"bulleted_list_item": "-", "numbered_list_item": "1.", "to_do": "-"}[kind]
+        if kind == "to_do":
+            marker += " [x]" if node.get("checked") else " [ ]"
+        first, *rest = text.split("\n")
+        inner = INDENT * (depth + 1)
+        lines = [f"{pad}{marker} {first}", *(inner + escaped_start(line) for line in rest)]
+        lines += [node_markdown(child, depth + 1) for child in node.get("children") or []]
+        return "\n".join(lines)
+    # A block a person added that a Markdown body cannot hold (an image, a table…): named, so a diff shows it.
+    return f"{pad}<!-- {kind} block -->"
+
+
+def code_language(node: Node) -> str:
+    language = str(node.get("language") or "plain text")
+    return "" if language == "plain text" else language
+
+
+def escaped_start(line: str) -> str:
+    return "\\" + line.lstrip() if BLOCK_START.match(line) and line.strip() else line
+
+
+def spans_markdown(spans: list[Span]) -> str:
+    return "".join(span_markdown(s) for s in spans)
+
+
+def span_markdown(s: Span) -> str:
+    marks = set(s.get("marks") or [])
+    text = s["text"]
+    out = f"`{text}`" if "code" in marks else SPECIAL.sub(r"\\\1", text)
+    for mark, delim in MARK_ORDER[1:]:
+        if mark in marks and out.strip():
+            out = f"{delim}{out}{delim}"
+    link: Any = s.get("link")
+    return f"[{out}]({link})" if link else out
