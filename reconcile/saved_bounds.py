@@ -89,7 +89,8 @@ def property_problem(config: Config, r: ResourceConfig, a: Action) -> str | None
         if c.type in PAGE_LEVEL_TYPES:
             if not declared[c.type]:
                 part = c.type.removeprefix("page_")
-                return f"writes the {part} of {r.name} {a.key!r}, but {r.name} declares no {part} in {config.path}"
+                key = "content" if c.type == BODY_TYPE else part
+                return f"writes the {part} of {r.name} {a.key!r}, but {r.name} declares no {key} in {config.path}"
             continue
         if c.name not in allowed:
             return f"writes {r.name} {a.key!r} property {c.name!r}, which {config.path} neither maps nor touches"

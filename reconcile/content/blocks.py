@@ -92,7 +92,9 @@ def split_text(text: str, limit: int = MAX_TEXT_UNITS) -> list[str]:
     pieces = []
     while utf16_units(text) > limit:
         head = prefix_within(text, limit)
-        cut = max(head.rfind("\n"), head.rfind(" "))
+        cut = head.rfind("\n")
+        if cut < len(head) // 2:  # a line break late in the piece, else the last space
+            cut = max(cut, head.rfind(" "))
         if cut <= 0:
             cut = len(head) - 1
         pieces.append(text[: cut + 1])

@@ -9,7 +9,9 @@ from typing import Any
 from reconcile.content.markdown import Node, Span
 
 INDENT = "  "
-MARK_ORDER = (("code", "`"), ("strikethrough", "~~"), ("italic", "*"), ("bold", "**"))
+MARK_ORDER = (("code", "`"), ("strikethrough", "~~"), ("bold", "**"), ("italic", "*"))
+DELIMS = dict(MARK_ORDER)
+NUMBERED = re.compile(r"^(\d{1,9})[.)]\s")
 SPECIAL = re.compile(r"([\\`*_~\[\]])")
 # A line of a paragraph that Markdown would read as another block.
 BLOCK_START = re.compile(r"^(\s*)(#|>|[-*+]\s|\d{1,9}[.)]\s|```|~~~|([-*_])(\s*\3){2,}\s*$)")
@@ -72,19 +74,51 @@ def code_language(node: Node) -> str:
 
 
 def escaped_start(line: str) -> str:
-    return "\\" + line.lstrip() if BLOCK_START.match(line) and line.strip() else line
+    if not (BLOCK_START.match(line) and line.strip()):
+        return line
+    stripped = line.lstrip()
+    numbered = NUMBERED.match(stripped)
+    return f"{numbered.group(1)}\\{stripped[len(numbered.group(1)) :]}" if numbered else "\\" + stripped
 
 
 def spans_markdown(spans: list[Span]) -> str:
-    return "".join(span_markdown(s) for s in spans)
+    """Spans as Markdown, emphasis opened and closed as spans share it (`**a *b* c**`), never
+    around the white space at its edges (Markdown would not read that as emphasis)."""
+    out: list[str] = []
+    open_marks: list[str] = []
+    for s in spans:
+        marks = [m for m, _ in MARK_ORDER[1:] if m in set(s.get("marks") or [])]
+        keep = 0
+        while keep < len(open_marks) and keep < len(marks) and open_marks[keep] == marks[keep]:
+            keep += 1
+        close_marks(out, open_marks, keep)
+        text = span_text(s)
+        lead = text[: len(text) - len(text.lstrip())]
+        out.append(lead)
+        for mark in marks[keep:]:
+            out.append(DELIMS[mark])
+            open_marks.append(mark)
+        out.append(text[len(lead) :])
+    close_marks(out, open_marks, 0)
+    return "".join(out)
 
 
-def span_markdown(s: Span) -> str:
-    marks = set(s.get("marks") or [])
+def close_marks(out: list[str], open_marks: list[str], keep: int) -> None:
+    """Close the marks open beyond the first `keep`, before any white space the text ended with."""
+    if len(open_marks) <= keep:
+        return
+    tail = ""
+    if out:
+        last = out.pop()
+        tail = last[len(last.rstrip()) :]
+        out.append(last.rstrip())
+    while len(open_marks) > keep:
+        out.append(DELIMS[open_marks.pop()])
+    out.append(tail)
+
+
+def span_text(s: Span) -> str:
     text = s["text"]
-    out = f"`{text}`" if "code" in marks else SPECIAL.sub(r"\\\1", text)
-    for mark, delim in MARK_ORDER[1:]:
-        if mark in marks and out.strip():
-            out = f"{delim}{out}{delim}"
+    out = f"`{text}`" if "code" in (s.get("marks") or []) else SPECIAL.sub(r"\\\1", text)
     link: Any = s.get("link")
     return f"[{out}]({link})" if link else out

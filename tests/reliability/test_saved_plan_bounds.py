@@ -136,6 +136,23 @@ def target_a_keyless_page(document: Document) -> None:
     touch["key"] = ""
 
 
+def body_where_no_content_is_declared(document: Document) -> None:
+    update = action(document, "update", "services", "lambeth")
+    update["changes"].append({"name": "body", "type": "page_body", "before": "", "after": "# Written by a plan"})
+
+
+def block_calls_where_no_content_is_declared(document: Document) -> None:
+    update = action(document, "update", "services", "lambeth")
+    update["blocks"] = [{"op": "delete", "block": update["page_id"]}]  # the page itself, to the trash
+
+
+def icon_where_no_icon_is_declared(document: Document) -> None:
+    update = action(document, "update", "services", "lambeth")
+    update["changes"].append(
+        {"name": "icon", "type": "page_icon", "before": None, "after": "https://evil.example/x.png"}
+    )
+
+
 # (case, edit, config edit, words the refusal must contain)
 BOUNDS: list[tuple[str, Callable[[Document], None], Callable[[Document], None] | None, tuple[str, ...]]] = [
     ("unmapped-services-property", unmapped_services_property, None, ("'Internal Notes'", "neither maps nor")),
@@ -151,6 +168,9 @@ BOUNDS: list[tuple[str, Callable[[Document], None], Callable[[Document], None] |
     ("heal-a-page-that-is-no-duplicate", heal_a_page_that_is_no_duplicate, None, ("heals", "camden", "duplicate")),
     ("target-another-data-source", target_a_page_of_another_data_source, None, ("lambeth", "not in")),
     ("target-a-keyless-page", target_a_keyless_page, None, ("without a key",)),
+    ("body-without-content", body_where_no_content_is_declared, None, ("body", "lambeth", "declares no content")),
+    ("blocks-without-content", block_calls_where_no_content_is_declared, None, ("body", "declares no content")),
+    ("icon-without-icon", icon_where_no_icon_is_declared, None, ("icon", "lambeth", "declares no icon")),
 ]
 
 

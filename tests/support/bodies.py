@@ -29,7 +29,7 @@ class JsonSource:
         source = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (the http.server name)
+            def do_GET(self) -> None:
                 body = json.dumps({"notes": source.records}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
