@@ -137,3 +137,21 @@ def ratio(actual: float, floor: float) -> float:
     if floor == 0:
         return 1.0 if actual == 0 else math.inf
     return actual / floor
+
+
+def bodies_floor(pages: int, *, first: bool, body_calls_per_create: int = 0) -> Floor:
+    """The fewest calls of the bodies scenario (one resource with `content` and a hash property,
+    `pages` pages in one data source).
+
+    A first run: 2 schema reads, 1 query (nothing there yet), 1 trash lookup (it creates), one
+    create per page carrying its body (children in the create request), `body_calls_per_create`
+    block calls per page when a body does not fit in the create, and the read-back after the creates
+    (ceil(pages / 100) queries). A no-change run: 2 schema reads, ceil(pages / 100) queries, and
+    GET /v1/users/me once (whether the integration edited each page last); no body is read and
+    nothing is written.
+    """
+    if first:
+        floor = Floor(schema=2, queries=1, trash=1, creates=pages * (1 + body_calls_per_create))
+        floor.readback = query_pages_floor(pages)
+        return floor
+    return Floor(schema=2, queries=query_pages_floor(pages), rereads=1)

@@ -19,6 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.bodies import BodiesOutcome, bodies_suite, bodies_table
+from benchmarks.bodies import one_line as bodies_line
 from benchmarks.driver import SandboxProcess
 from benchmarks.planning import PlanningResult, planning_benchmark
 from benchmarks.report import machine_info, render_report, verdicts
@@ -142,6 +144,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--sizes", help="comma-separated council counts (default 20,200,2000,12000)")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "RESULTS.md"))
     parser.add_argument("--skip-throughput", action="store_true", help="leave out the rate-limited run")
+    parser.add_argument("--skip-bodies", action="store_true", help="leave out the page-bodies scenario")
+    parser.add_argument("--only-bodies", action="store_true", help="run only the page-bodies scenario")
     return parser.parse_args(argv)
 
 
@@ -156,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
 
     outcomes: list[Outcome] = []
     throughput: Outcome | None = None
+    bodies: list[BodiesOutcome] = []
+    if args.only_bodies:
+        sizes, args.skip_throughput = (), True
     with tempfile.TemporaryDirectory(prefix="reconcile-bench-") as tmp:
         workdir = Path(tmp)
         with SandboxProcess(workdir) as sb:
@@ -163,16 +170,25 @@ def main(argv: list[str] | None = None) -> int:
             for size in sizes:
                 say(f"{size} councils")
                 outcomes += call_count_suite(sb, workdir, size, say)
+            if not args.skip_bodies:
+                say("page bodies on 200 pages: first run and a no-change run")
+                bodies = bodies_suite(sb, workdir)
+                for o in bodies:
+                    say(bodies_line(o))
             if not args.skip_throughput:
                 say(f"throughput: {creates} creates + {updates} updates at {THROUGHPUT_RATE:g} req/s")
                 throughput = throughput_suite(sb, workdir, creates, updates, say)
     say(f"planning {PLANNING_RECORDS} records in memory")
     planning: PlanningResult = planning_benchmark(PLANNING_RECORDS)
     results = verdicts(outcomes, throughput, planning)
+    for o in bodies:
+        results.add(f"{o.name}: calls at floor", o.at_floor, f"{o.total} calls, floor {o.floor.total}")
     for line in results.lines():
         print(line)
     elapsed = time.monotonic() - started
     report = render_report(machine_info(), outcomes, throughput, planning, results, elapsed, quick=args.quick)
+    if bodies:
+        report += "\n## Page bodies (a resource with content and a hash property)\n\n" + "\n".join(bodies_table(bodies)) + "\n"
     Path(args.out).write_text(report, encoding="utf-8")
     say(f"wrote {args.out}")
     return 0 if results.all_passed else 1
