@@ -188,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.monotonic() - started
     report = render_report(machine_info(), outcomes, throughput, planning, results, elapsed, quick=args.quick)
     if bodies:
-        report += "\n## Page bodies (a resource with content and a hash property)\n\n" + "\n".join(bodies_table(bodies)) + "\n"
+        heading = "\n## Page bodies (a resource with content and a hash property)\n\n"
+        report += heading + "\n".join(bodies_table(bodies)) + "\n"
     Path(args.out).write_text(report, encoding="utf-8")
     say(f"wrote {args.out}")
     return 0 if results.all_passed else 1
