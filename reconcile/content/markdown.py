@@ -17,7 +17,7 @@ Span = dict[str, Any]
 
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 DIVIDER = re.compile(r"^ {0,3}([-*_])(\s*\1){2,}\s*$")
-FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([^`\s]*)\s*$")
+FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([^`]*?)\s*$")
 LIST_ITEM = re.compile(r"^(\s*)([-*+]|\d{1,9}[.)])\s+(.*)$")
 TODO = re.compile(r"^\[([ xX])\]\s+(.*)$")
 QUOTE = re.compile(r"^\s{0,3}>\s?(.*)$")
@@ -37,9 +37,27 @@ def parse_markdown(source: str) -> list[Node]:
     return _Parser(source.replace("\r\n", "\n").replace("\t", "    ").split("\n")).blocks()
 
 
+# The languages Notion's code blocks accept (the official API document's `languageRequest`); any
+# other fence language would make Notion refuse the whole request, so it is written as plain text.
+NOTION_LANGUAGES = frozenset(
+    (
+        "abap", "abc", "agda", "arduino", "ascii art", "assembly", "bash", "basic", "bnf", "c", "c#", "c++",
+        "clojure", "coffeescript", "coq", "css", "dart", "dhall", "diff", "docker", "ebnf", "elixir", "elm",
+        "erlang", "f#", "flow", "fortran", "gherkin", "glsl", "go", "graphql", "groovy", "haskell", "hcl", "html",
+        "idris", "java", "javascript", "json", "julia", "kotlin", "latex", "less", "lisp", "livescript", "llvm ir",
+        "lua", "makefile", "markdown", "markup", "matlab", "mathematica", "mermaid", "nix", "notion formula",
+        "objective-c", "ocaml", "pascal", "perl", "php", "plain text", "powershell", "prolog", "protobuf",
+        "purescript", "python", "r", "racket", "reason", "ruby", "rust", "sass", "scala", "scheme", "scss", "shell",
+        "smalltalk", "solidity", "sql", "swift", "toml", "typescript", "vb.net", "verilog", "vhdl", "visual basic",
+        "webassembly", "xml", "yaml", "java/c/c++/c#",
+    )
+)  # fmt: skip
+
+
 def language_name(fence_info: str) -> str:
     name = fence_info.strip().lower()
-    return LANGUAGE_ALIASES.get(name, name or "plain text")
+    name = LANGUAGE_ALIASES.get(name, name or "plain text")
+    return name if name in NOTION_LANGUAGES else "plain text"
 
 
 @dataclass

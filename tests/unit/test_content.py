@@ -70,6 +70,7 @@ def test_the_markdown_subset_becomes_these_blocks() -> None:
         "\\# not a heading\n\n1\\. not a list",
         "**bold *and italic* inside**",
         "",
+        "```ascii art\n+--+\n```",
     ],
 )
 def test_the_markdown_the_plan_shows_reads_back_to_the_same_body(text: str) -> None:
@@ -174,4 +175,12 @@ def test_pages_and_databases_inside_a_page_are_left_alone() -> None:
             "block": "b0",
             "body": {"paragraph": {"rich_text": [{"type": "text", "text": {"content": "b"}}]}},
         }
+    ]
+
+
+def test_a_fence_language_notion_does_not_know_is_plain_text() -> None:
+    assert [parse_markdown(f"```{lang}\nx\n```")[0]["language"] for lang in ("py", "brainfuck", "")] == [
+        "python",
+        "plain text",
+        "plain text",
     ]
