@@ -251,7 +251,8 @@ def page_action(
     page: DesiredPage | None = None,
 ) -> Action | None:
     desired = page if page is not None else DesiredPage(resource=r.name, key=key, values={})
-    problem = part_problem(r, desired)
+    parts = r.content is not None or r.icon is not None or r.cover is not None
+    problem = part_problem(r, desired) if parts else None
     if problem is not None:
         diags.append(Diagnostic("error", "invalid_value", f"{problem}; nothing is written for this key", r.name, key))
         return None
@@ -260,21 +261,11 @@ def page_action(
         if r.mode == "create-only":
             return None
         props = changed_properties(values, live.values, state.schema)
-        parts = body_change(r, desired, live, props, state.schema)
-        changes = (*parts.changes, *icon_cover_changes(r, desired, live))
-        if not changes:
-            return None
-        return Action(
-            action="update",
-            resource=r.name,
-            key=key,
-            page_id=live.page_id,
-            url=live.url,
-            changes=changes,
-            reason=update_reason(changes),
-            digest=page_digest(live),
-            blocks=parts.blocks,
-        )
+        if not parts:
+            return update_action(r, key, live, props, ()) if props else None
+        held = body_change(r, desired, live, props, state.schema)
+        changes = (*held.changes, *icon_cover_changes(r, desired, live))
+        return update_action(r, key, live, changes, held.blocks) if changes else None
     if r.mode == "update-only":
         if (r.name, key) not in unlinked and r.properties:
             diags.append(
@@ -292,9 +283,10 @@ def page_action(
     if trashed is not None:
         # The trashed page's body is not read, so neither it nor its hash is written here: the next
         # run reads it when the hash differs.
-        props = changed_properties(values, trashed.values, state.schema)
-        held = body_change(r, desired, trashed, props, state.schema)
-        changes = (*held.changes, *icon_cover_changes(r, desired, trashed))
+        changes = changed_properties(values, trashed.values, state.schema)
+        if parts:
+            held = body_change(r, desired, trashed, changes, state.schema)
+            changes = (*held.changes, *icon_cover_changes(r, desired, trashed))
         return Action(
             action="restore",
             resource=r.name,
@@ -308,17 +300,33 @@ def page_action(
     props = tuple(
         PropertyChange(name=n, type=state.schema[n], before=None, after=v) for n, v in values.items() if not is_empty(v)
     )
-    parts = created_body(r, desired, props, state.schema)
+    made = created_body(r, desired, props, state.schema) if parts else None
     return Action(
         action="create",
         resource=r.name,
         key=key,
         page_id=None,
         url=None,
-        changes=(*parts.changes, *icon_cover_changes(r, desired, None)),
+        changes=(*made.changes, *icon_cover_changes(r, desired, None)) if made else props,
         reason=f"{r.match.property} {key!r} is in the source and has no page",
-        blocks=parts.blocks,
-        written_last=parts.written_last,
+        blocks=made.blocks if made else (),
+        written_last=made.written_last if made else (),
+    )
+
+
+def update_action(
+    r: ResourceConfig, key: str, live: PageState, changes: tuple[PropertyChange, ...], blocks: tuple[Any, ...]
+) -> Action:
+    return Action(
+        action="update",
+        resource=r.name,
+        key=key,
+        page_id=live.page_id,
+        url=live.url,
+        changes=changes,
+        reason=update_reason(changes),
+        digest=page_digest(live),
+        blocks=blocks,
     )
 
 
