@@ -132,11 +132,11 @@ class _Parser:
         self.attach(node, len(fence.group(1)))
 
     def quote(self, first: str) -> None:
-        lines = [first]
+        lines = [first.rstrip()]
         while self.at + 1 < len(self.lines) and (more := QUOTE.match(self.lines[self.at + 1])):
-            lines.append(more.group(1))
+            lines.append(more.group(1).rstrip())
             self.at += 1
-        self.out.append(text_node("quote", "\n".join(lines)))
+        self.out.append(text_node("quote", "\n".join(lines).strip("\n")))
 
     def list_item(self, item: re.Match[str]) -> None:
         indent, marker, text = len(item.group(1)), item.group(2), item.group(3)

@@ -11,10 +11,10 @@ from reconcile.content.markdown import Node, Span
 INDENT = "  "
 MARK_ORDER = (("code", "`"), ("strikethrough", "~~"), ("bold", "**"), ("italic", "*"))
 DELIMS = dict(MARK_ORDER)
-NUMBERED = re.compile(r"^(\d{1,9})[.)]\s")
+NUMBERED = re.compile(r"^(\d{1,9})[.)](\s|$)")
 SPECIAL = re.compile(r"([\\`*_~\[\]])")
 # A line of a paragraph that Markdown would read as another block.
-BLOCK_START = re.compile(r"^(\s*)(#|>|[-*+]\s|\d{1,9}[.)]\s|```|~~~|([-*_])(\s*\3){2,}\s*$)")
+BLOCK_START = re.compile(r"^(\s*)(#{1,6}(\s|$)|>|[-*+](\s|$)|\d{1,9}[.)](\s|$)|```|~~~|([-*_])(\s*\7){2,}\s*$)")
 
 
 def to_markdown(nodes: list[Node]) -> str:
@@ -87,7 +87,9 @@ def spans_markdown(spans: list[Span]) -> str:
     out: list[str] = []
     open_marks: list[str] = []
     for s in spans:
-        marks = [m for m, _ in MARK_ORDER[1:] if m in set(s.get("marks") or [])]
+        wanted = set(s.get("marks") or []) - {"code", "underline"}
+        # the marks already open stay outermost, so emphasis nests as it was read
+        marks = [m for m in open_marks if m in wanted] + [m for m, _ in MARK_ORDER[1:] if m in wanted - set(open_marks)]
         keep = 0
         while keep < len(open_marks) and keep < len(marks) and open_marks[keep] == marks[keep]:
             keep += 1

@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reconcile.content.blocks import MAX_TEXT_UNITS, block_request, body_hash, fits, node_of, split_text, utf16_units
 from reconcile.content.diff import body_ops, create_ops, same_body
@@ -184,3 +186,16 @@ def test_a_fence_language_notion_does_not_know_is_plain_text() -> None:
         "plain text",
         "plain text",
     ]
+
+
+MARKDOWNISH = st.sampled_from(
+    [*"ab *_`~[]()#>-+1.\\\n x", "**", "- ", "1. ", "  ", "```", "\n\n", "[a](https://x.y)", "- [ ] ", "> "]
+)
+
+
+@pytest.mark.slow
+@settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(MARKDOWNISH, max_size=30).map("".join))
+def test_any_body_reads_back_from_the_markdown_the_plan_shows(markdown: str) -> None:
+    once = parse_markdown(markdown)
+    assert parse_markdown(to_markdown(once)) == once
