@@ -118,10 +118,11 @@ class _Parser:
             self.paragraph = []
 
     def code_block(self, fence: re.Match[str]) -> None:
-        marker, body = fence.group(2), []
+        marker, body, indent = fence.group(2), [], len(fence.group(1))
         self.at += 1
         while self.at < len(self.lines) and not self.lines[self.at].strip().startswith(marker):
-            body.append(self.lines[self.at])
+            line = self.lines[self.at]
+            body.append(line[min(indent, len(line) - len(line.lstrip(" "))) :])  # the fence's indentation is not code
             self.at += 1
         node: Node = {
             "type": "code",

@@ -14,7 +14,7 @@ DELIMS = dict(MARK_ORDER)
 NUMBERED = re.compile(r"^(\d{1,9})[.)](\s|$)")
 SPECIAL = re.compile(r"([\\`*_~\[\]])")
 # A line of a paragraph that Markdown would read as another block.
-BLOCK_START = re.compile(r"^(\s*)(#{1,6}(\s|$)|>|[-*+](\s|$)|\d{1,9}[.)](\s|$)|```|~~~|([-*_])(\s*\7){2,}\s*$)")
+BLOCK_START = re.compile(r"^(\s*)(#{1,6}(\s|$)|>|[-*+](\s|$)|\d{1,9}[.)](\s|$)|```|~~~|([-*_])(\s*\6){2,}\s*$)")
 
 
 def to_markdown(nodes: list[Node]) -> str:
@@ -61,7 +61,10 @@ def node_markdown(node: Node, depth: int) -> str:
             marker += " [x]" if node.get("checked") else " [ ]"
         first, *rest = text.split("\n")
         inner = INDENT * (depth + 1)
-        lines = [f"{pad}{marker} {first}", *(inner + escaped_start(line) for line in rest)]
+        # `- --` would read as a divider: an item's text never starts with a bare dash or plus
+        head = "\\" + first if first[:1] in ("-", "+") else escaped_start(first) if first.strip() else first
+        lines = [f"{pad}{marker} {head}"]
+        lines += [inner + escaped_start(line) for line in rest]
         lines += [node_markdown(child, depth + 1) for child in node.get("children") or []]
         return "\n".join(lines)
     # A block a person added that a Markdown body cannot hold (an image, a table…): named, so a diff shows it.
@@ -82,30 +85,44 @@ def escaped_start(line: str) -> str:
 
 
 def spans_markdown(spans: list[Span]) -> str:
-    """Spans as Markdown, emphasis opened and closed as spans share it (`**a *b* c**`), never
-    around the white space at its edges (Markdown would not read that as emphasis)."""
+    """Spans as Markdown, emphasis opened and closed as spans share it (`**a _b_ c**`), never
+    around the white space at its edges (Markdown would not read that as emphasis). Italic is
+    `_` beside other delimiters (`***` is ambiguous) and `*` inside a word (where `_` is not read)."""
     out: list[str] = []
-    open_marks: list[str] = []
-    for s in spans:
+    open_marks: list[tuple[str, str]] = []  # (mark, its delimiter), outermost first
+    for i, s in enumerate(spans):
         wanted = set(s.get("marks") or []) - {"code", "underline"}
-        # the marks already open stay outermost, so emphasis nests as it was read
-        marks = [m for m in open_marks if m in wanted] + [m for m, _ in MARK_ORDER[1:] if m in wanted - set(open_marks)]
+        still = [m for m, _ in open_marks if m in wanted]  # open ones stay outermost: nesting as read
+        marks = still + [m for m, _ in MARK_ORDER[1:] if m in wanted - set(still)]
         keep = 0
-        while keep < len(open_marks) and keep < len(marks) and open_marks[keep] == marks[keep]:
+        while keep < len(open_marks) and keep < len(marks) and open_marks[keep][0] == marks[keep]:
             keep += 1
         close_marks(out, open_marks, keep)
         text = span_text(s)
         lead = text[: len(text) - len(text.lstrip())]
         out.append(lead)
         for mark in marks[keep:]:
-            out.append(DELIMS[mark])
-            open_marks.append(mark)
+            delim = DELIMS[mark]
+            if mark == "italic" and not in_word(out, spans, i):
+                delim = "_"
+            out.append(delim)
+            open_marks.append((mark, delim))
         out.append(text[len(lead) :])
     close_marks(out, open_marks, 0)
     return "".join(out)
 
 
-def close_marks(out: list[str], open_marks: list[str], keep: int) -> None:
+def in_word(out: list[str], spans: list[Span], at: int) -> bool:
+    """Whether italic opened at span `at` touches a letter or digit before it or after its run."""
+    before = "".join(out)[-1:]
+    end = at
+    while end < len(spans) and "italic" in (spans[end].get("marks") or []):
+        end += 1
+    after = spans[end]["text"][:1] if end < len(spans) else ""
+    return before.isalnum() or after.isalnum()
+
+
+def close_marks(out: list[str], open_marks: list[tuple[str, str]], keep: int) -> None:
     """Close the marks open beyond the first `keep`, before any white space the text ended with."""
     if len(open_marks) <= keep:
         return
@@ -115,7 +132,7 @@ def close_marks(out: list[str], open_marks: list[str], keep: int) -> None:
         tail = last[len(last.rstrip()) :]
         out.append(last.rstrip())
     while len(open_marks) > keep:
-        out.append(DELIMS[open_marks.pop()])
+        out.append(open_marks.pop()[1])
     out.append(tail)
 
 

@@ -189,7 +189,7 @@ def test_a_fence_language_notion_does_not_know_is_plain_text() -> None:
 
 
 MARKDOWNISH = st.sampled_from(
-    [*"ab *_`~[]()#>-+1.\\\n x", "**", "- ", "1. ", "  ", "```", "\n\n", "[a](https://x.y)", "- [ ] ", "> "]
+    [*"ab *_~[]()#>-+1.\\\n x", "`x`", "**", "- ", "1. ", "  ", "```", "\n\n", "[a](https://x.y)", "- [ ] ", "> "]
 )
 
 
