@@ -33,6 +33,7 @@ from reconcile.model import (
     ResourceInfo,
     Value,
 )
+from reconcile.notion.schema_writes import apply_schema_changes
 from reconcile.ports import CreatedPage, NotionObject, NotionWriter
 from reconcile.values import encode, items_of
 
@@ -50,7 +51,10 @@ def execute(
     done: list[Outcome] | None = None,
 ) -> ApplyResult:
     """Every action of the plan, in its order; one outcome per action. Each outcome is also added to
-    `done` as it lands, so a run that is stopped half-way still knows what it wrote."""
+    `done` as it lands, so a run that is stopped half-way still knows what it wrote. The plan's
+    schema changes go first (one request per data source): the page writes may need them."""
+    if plan.schema_changes:
+        apply_schema_changes(gateway, plan.schema_changes)
     return Executor(gateway, workers=workers, progress=progress, done=done).run(plan)
 
 

@@ -1,8 +1,10 @@
 """Bootstrap: the Notion databases a config needs, worked out from the config and then created.
 
-Everything is derived from the config: one database per resource whose `database:` is an unset
-`${VARIABLE}`, with every property the resource maps, matches, touches or marks. Types come from a
-`bootstrap:` hint on the resource when the config has one, else they are inferred:
+The schema as code's case "the database does not exist yet" (reconcile.plan.schema is the case
+"it exists"): one database per unset `${VARIABLE}` in a resource's `database:`, with every property
+that any resource on it (of any job, update-only ones included) maps, matches, touches, marks or
+declares in its `schema:`. A declared type wins; then a `bootstrap.properties` hint; else the type
+is inferred:
 
     relation mapping              relation (two-way; the other side is named after this database)
     touch property                date
@@ -17,7 +19,10 @@ Everything is derived from the config: one database per resource whose `database
     anything else                 rich_text
 
 Before creating anything it searches the parent page for a database of the same title and
-refuses to make a second copy.
+refuses to make a second copy. Each database is created with every property but its relations;
+then each data source gets its relations in one schema update (both ends exist by then; the other
+sides of two relations into one database get distinct names); then each new data source is read
+back, and only what Notion shows is reported (a property asked for and missing is an error).
 """
 
 from __future__ import annotations
@@ -25,22 +30,26 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
 
 from reconcile.errors import ReconcileError
-from reconcile.model import Config, Job, ResourceConfig
-from reconcile.ports import WorkspaceAdmin
+from reconcile.model import Config, DeclaredProperty, Job, ResourceConfig, SchemaChange
+from reconcile.notion.schema_writes import property_request, schema_request
+from reconcile.plan.schema import other_side_name
+from reconcile.ports import PropertySchema, WorkspaceAdmin
 
 __all__ = [
+    "Created",
     "DatabasePlan",
-    "create_database",
+    "create_databases",
     "database_plans",
     "infer_type",
     "placeholder_env",
     "refuse_existing",
+    "unconfirmed",
 ]
 
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}")
@@ -50,13 +59,26 @@ TITLE_NAMES = ("name", "title")
 
 @dataclass
 class DatabasePlan:
-    """One database to create: its title, the variable to export, and the property types."""
+    """One database to create: its title, the variable to export, and every property that any
+    resource on it (of any job, update-only ones included) maps, matches, touches or declares."""
 
-    resource: str
+    resource: str  # the first resource on it (the others: `resources`)
     variable: str
     title: str
     properties: dict[str, str]  # name -> Notion type
     relations: dict[str, str] = field(default_factory=dict)  # property -> target resource
+    resources: tuple[str, ...] = ()
+    declared: dict[str, DeclaredProperty] = field(default_factory=dict)  # from the resources' schema:
+
+
+@dataclass
+class Created:
+    """A database bootstrap made, as Notion's answers show it."""
+
+    plan: DatabasePlan
+    database_id: str
+    data_source_id: str
+    properties: dict[str, Any] = field(default_factory=dict)  # the data source's properties, read back
 
 
 # ── reading the config without the ids it does not have yet ──────────────────────────────────────
@@ -131,36 +153,77 @@ def resource_types(job: Job, r: ResourceConfig, hints: dict[str, str]) -> tuple[
     for t in r.touch:
         types[t.property] = "date"
     types.update({k: v for k, v in hints.items() if k in types or v == "title"})
-    return with_title(r, types), relations
+    return types, relations
 
 
-def with_title(r: ResourceConfig, types: dict[str, str]) -> dict[str, str]:
+def with_title(resources: list[ResourceConfig], types: dict[str, str]) -> dict[str, str]:
     """Exactly one title property, chosen as the module docstring says."""
     if "title" in types.values():
         return types
     named = [n for n in types if n.strip().lower() in TITLE_NAMES and types[n] == "rich_text"]
     if named:
         return {**types, named[0]: "title"}
-    if r.mode != "update-only" and types[r.match.property] == "rich_text":
-        return {**types, r.match.property: "title"}
+    for r in resources:
+        if r.mode != "update-only" and types.get(r.match.property) == "rich_text":
+            return {**types, r.match.property: "title"}
     return {"Name": "title", **types}
 
 
 def database_plans(config: Config, text: str, missing: set[str], titles: Mapping[str, str]) -> list[DatabasePlan]:
-    """The databases to create, relation targets first, for resources whose variable is unset."""
+    """The databases to create, relation targets first: one per unset variable, with what every
+    resource on it needs (resources of several jobs often share a database)."""
     raws = raw_resources(text)
-    plans: list[DatabasePlan] = []
+    groups: dict[str, list[tuple[Job, ResourceConfig, dict[str, Any]]]] = {}
     for job in config.jobs:
         for r in job.resources:
             raw = raws.get(r.name, {})
             variable = database_variable(raw)
-            if variable is None or variable not in missing or any(p.variable == variable for p in plans):
-                continue
-            hint = raw.get("bootstrap") or {}
-            types, relations = resource_types(job, r, dict(hint.get("properties") or {}))
-            title = titles.get(r.name) or hint.get("title") or default_title(r.name)
-            plans.append(DatabasePlan(r.name, variable, title, types, relations))
+            if variable is not None and variable in missing:
+                groups.setdefault(variable, []).append((job, r, raw))
+    plans = [group_plan(variable, group, titles, config) for variable, group in groups.items()]
     return relation_targets_first(plans)
+
+
+def group_plan(
+    variable: str, group: list[tuple[Job, ResourceConfig, dict[str, Any]]], titles: Mapping[str, str], config: Config
+) -> DatabasePlan:
+    """Inferred types first, then the `bootstrap.properties` hints, then the declared schemas."""
+    types: dict[str, str] = {}
+    relations: dict[str, str] = {}
+    declared: dict[str, DeclaredProperty] = {}
+    hinted: dict[str, str] = {}
+    for job, r, raw in group:
+        hint = raw.get("bootstrap") or {}
+        inferred, rels = resource_types(job, r, {})
+        for name, kind in inferred.items():
+            if types.get(name, "rich_text") == "rich_text":
+                types[name] = kind
+        relations.update(rels)
+        hinted.update({str(k): str(v) for k, v in (hint.get("properties") or {}).items()})
+        for p in r.schema.properties if r.schema else ():
+            if not p.remove:
+                declared[p.name] = p
+    types.update({k: v for k, v in hinted.items() if k in types or v == "title"})
+    for name, p in declared.items():
+        types[name] = p.type
+        if p.relation:
+            relations[name] = p.relation
+        else:
+            relations.pop(name, None)
+    resources = [r for _, r, _ in group]
+    title = next((titles[r.name] for r in resources if r.name in titles), None)
+    title = title or next(
+        (raw["bootstrap"]["title"] for _, _, raw in group if (raw.get("bootstrap") or {}).get("title")), None
+    )
+    return DatabasePlan(
+        resource=resources[0].name,
+        variable=variable,
+        title=title or default_title(resources[0].name),
+        properties=with_title(resources, types),
+        relations=relations,
+        resources=tuple(r.name for r in resources),
+        declared=declared,
+    )
 
 
 def default_title(resource: str) -> str:
@@ -171,8 +234,8 @@ def relation_targets_first(plans: list[DatabasePlan]) -> list[DatabasePlan]:
     ordered: list[DatabasePlan] = []
     pending = list(plans)
     while pending:
-        names = {p.resource for p in pending}
-        ready = [p for p in pending if not (set(p.relations.values()) & names - {p.resource})] or pending[:1]
+        names = {n for p in pending for n in p.resources}
+        ready = [p for p in pending if not (set(p.relations.values()) & names - set(p.resources))] or pending[:1]
         ordered.append(ready[0])
         pending.remove(ready[0])
     return ordered
@@ -199,38 +262,84 @@ def same_id(a: str, b: str) -> bool:
     return a.replace("-", "").lower() == b.replace("-", "").lower()
 
 
-def property_spec(kind: str, relation_target: str | None, synced_name: str | None) -> dict[str, Any]:
-    if kind != "relation":
-        return {kind: {}}
-    dual: dict[str, Any] = {"synced_property_name": synced_name} if synced_name else {}
-    return {"relation": {"data_source_id": relation_target, "type": "dual_property", "dual_property": dual}}
+def create_databases(
+    gateway: WorkspaceAdmin,
+    parent_page: str,
+    plans: list[DatabasePlan],
+    existing: Mapping[str, tuple[str, PropertySchema]],
+) -> list[Created]:
+    """Every database of the plans (one request each, with every property but the relations), then
+    the relations (one schema update per data source: both ends exist by then), then each data
+    source read back: what Notion made, never what was asked. `existing` maps the resources whose
+    database is already there to (data source id, schema): relations may point at them."""
+    made = [create_one(gateway, parent_page, plan) for plan in plans]
+    targets = {name: c.data_source_id for c in made for name in c.plan.resources}
+    targets.update({name: ds for name, (ds, _) in existing.items()})
+    taken = {c.data_source_id: set(c.plan.properties) for c in made}
+    taken.update({ds: set(schema) for ds, schema in existing.values()})
+    for c in made:
+        changes = relation_changes(c, targets, taken)
+        if changes:
+            gateway.update_data_source(c.data_source_id, schema_request(changes))
+    for c in made:
+        c.properties = dict(gateway.retrieve_data_source(c.data_source_id).get("properties") or {})
+    return made
 
 
-def create_database(
-    gateway: WorkspaceAdmin, parent_page: str, plan: DatabasePlan, created: dict[str, tuple[str, str]]
-) -> tuple[str, str]:
-    """(database id, data source id) of a new database; a relation to a database not created yet
-    is left out: it comes later, as the reciprocal of the other side's relation."""
-    properties: dict[str, Any] = {}
-    for name, kind in plan.properties.items():
-        if kind == "relation":
-            target = plan.relations[name]
-            if target not in created:
-                continue  # the other side creates this relation as its reciprocal
-            properties[name] = property_spec(kind, created[target][1], reciprocal_name(plan, name))
-        else:
-            properties[name] = property_spec(kind, None, None)
+def create_one(gateway: WorkspaceAdmin, parent_page: str, plan: DatabasePlan) -> Created:
+    adds = [addition(plan, name, kind) for name, kind in plan.properties.items() if kind != "relation"]
+    properties = {c.property: property_request(c) or {} for c in adds}
     database = gateway.create_database(parent_page, plan.title, properties)
     sources = database.get("data_sources") or []
     if not sources:
         database = gateway.retrieve_database(database["id"])
         sources = database.get("data_sources") or []
-    return database["id"], sources[0]["id"]
+    return Created(plan=plan, database_id=str(database["id"]), data_source_id=str(sources[0]["id"]))
 
 
-def reciprocal_name(plan: DatabasePlan, prop: str) -> str:
-    # The other side of the relation is named after this database ("PlanX Live Services" on Councils).
-    return plan.title
+def addition(plan: DatabasePlan, name: str, kind: str) -> SchemaChange:
+    declared = plan.declared.get(name)
+    options = declared.options if declared is not None and kind != "status" else ()
+    return SchemaChange(
+        change="add", resource=plan.resource, data_source_id="", property=name, type=kind, options=options
+    )
+
+
+def relation_changes(c: Created, targets: Mapping[str, str], taken: dict[str, set[str]]) -> list[SchemaChange]:
+    """The relations of a new data source, each to its target resource's data source; the other
+    side of a two-way one is named after this database (and the property, when two would clash)."""
+    out = []
+    for name, target in c.plan.relations.items():
+        if target not in targets:
+            continue  # not a resource with a database: the schema check names it
+        declared = c.plan.declared.get(name)
+        two_way = declared.two_way if declared is not None else True
+        target_ds = targets[target]
+        synced = None
+        if two_way:
+            given = declared.synced_property if declared is not None else None
+            synced = given or other_side_name(name, c.plan.title, taken.setdefault(target_ds, set()))
+            taken[target_ds].add(synced)
+        out.append(
+            replace(
+                addition(c.plan, name, "relation"),
+                data_source_id=c.data_source_id,
+                relation_resource=target,
+                relation_data_source_id=target_ds,
+                two_way=two_way,
+                synced_property=synced,
+            )
+        )
+    return out
+
+
+def unconfirmed(c: Created) -> list[str]:
+    """The properties asked for that the data source, as Notion sent it back, does not have."""
+    return [
+        f"{name} ({kind})"
+        for name, kind in c.plan.properties.items()
+        if (c.properties.get(name) or {}).get("type") != kind
+    ]
 
 
 def refuse_existing(gateway: WorkspaceAdmin, parent: str, plans: list[DatabasePlan]) -> None:

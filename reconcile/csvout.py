@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from reconcile.model import Action, ApplyResult, Outcome, Plan
+from reconcile.model import Action, ApplyResult, Outcome, Plan, SchemaChange
 
 __all__ = ["COLUMNS", "plan_rows", "rows_to_csv", "write_csv"]
 
@@ -38,7 +38,26 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def plan_rows(plan: Plan, resource_jobs: Mapping[str, str], result: ApplyResult | None = None) -> list[dict[str, str]]:
     """One row per action; status is "planned" without a result, else the write's outcome."""
     outcomes = outcomes_by_action(result.outcomes) if result is not None else {}
-    return [action_row(a, resource_jobs, outcomes.get((a.action, a.resource, a.key)), result) for a in plan.actions]
+    rows = [schema_row(c, resource_jobs, plan, result) for c in plan.schema_changes]
+    return rows + [
+        action_row(a, resource_jobs, outcomes.get((a.action, a.resource, a.key)), result) for a in plan.actions
+    ]
+
+
+def schema_row(
+    change: SchemaChange, resource_jobs: Mapping[str, str], plan: Plan, result: ApplyResult | None
+) -> dict[str, str]:
+    """A schema change (made before every page write): action `schema_<change>`, the property."""
+    # The schema requests go first and a refused one stops the run: any page write means they landed.
+    landed = result is not None and (bool(result.outcomes) or not plan.actions)
+    status = "planned" if result is None else "ok" if landed else "not_attempted"
+    return dict.fromkeys(COLUMNS, "") | {
+        "job": resource_jobs.get(change.resource, ""),
+        "resource": change.resource,
+        "action": f"schema_{change.change}",
+        "changed_properties": change.property,
+        "status": status,
+    }
 
 
 def outcomes_by_action(outcomes: Iterable[Outcome]) -> dict[tuple[str, str, str], Outcome]:

@@ -5,7 +5,8 @@
     ├── SourceError                the source (GraphQL/HTTP) failed or returned unusable data
     ├── NotionError                Notion refused or failed (after retries)
     │   ├── NotionAuthError        wrong/missing token, database not shared
-    │   └── SchemaMismatchError    a mapped property is missing or has an incompatible type
+    │   ├── SchemaMismatchError    a mapped property is missing or has an incompatible type
+    │   └── SchemaChangeRefusedError  a declared schema would retype or remove a property, not allowed
     ├── PlanFileError              a saved plan cannot be read or does not fit this config
     │   └── StalePlanError         Notion moved since the plan was made
     ├── GuardError                 a blast-radius guard refused the plan
@@ -51,6 +52,11 @@ class NotionAuthError(NotionError):
 
 class SchemaMismatchError(NotionError):
     pass
+
+
+class SchemaChangeRefusedError(NotionError):
+    """A declared schema (`schema:`) would change a property's type or remove it, and the config
+    does not allow it (allow_type_changes, allow_removals): nothing is written."""
 
 
 class PlanFileError(ReconcileError):

@@ -109,6 +109,29 @@ class ContentMapping:
 
 
 @dataclass(frozen=True)
+class DeclaredProperty:
+    """One property of a resource's declared schema (`schema:`): what the data source should have."""
+
+    name: str
+    type: str  # a Notion property type
+    options: tuple[str, ...] = ()  # select, multi_select, status: options that must exist
+    relation: str | None = None  # relation: the target resource (of the same job)
+    two_way: bool = True  # relation: dual_property (a synced property on the target) or single_property
+    synced_property: str | None = None  # two-way relation: the name of the other side
+    renamed_from: str | None = None  # an explicit rename: the property's live name before it
+    remove: bool = False  # the property must not exist (refused unless allow_removals)
+
+
+@dataclass(frozen=True)
+class DeclaredSchema:
+    """A resource's `schema:`. Properties it does not name are left alone (people add their own)."""
+
+    properties: tuple[DeclaredProperty, ...] = ()
+    allow_type_changes: bool = False  # a declared type unlike the live one retypes it (values may be lost)
+    allow_removals: bool = False  # `remove: true` properties are removed with their values
+
+
+@dataclass(frozen=True)
 class ResourceConfig:
     name: str
     database: str
@@ -122,6 +145,7 @@ class ResourceConfig:
     content: ContentMapping | None = None  # the page body, owned only when declared
     icon: str | None = None  # JMESPath yielding an emoji or an image URL
     cover: str | None = None  # JMESPath yielding an image URL
+    schema: DeclaredSchema | None = None  # the declared schema, kept by plan and apply
 
     @property
     def managed_properties(self) -> tuple[str, ...]:
@@ -305,6 +329,28 @@ class Action:
     written_last: tuple[str, ...] = ()
 
 
+SchemaChangeKind = Literal["add", "add_options", "rename", "retype", "remove"]
+
+
+@dataclass(frozen=True)
+class SchemaChange:
+    """One change of a data source's schema, made before the page writes (one request per data
+    source). `before` is the live type (retype, remove) or the live name (rename)."""
+
+    change: SchemaChangeKind
+    resource: str
+    data_source_id: str
+    property: str
+    type: str
+    before: str | None = None
+    options: tuple[str, ...] = ()  # add, add_options: the options added
+    kept_options: tuple[str, ...] = ()  # add_options: the live options (sent again, or Notion drops them)
+    relation_resource: str | None = None  # add of a relation: its target resource and data source
+    relation_data_source_id: str | None = None
+    two_way: bool = True
+    synced_property: str | None = None
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     severity: Literal["warning", "error"]
@@ -344,6 +390,7 @@ class Plan:
     guard_overrides: tuple[str, ...] = ()
     format_version: int = 2
     labels: dict[str, str] = field(default_factory=dict)  # page id -> title, for relation values shown
+    schema_changes: tuple[SchemaChange, ...] = ()  # made first, one request per data source
 
     @property
     def summary(self) -> dict[str, int]:
@@ -354,7 +401,7 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.actions)
+        return bool(self.actions or self.schema_changes)
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:

@@ -26,7 +26,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from reconcile.errors import PlanFileError
-from reconcile.model import ACTION_KINDS, Action, Diagnostic, Plan, PropertyChange, ResourceInfo
+from reconcile.model import ACTION_KINDS, Action, Diagnostic, Plan, PropertyChange, ResourceInfo, SchemaChange
 from reconcile.render.json import render_json
 
 FORMAT_VERSION = 2
@@ -57,6 +57,8 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "jobs": list(plan.jobs),
         "summary": summary(plan),
         "resources": [resource_to_dict(r) for r in plan.resources],
+        # Only a plan that changes a schema carries the key, so plans without one read as before.
+        **({"schema_changes": [schema_change_to_dict(c) for c in plan.schema_changes]} if plan.schema_changes else {}),
         "actions": [action_to_dict(a) for a in plan.actions],
         "diagnostics": [diagnostic_to_dict(d) for d in plan.diagnostics],
         "record_counts": dict(plan.record_counts),
@@ -97,6 +99,47 @@ def resource_to_dict(r: ResourceInfo) -> dict[str, Any]:
         "unchanged": r.unchanged,
         "mode": r.mode,
     }
+
+
+def schema_change_to_dict(c: SchemaChange) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "change": c.change,
+        "resource": c.resource,
+        "data_source_id": c.data_source_id,
+        "property": c.property,
+        "type": c.type,
+        "before": c.before,
+    }
+    if c.options:
+        out["options"] = list(c.options)
+    if c.kept_options:
+        out["kept_options"] = list(c.kept_options)
+    if c.relation_resource is not None:
+        out["relation"] = {
+            "resource": c.relation_resource,
+            "data_source_id": c.relation_data_source_id,
+            "two_way": c.two_way,
+            "synced_property": c.synced_property,
+        }
+    return out
+
+
+def schema_change_from_dict(d: dict[str, Any]) -> SchemaChange:
+    relation = d.get("relation") or {}
+    return SchemaChange(
+        change=d["change"],
+        resource=d["resource"],
+        data_source_id=d["data_source_id"],
+        property=d["property"],
+        type=d["type"],
+        before=d["before"],
+        options=tuple(d.get("options") or ()),
+        kept_options=tuple(d.get("kept_options") or ()),
+        relation_resource=relation.get("resource"),
+        relation_data_source_id=relation.get("data_source_id"),
+        two_way=bool(relation.get("two_way", True)),
+        synced_property=relation.get("synced_property"),
+    )
 
 
 def action_to_dict(a: Action) -> dict[str, Any]:
@@ -163,6 +206,7 @@ def plan_from_dict(d: Any) -> Plan:
         guard_overrides=tuple(d["guard_overrides"]),
         labels=dict(d.get("labels") or {}),
         format_version=d["format_version"],
+        schema_changes=tuple(schema_change_from_dict(c) for c in d.get("schema_changes") or ()),
     )
     check_summary(plan, d["summary"])
     check_action_resources(plan)

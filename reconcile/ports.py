@@ -134,6 +134,12 @@ class NotionWriter(Protocol):
 
     def retrieve_page(self, page_id: str) -> NotionObject: ...
 
+    def update_data_source(self, data_source_id: str, properties: dict[str, NotionObject | None]) -> NotionObject:
+        """One schema update (PATCH /v1/data_sources/{id}): Notion's answer, the data source as it now is."""
+        ...
+
+    def retrieve_data_source(self, data_source_id: str) -> NotionObject: ...
+
 
 class WorkspaceAdmin(Protocol):
     def search_data_sources(self, query: str) -> list[NotionObject]:
@@ -143,6 +149,10 @@ class WorkspaceAdmin(Protocol):
     def create_database(self, parent_page_id: str, title: str, properties: dict[str, NotionObject]) -> NotionObject: ...
 
     def retrieve_database(self, database_id: str) -> NotionObject: ...
+
+    def retrieve_data_source(self, data_source_id: str) -> NotionObject: ...
+
+    def update_data_source(self, data_source_id: str, properties: dict[str, NotionObject | None]) -> NotionObject: ...
 
 
 class Gateway(NotionReader, NotionWriter, WorkspaceAdmin, Protocol):

@@ -40,12 +40,13 @@ from reconcile.model import (
     RunError,
     RunRecord,
     RunStatus,
+    SchemaChange,
 )
 from reconcile.notify import deliver, message_for
 from reconcile.notion.gateway import NotionGateway
 from reconcile.plan import JobInput, check_guards, compute_plan, iso_time
 from reconcile.planfile import plan_fingerprint, read_plan
-from reconcile.ports import Gateway
+from reconcile.ports import Gateway, NotionReader
 from reconcile.readback import heal_after_creates
 from reconcile.redact import scrub
 from reconcile.runlog import (
@@ -60,6 +61,8 @@ from reconcile.runlog import (
     resource_jobs,
 )
 from reconcile.saved import assert_fresh, check_saved_plan
+from reconcile.saved_bounds import check_schema_bounds
+from reconcile.schema_view import PlannedSchemaReader, job_schema_plan, merged_changes
 from reconcile.source import SourceRun, fetch_records
 from reconcile.state import check_job_schemas, read_job_state, reread_pages, rewritten_recently
 
@@ -153,14 +156,16 @@ def schema_warnings(config: Config, gateway: Gateway, *, values: bool = True) ->
     warnings: list[Diagnostic] = []
     declared = declared_types(config)
     for job in config.jobs:
-        check_job_schemas(gateway, job, None)
+        schema = job_schema_plan(gateway, job.resources)
+        reader = PlannedSchemaReader(gateway, schema.changes) if schema.changes else gateway
+        check_job_schemas(reader, job, None)
         desired = desired_state(job, gateway) if values else None
-        warnings += check_job_schemas(gateway, job, desired, declared)[1]
+        warnings += schema.warnings + check_job_schemas(reader, job, desired, declared)[1]
     return warnings
 
 
 def declared_types(config: Config) -> dict[str, dict[str, str]]:
-    """resource -> property -> the Notion type the config declares for it (`bootstrap.properties`):
+    """resource -> property -> the Notion type the config declares for it (`schema:`, `bootstrap.properties`):
     what a type mismatch says the mapping needs. Empty when the file cannot say."""
     try:
         document = parse_yaml(read_text(config.path), config.path)
@@ -171,6 +176,11 @@ def declared_types(config: Config) -> dict[str, dict[str, str]]:
         for name, raw in ((job or {}).get("resources") or {}).items():
             hints = ((raw or {}).get("bootstrap") or {}).get("properties") or {}
             out[name] = {str(k): str(v) for k, v in hints.items()}
+    for job in config.jobs:  # a type the resource's schema: declares says it best
+        for r in job.resources:
+            out.setdefault(r.name, {}).update(
+                {p.name: p.type for p in (r.schema.properties if r.schema else ()) if not p.remove}
+            )
     return out
 
 
@@ -209,11 +219,18 @@ def plan_run(
     extra: list[Diagnostic] = []
     declared = declared_types(config)
     recent = recent_writes(config.run_log, now, config.notion.index_lag_s)
+    schema_changes: list[SchemaChange] = []
+    readers: dict[str, NotionReader] = {}
     for job in selected_jobs(config, jobs):
         desired = desired_state(job, gateway, sources)
         extra += sources.diagnostics
         sources.diagnostics.clear()
-        actual, diags = read_job_state(gateway, job, desired, declared=declared, recent=recent)
+        # The declared schema's changes come first; the pages are planned as if they were made.
+        schema = job_schema_plan(gateway, job.resources)
+        extra += schema.warnings
+        schema_changes = merged_changes(schema_changes, schema.changes)
+        reader = readers[job.name] = PlannedSchemaReader(gateway, schema.changes) if schema.changes else gateway
+        actual, diags = read_job_state(reader, job, desired, declared=declared, recent=recent)
         extra += diags
         inputs.append(JobInput(job=job, desired=desired, actual=actual))
     owed = owed_touches(config.run_log)
@@ -224,10 +241,11 @@ def plan_run(
     # read the pages the plan would write again by id, then plan once more.
     again = rewritten_recently(plan.actions, recent)
     if again:
-        inputs = [replace(i, actual=reread_pages(gateway, i.job, i.actual, again)) for i in inputs]
+        inputs = [replace(i, actual=reread_pages(readers[i.job.name], i.job, i.actual, again)) for i in inputs]
         plan = compute_plan(
             inputs, now=now, config_digest=config.digest, allow_large_changes=allow_large_changes, owed_touches=owed
         )
+    plan = replace(plan, schema_changes=tuple(schema_changes)) if schema_changes else plan
     return replace(plan, diagnostics=(*extra, *plan.diagnostics)) if extra else plan
 
 
@@ -437,7 +455,8 @@ def apply_saved(
         try:
             plan = read_plan(path)
             check_saved_plan(plan, config, now=started, applied_ids=applied_plan_ids(config.run_log))
-            assert_fresh(config, plan, gateway)
+            check_schema_bounds(config, plan, gateway)
+            assert_fresh(config, plan, PlannedSchemaReader(gateway, plan.schema_changes))
             check_guards(plan, allow_large_changes=allow_large_changes)
         except BaseException as exc:
             stop = RunStop(config, gateway, started, clock, saved=True, kept=hooks.kept)

@@ -14,13 +14,18 @@ refuses the whole plan (one line, zero writes). An action may not:
   (nor the one of them that stays);
 - target a page outside its resource's data source, or a page without a key, or one carrying
   another key than the action says.
+
+Its schema changes are held to the resources' `schema:` the same way: each must be one the config
+declares (add, rename, options, and a type change or removal only where the config allows it), on
+the data source the resource resolves to now; and the changes the config asks of Notion now must be
+the ones the plan makes, or the plan is stale.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from reconcile.errors import PlanFileError
+from reconcile.errors import PlanFileError, StalePlanError
 from reconcile.model import (
     BODY_TYPE,
     COVER_TYPE,
@@ -33,11 +38,13 @@ from reconcile.model import (
     ResourceConfig,
     ResourceInfo,
     ResourceState,
+    SchemaChange,
 )
 from reconcile.plan.heal import healable, survivor
+from reconcile.plan.schema import plan_schema
 from reconcile.ports import NotionReader
 
-__all__ = ["check_bounds", "out_of_bounds"]
+__all__ = ["check_bounds", "check_schema_bounds", "out_of_bounds", "schema_change_problem"]
 
 
 def check_bounds(config: Config, plan: Plan, states: dict[str, ResourceState], gateway: NotionReader) -> None:
@@ -137,3 +144,59 @@ def by_key(state: ResourceState) -> dict[str, list[PageState]]:
 
 def compact(page_id: str) -> str:
     return page_id.replace("-", "").lower()
+
+
+# ── schema changes ───────────────────────────────────────────────────────────────────────────────
+
+
+def check_schema_bounds(config: Config, plan: Plan, gateway: NotionReader) -> None:
+    """PlanFileError for a schema change the config does not declare; StalePlanError when the
+    changes the config asks of Notion now are not the plan's (Notion's schema moved since)."""
+    if not plan.schema_changes:
+        return
+    resources = {r.name: r for job in config.jobs for r in job.resources}
+    for c in plan.schema_changes:
+        problem = schema_change_problem(config, resources.get(c.resource), c)
+        if problem:
+            raise PlanFileError(
+                f"the saved plan {problem}; refusing the whole plan",
+                hint="make the plan again with reconcile plan -o FILE, and apply that file unchanged",
+            )
+    involved = [r for job in config.jobs if job.name in plan.jobs for r in job.resources]
+    live = {r.name: gateway.resolve(r.database, r.data_source) for r in involved}
+    titles = {ds: gateway.data_source_name(ds) or "" for ds, _ in live.values()}
+    now = {change_key(c) for c in plan_schema(involved, live, titles).changes}
+    if {change_key(c) for c in plan.schema_changes} - now:
+        raise StalePlanError(
+            "saved plan is stale: a data source's schema changed in Notion since the plan was made",
+            hint="run `reconcile plan` again",
+        )
+
+
+def change_key(c: SchemaChange) -> tuple[str, str, str, str, str]:
+    return (compact(c.data_source_id), c.property, c.change, c.type, compact(c.relation_data_source_id or ""))
+
+
+def schema_change_problem(config: Config, r: ResourceConfig | None, c: SchemaChange) -> str | None:
+    where = f"changes the schema of {c.resource!r}"
+    if r is None:
+        return f"{where}, which {config.path} does not have"
+    declared = {p.name: p for p in (r.schema.properties if r.schema else ())}
+    p = declared.get(c.property)
+    if p is None:
+        return f"{where}: {c.change} of property {c.property!r}, which {config.path} does not declare"
+    if c.change == "remove":
+        allowed = p.remove and r.schema is not None and r.schema.allow_removals
+    elif c.change == "retype":
+        allowed = p.type == c.type and r.schema is not None and r.schema.allow_type_changes
+    elif c.change == "rename":
+        allowed = p.renamed_from == c.before
+    else:
+        allowed = p.type == c.type and not p.remove and set(c.options) <= set(p.options) | set(c.kept_options)
+    if c.type == "relation" and c.change == "add":
+        allowed = allowed and c.relation_resource == p.relation
+    return (
+        None
+        if allowed
+        else f"{where}: {c.change} of property {c.property!r} ({c.type}), which {config.path} does not declare so"
+    )

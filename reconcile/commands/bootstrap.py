@@ -7,10 +7,12 @@ import os
 
 import click
 
-from reconcile.bootstrap import create_database, database_plans, placeholder_env, refuse_existing
+from reconcile.bootstrap import Created, create_databases, database_plans, placeholder_env, refuse_existing, unconfirmed
 from reconcile.commands.common import CONFIG_OPTION, http_logger
 from reconcile.config import load_config_text, normalise_database_id, read_text
-from reconcile.errors import ConfigError
+from reconcile.errors import ConfigError, NotionError
+from reconcile.model import Config
+from reconcile.ports import Gateway, PropertySchema
 from reconcile.run import open_gateway
 
 __all__ = ["bootstrap"]
@@ -55,11 +57,44 @@ def bootstrap(parent_page: str, config_path: str, titles: tuple[str, ...]) -> No
         return
     gateway = open_gateway(config, logger=http_logger())
     refuse_existing(gateway, parent, plans)
-    created: dict[str, tuple[str, str]] = {}
-    for plan in plans:
-        created[plan.resource] = create_database(gateway, parent, plan, created)
-        kinds = ", ".join(f"{n} ({k})" for n, k in plan.properties.items())
-        click.echo(f"Created {plan.title!r} for {plan.resource}: {kinds}", err=True)
+    creating = {name for plan in plans for name in plan.resources}
+    targets = {t for plan in plans for t in plan.relations.values() if t not in creating}
+    made = create_databases(gateway, parent, plans, existing_targets(config, gateway, targets))
+    names = {c.data_source_id: c.plan.title for c in made}
+    for c in made:
+        click.echo(created_line(c, names), err=True)
     click.echo("\n# Set these in your environment (or as repository variables in CI):", err=True)
-    for plan in plans:
-        click.echo(f"export {plan.variable}={created[plan.resource][0]}")
+    for c in made:
+        click.echo(f"export {c.plan.variable}={c.database_id}")
+    short = [f"{c.plan.title!r}: {', '.join(unconfirmed(c))}" for c in made if unconfirmed(c)]
+    if short:
+        raise NotionError(
+            f"Notion did not create every property asked for: {'; '.join(short)}",
+            hint="add them in Notion, or declare them in the resource's schema: and run apply",
+        )
+
+
+def existing_targets(config: Config, gateway: Gateway, names: set[str]) -> dict[str, tuple[str, PropertySchema]]:
+    """(data source id, schema) of the relation targets whose database exists already."""
+    resources = {r.name: r for job in config.jobs for r in job.resources}
+    return {
+        n: gateway.resolve(resources[n].database, resources[n].data_source) for n in sorted(names) if n in resources
+    }
+
+
+def created_line(c: Created, names: dict[str, str]) -> str:
+    """What Notion says the new database has (read back, not the request)."""
+    kinds = ", ".join(f"{name} ({described(prop, names)})" for name, prop in c.properties.items())
+    return f"Created {c.plan.title!r} for {', '.join(c.plan.resources)}: {kinds}"
+
+
+def described(prop: dict[str, object], names: dict[str, str]) -> str:
+    kind = str(prop.get("type", ""))
+    if kind != "relation":
+        return kind
+    relation = prop.get("relation")
+    config = relation if isinstance(relation, dict) else {}
+    dual = config.get("dual_property") if isinstance(config.get("dual_property"), dict) else None
+    synced = f", synced with {dual['synced_property_name']!r}" if dual and dual.get("synced_property_name") else ""
+    target = str(config.get("data_source_id") or "")
+    return f"relation to {names.get(target, target)!r}{synced}"

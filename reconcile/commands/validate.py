@@ -45,17 +45,21 @@ def validate(files: tuple[str, ...], config_path: str, offline: bool) -> None:
         raise click.UsageError("FILES are checked with --offline; without it, name the config with -c FILE")
     config = load_config(config_path, os.environ)
     resources = sum(len(j.resources) for j in config.jobs)
-    click.echo(f"{config_path}: valid ({len(config.jobs)} job(s), {resources} resource(s)).")
     for problem in check_text(read_text(config_path), config_path):
         if problem.severity == "warning":
             click.echo(f"warning: {problem.path}: {problem.message}")
+    counted = f"{len(config.jobs)} job(s), {resources} resource(s)"
     if not config.notion.token:
-        click.echo("Notion not checked: NOTION_TOKEN is not set.")
+        click.echo(f"{config_path}: valid ({counted}); Notion not checked: NOTION_TOKEN is not set.")
         return
+    # One verdict for the config and the live schemas together: a schema problem raises before it.
     warnings = schema_warnings(config, open_gateway(config, logger=http_logger()))
     for diag in warnings:
         click.echo(f"warning: {diag.message}")
-    click.echo(f"Notion: every mapped property exists with a compatible type ({len(warnings)} warning(s)).")
+    click.echo(
+        f"{config_path}: valid ({counted}); Notion: every mapped property exists with a compatible type, "
+        f"or the declared schema adds it ({len(warnings)} warning(s))."
+    )
 
 
 def validate_offline(files: tuple[str, ...]) -> None:

@@ -20,6 +20,7 @@ from reconcile.config.checks import (
     check_property_owners,
     check_unique_resource_names,
 )
+from reconcile.config.declared import build_declared_schema
 from reconcile.config.schema import KeyPath, config_error
 from reconcile.config.settings import ci_settings, normalise_database_id, notion_settings, parse_duration
 from reconcile.errors import ConfigError
@@ -296,6 +297,7 @@ def build_resource(
         content=build_content(b, (*at, "content"), raw.get("content")),
         icon=None if raw.get("icon") is None else b.expression(raw["icon"], (*at, "icon")),
         cover=None if raw.get("cover") is None else b.expression(raw["cover"], (*at, "cover")),
+        schema=build_declared_schema(b.path, (*at, "schema"), raw.get("schema"), job_resources),
     )
     check_mapped_once(b, at, resource)
     check_hash_property(b, at, resource)

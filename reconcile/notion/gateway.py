@@ -497,6 +497,24 @@ class NotionGateway:
         """Move a block to the trash (Notion's delete is a trash: a person can restore it)."""
         return self._call(f"moving block {block_id} to the trash", self.client.blocks.delete, block_id=block_id)
 
+    def update_data_source(self, data_source_id: str, properties: dict[str, NotionObject | None]) -> NotionObject:
+        """One schema update of a data source (PATCH /v1/data_sources/{id}); Notion answers with the
+        data source as it now is. The run's resolved schemas are read again after it."""
+        self.forget_reads()
+        with self._lock:
+            self._resolved = {k: v for k, v in self._resolved.items() if not _same_id(v[0], data_source_id)}
+        return self._call(
+            f"updating the schema of data source {data_source_id}",
+            self.client.data_sources.update,
+            data_source_id=data_source_id,
+            properties=properties,
+        )
+
+    def retrieve_data_source(self, data_source_id: str) -> NotionObject:
+        return self._call(
+            f"reading data source {data_source_id}", self.client.data_sources.retrieve, data_source_id=data_source_id
+        )
+
     def create_database(self, parent_page_id: str, title: str, properties: dict[str, NotionObject]) -> NotionObject:
         """A database under a page, with one data source of these properties."""
         return self._call(

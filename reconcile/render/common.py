@@ -21,12 +21,14 @@ LONG_TEXT = 80  # longer than this, or several lines: shown as a line diff
 
 def summary_line(plan: dict[str, Any]) -> str:
     counts = plan["summary"]
-    if not any(counts.get(kind, 0) for kind in ACTION_KINDS):
+    schema = len(plan.get("schema_changes") or ())
+    if not schema and not any(counts.get(kind, 0) for kind in ACTION_KINDS):
         return f"No changes. Notion is up to date ({pages_checked(plan)} pages checked)."
     heal = f", {counts['heal']} to heal" if counts.get("heal") else ""
+    schema_part = f"{schema} schema change{'s' if schema != 1 else ''}, " if schema else ""
     return (
-        f"Plan: {counts['create']} to create, {counts['update']} to update, {counts['archive']} to archive, "
-        f"{counts['restore']} to restore, {counts['touch']} to touch{heal}."
+        f"Plan: {schema_part}{counts['create']} to create, {counts['update']} to update, "
+        f"{counts['archive']} to archive, {counts['restore']} to restore, {counts['touch']} to touch{heal}."
     )
 
 
@@ -108,3 +110,35 @@ def page_label(item: str, labels: dict[str, str]) -> str:
     if item.startswith(NEW_PAGE):
         return f"{item.split(':', 2)[-1]} (new)"
     return labels.get(item, item)
+
+
+SCHEMA_SYMBOLS = {"add": "+", "add_options": "~", "rename": "~", "retype": "!", "remove": "-"}
+
+
+def schema_change_line(change: dict[str, Any]) -> str:
+    """One schema change, e.g. `+ add property services "Stage" (select: Alpha, Beta)`."""
+    kind, where = change["change"], f"{change['resource']} {quoted(change['property'])}"
+    options = ", ".join(change.get("options") or ())
+    if kind == "add":
+        relation = change.get("relation")
+        if relation:
+            side = relation.get("synced_property")
+            two_way = f", two-way: {quoted(side)} on the other side" if relation.get("two_way") and side else ""
+            detail = (
+                f"relation → {relation['resource']}{two_way}"
+                if relation.get("two_way")
+                else f"relation → {relation['resource']}, one-way"
+            )
+        else:
+            detail = f"{change['type']}: {options}" if options else change["type"]
+        text = f"add property {where} ({detail})"
+    elif kind == "add_options":
+        text = f"add options to {where} ({change['type']}): {options}"
+    elif kind == "rename":
+        old = quoted(change["before"] or "")
+        text = f"rename {change['resource']} {old} → {quoted(change['property'])} ({change['type']})"
+    elif kind == "retype":
+        text = f"change the type of {where}: {change['before']} → {change['type']}"
+    else:
+        text = f"remove property {where} ({change['before']}) and its values"
+    return f"{SCHEMA_SYMBOLS[kind]} {text}"

@@ -18,6 +18,7 @@ from reconcile.render.common import (
     actions_of,
     diagnostics_of,
     is_long_text,
+    schema_change_line,
     shown_value,
     shows_before,
     summary_line,
@@ -33,6 +34,8 @@ def render_markdown(plan: dict[str, Any], *, redact: bool = False) -> str:
     blocks = ["## Reconcile plan", f"**{summary_line(plan)}**", context_line(plan)]
     if plan["guard_overrides"]:
         blocks.append(guard_alert(plan))
+    if plan.get("schema_changes"):
+        blocks.append(schema_section(plan))
     if plan["actions"]:
         for resource in plan["resources"]:
             blocks += resource_blocks(plan, resource, redact)
@@ -48,6 +51,12 @@ def context_line(plan: dict[str, Any]) -> str:
     records = ", ".join(f"{text(job)} {n}" for job, n in plan["record_counts"].items())
     counted = f" · source records: {records}" if records else ""
     return f"Job {jobs}{counted} · made {text(plan['created_at'])} · config {code(plan['config_digest'][:12])}"
+
+
+def schema_section(plan: dict[str, Any]) -> str:
+    lines = ["### Schema changes", "", "Made first, one request per data source:", ""]
+    lines += [f"- {text(schema_change_line(c))}" for c in plan["schema_changes"]]
+    return "\n".join(lines)
 
 
 def guard_alert(plan: dict[str, Any]) -> str:

@@ -25,6 +25,7 @@ from reconcile.render.common import (
     diagnostics_of,
     is_long_text,
     legend,
+    schema_change_line,
     shown_value,
     shows_before,
     subject,
@@ -69,6 +70,8 @@ def render_text(plan: dict[str, Any], *, color: bool, redact: bool = False) -> s
     blocks = [header(plan)]
     if plan["guard_overrides"]:
         blocks.append(guard_block(plan, style))
+    if plan.get("schema_changes"):
+        blocks.append(schema_block(plan, style))
     if plan["actions"]:
         blocks.append(f"Symbols: {legend(plan)}")
         labels = plan.get("labels") or {}
@@ -87,6 +90,13 @@ def header(plan: dict[str, Any]) -> str:
     made = f"Reconcile plan for {jobs}, made {plan['created_at']} (config {plan['config_digest'][:12]})."
     # A plan made without reading a source (suggest-links) claims no record count at all.
     return f"{made}\nSource records: {counts}." if counts else made
+
+
+def schema_block(plan: dict[str, Any], style: _Style) -> str:
+    """The schema changes, made before the page changes (keys and names only: nothing to redact)."""
+    lines = [style("bold", "Schema changes (made first, one request per data source):")]
+    lines += [f"{INDENT}{schema_change_line(c)}" for c in plan["schema_changes"]]
+    return "\n".join(lines)
 
 
 def guard_block(plan: dict[str, Any], style: _Style) -> str:
