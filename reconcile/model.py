@@ -151,10 +151,10 @@ class ResourceConfig:
     def managed_properties(self) -> tuple[str, ...]:
         """Every property this resource may write, in declaration order."""
         names = [self.match.property, *(p.name for p in self.properties)]
-        names += [p.name for p in self.on_missing.set]
-        names += [t.property for t in self.touch]
         if self.content is not None and self.content.hash_property:
             names.append(self.content.hash_property)
+        names += [p.name for p in self.on_missing.set]
+        names += [t.property for t in self.touch]
         return tuple(dict.fromkeys(names))
 
 

@@ -2,8 +2,9 @@
 
 Starts the Notion-compatible sandbox in-process (seeded with the PlanX databases and councils, and
 the bundled PlanX snapshot behind its GraphQL stand-in), runs the embedded default mappings.yaml
-against it (plan, apply, plan again), and says where everything went. The environment comes only
-from the sandbox: a real NOTION_TOKEN in the shell is never used or sent anywhere.
+against it (plan, apply, a person's body edit set back, plan again), and says where everything
+went. The environment comes only from the sandbox: a real NOTION_TOKEN in the shell is never used
+or sent anywhere.
 
 The demo's run log is `.reconcile/demo/runs.jsonl` under the working directory, apart from the
 real run log, so `reconcile history --run-log .reconcile/demo/runs.jsonl` shows the demo's runs.

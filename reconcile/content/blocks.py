@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
 from typing import Any
 
-from reconcile.content.markdown import Node, Span, merge_spans
+from reconcile.content.markdown import Node, Span, merge_spans, parsed
 
 MAX_TEXT_UNITS = 2000
 MAX_CHILDREN = 100
@@ -30,6 +31,12 @@ def body_hash(nodes: list[Node]) -> str:
     """What the hash property holds for a body: sha256 of its nodes' canonical JSON (32 hex digits)."""
     text = json.dumps(bare(nodes), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+@lru_cache(maxsize=8192)
+def markdown_hash(markdown: str) -> str:
+    """body_hash of a Markdown text's nodes."""
+    return body_hash(parsed(markdown))
 
 
 def bare(nodes: list[Node]) -> list[Node]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 Node = dict[str, Any]
@@ -18,7 +19,7 @@ Span = dict[str, Any]
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 DIVIDER = re.compile(r"^ {0,3}([-*_])(\s*\1){2,}\s*$")
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([^`]*?)\s*$")
-LIST_ITEM = re.compile(r"^(\s*)([-*+]|\d{1,9}[.)])\s+(.*)$")
+LIST_ITEM = re.compile(r"^(\s*)([-*+]|\d{1,9}[.)])\s+(.*)$")  # the item's text: blanks around it do not count
 TODO = re.compile(r"^\[([ xX])\]\s+(.*)$")
 QUOTE = re.compile(r"^\s{0,3}>\s?(.*)$")
 ESCAPABLE = set("\\`*_~[]()#+-.!>|")
@@ -35,6 +36,13 @@ LANGUAGE_ALIASES = {
 def parse_markdown(source: str) -> list[Node]:
     """The nodes of a Markdown text (an empty list for an empty or blank one)."""
     return _Parser(source.replace("\r\n", "\n").replace("\t", "    ").split("\n")).blocks()
+
+
+@lru_cache(maxsize=8192)
+def parsed(source: str) -> list[Node]:
+    """parse_markdown, once per text in a run (planning asks several times per page). The nodes
+    are shared: never change them."""
+    return parse_markdown(source)
 
 
 # The languages Notion's code blocks accept (the official API document's `languageRequest`); any
@@ -140,7 +148,7 @@ class _Parser:
         self.out.append(text_node("quote", "\n".join(lines).strip("\n")))
 
     def list_item(self, item: re.Match[str]) -> None:
-        indent, marker, text = len(item.group(1)), item.group(2), item.group(3)
+        indent, marker, text = len(item.group(1)), item.group(2), item.group(3).rstrip()
         kind = "numbered_list_item" if marker[0].isdigit() else "bulleted_list_item"
         node: Node
         todo = TODO.match(text) if kind == "bulleted_list_item" else None

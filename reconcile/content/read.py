@@ -16,8 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from reconcile.content.blocks import body_hash, node_of
-from reconcile.content.markdown import parse_markdown
+from reconcile.content.blocks import markdown_hash, node_of
 from reconcile.model import ActualState, DesiredPage, DesiredState, Job, PageState, ResourceConfig
 from reconcile.ports import NotionReader
 
@@ -52,7 +51,7 @@ def needs_reading(r: ResourceConfig, page: PageState, wanted: DesiredPage, bot_u
     hash_property = r.content.hash_property if r.content is not None else None
     if not hash_property:
         return True
-    if page.values.get(hash_property) != body_hash(parse_markdown(wanted.body or "")):
+    if page.values.get(hash_property) != markdown_hash(wanted.body or ""):
         return True
     return page.last_edited_by != bot_user()
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from reconcile.content.blocks import body_hash
+from reconcile.content.blocks import markdown_hash
 from reconcile.content.diff import Op, body_ops, create_ops, owned, same_body
-from reconcile.content.markdown import Node, parse_markdown
+from reconcile.content.markdown import Node, parsed
 from reconcile.content.text import to_markdown
 from reconcile.model import BODY_TYPE, COVER_TYPE, ICON_TYPE, DesiredPage, PageState, PropertyChange, ResourceConfig
 
@@ -33,7 +33,7 @@ class PartChanges:
 
 
 def desired_nodes(page: DesiredPage) -> list[Node]:
-    return parse_markdown(page.body or "")
+    return parsed(page.body or "")
 
 
 def desired_hash(r: ResourceConfig, page: DesiredPage, schema: dict[str, str]) -> tuple[str, str] | None:
@@ -41,7 +41,7 @@ def desired_hash(r: ResourceConfig, page: DesiredPage, schema: dict[str, str]) -
     name = r.content.hash_property if r.content is not None else None
     if not name or schema.get(name) != HASH_TYPE:
         return None
-    return name, body_hash(desired_nodes(page))
+    return name, markdown_hash(page.body or "")
 
 
 def icon_value(value: Any) -> str | None:

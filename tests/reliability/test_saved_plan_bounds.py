@@ -136,19 +136,20 @@ def target_a_keyless_page(document: Document) -> None:
     touch["key"] = ""
 
 
+# Councils declares no content, icon or cover (the services snapshots do).
 def body_where_no_content_is_declared(document: Document) -> None:
-    update = action(document, "update", "services", "lambeth")
-    update["changes"].append({"name": "body", "type": "page_body", "before": "", "after": "# Written by a plan"})
+    touch = action(document, "touch", "councils", "lambeth")
+    touch["changes"].append({"name": "body", "type": "page_body", "before": "", "after": "# Written by a plan"})
 
 
 def block_calls_where_no_content_is_declared(document: Document) -> None:
-    update = action(document, "update", "services", "lambeth")
-    update["blocks"] = [{"op": "delete", "block": update["page_id"]}]  # the page itself, to the trash
+    touch = action(document, "touch", "councils", "lambeth")
+    touch["blocks"] = [{"op": "delete", "block": touch["page_id"]}]  # the page itself, to the trash
 
 
 def icon_where_no_icon_is_declared(document: Document) -> None:
-    update = action(document, "update", "services", "lambeth")
-    update["changes"].append(
+    touch = action(document, "touch", "councils", "lambeth")
+    touch["changes"].append(
         {"name": "icon", "type": "page_icon", "before": None, "after": "https://evil.example/x.png"}
     )
 
@@ -168,9 +169,9 @@ BOUNDS: list[tuple[str, Callable[[Document], None], Callable[[Document], None] |
     ("heal-a-page-that-is-no-duplicate", heal_a_page_that_is_no_duplicate, None, ("heals", "camden", "duplicate")),
     ("target-another-data-source", target_a_page_of_another_data_source, None, ("lambeth", "not in")),
     ("target-a-keyless-page", target_a_keyless_page, None, ("without a key",)),
-    ("body-without-content", body_where_no_content_is_declared, None, ("body", "lambeth", "declares no content")),
+    ("body-without-content", body_where_no_content_is_declared, None, ("body", "councils", "declares no content")),
     ("blocks-without-content", block_calls_where_no_content_is_declared, None, ("body", "declares no content")),
-    ("icon-without-icon", icon_where_no_icon_is_declared, None, ("icon", "lambeth", "declares no icon")),
+    ("icon-without-icon", icon_where_no_icon_is_declared, None, ("icon", "councils", "declares no icon")),
 ]
 
 
