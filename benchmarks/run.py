@@ -70,11 +70,11 @@ def call_count_suite(sb: SandboxProcess, workdir: Path, councils: int, say: Say)
     removed = without(changed, removed_slugs)
     n, k, r = len(slugs), len(changed_slugs), len(removed_slugs)
     steps = [
-        ("first run (all creates)", source, Expect(creates=n, touches=n, live_services=n), ()),
+        ("first run (all creates)", source, Expect(creates=n, touches=n, live_services=n, schema_writes=1), ()),
         ("no-change re-run", source, Expect(live_services=n), ()),
         # The councils these two stamp were stamped by the first run seconds before (back to back,
         # well within notion.index_lag_seconds): each is read by id before it is stamped again.
-        ("10% changed", changed, Expect(updates=k, touches=k, rereads=k, live_services=n), ()),
+        ("10% changed", changed, Expect(updates=k, touches=k, rereads=k, live_services=n, bodies=k), ()),
         (
             "10% removed",
             removed,
@@ -109,7 +109,7 @@ def throughput_suite(sb: SandboxProcess, workdir: Path, creates: int, updates: i
         name="throughput setup",
         councils=0,
         snapshot=without(source, slugs[updates:]),
-        expect=Expect(creates=updates, live_services=updates),
+        expect=Expect(creates=updates, live_services=updates, schema_writes=1),
     )
     if setup.checks:
         raise RuntimeError(f"throughput setup failed: {setup.checks}")
@@ -120,7 +120,7 @@ def throughput_suite(sb: SandboxProcess, workdir: Path, creates: int, updates: i
         name=f"throughput: {creates} creates + {updates} updates",
         councils=0,
         snapshot=with_new_flow(source, existing),
-        expect=Expect(creates=creates, updates=updates, live_services=creates + updates),
+        expect=Expect(creates=creates, updates=updates, live_services=creates + updates, bodies=updates),
         rate=THROUGHPUT_RATE,
     )
     say(one_line(outcome))
