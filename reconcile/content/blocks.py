@@ -76,7 +76,7 @@ def type_object(node: Node) -> dict[str, Any]:
 
 def rich_text_request(spans: list[Span]) -> list[dict[str, Any]]:
     out = []
-    for s in merge_spans(spans):
+    for s in spans:  # merged already: by the parser, or as read from Notion
         for piece in split_text(s["text"]):
             text: dict[str, Any] = {"content": piece}
             if s.get("link"):
@@ -96,6 +96,8 @@ def utf16_units(text: str) -> int:
 def split_text(text: str, limit: int = MAX_TEXT_UNITS) -> list[str]:
     """Pieces of at most `limit` UTF-16 units, split after a line break, else after a space; a word
     longer than the limit alone is cut, between code points."""
+    if 2 * len(text) <= limit:  # a UTF-16 code unit per character, two at most
+        return [text] if text else []
     pieces = []
     while utf16_units(text) > limit:
         head = prefix_within(text, limit)

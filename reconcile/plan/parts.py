@@ -13,6 +13,7 @@ body the plan has seen or writes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from reconcile.content.blocks import markdown_hash
@@ -89,7 +90,7 @@ def body_change(
     if same_body(list(live.body), desired):
         return PartChanges(changes)
     before = to_markdown(owned(list(live.body)))
-    body = PropertyChange(name=BODY, type=BODY_TYPE, before=before, after=to_markdown(desired))
+    body = PropertyChange(name=BODY, type=BODY_TYPE, before=before, after=shown_markdown(page.body or ""))
     out = [c for c in changes if hashed is None or c.name != hashed[0]]
     if hashed is not None:
         out.append(PropertyChange(hashed[0], HASH_TYPE, live.values.get(hashed[0]) or "", hashed[1]))
@@ -110,7 +111,19 @@ def created_body(
         out.append(PropertyChange(hashed[0], HASH_TYPE, None, hashed[1]))
     if not desired:
         return PartChanges(tuple(out))
-    ops = create_ops(desired)
+    ops = new_body_ops(page.body or "")
     later = (hashed[0],) if hashed is not None and any(op["op"] != "with_create" for op in ops) else ()
-    body = PropertyChange(name=BODY, type=BODY_TYPE, before=None, after=to_markdown(desired))
-    return PartChanges((*out, body), tuple(ops), later)
+    body = PropertyChange(name=BODY, type=BODY_TYPE, before=None, after=shown_markdown(page.body or ""))
+    return PartChanges((*out, body), ops, later)
+
+
+@lru_cache(maxsize=4096)
+def new_body_ops(markdown: str) -> tuple[Op, ...]:
+    """A new page's block calls for this Markdown (many pages share a body). Shared: never change them."""
+    return tuple(create_ops(parsed(markdown)))
+
+
+@lru_cache(maxsize=4096)
+def shown_markdown(markdown: str) -> str:
+    """The Markdown as the plan shows it: read, then written back in one spelling."""
+    return to_markdown(parsed(markdown))
