@@ -11,7 +11,13 @@ count and creation times) and from what the benchmark changed in the source.
              moments ago (notion.index_lag_seconds): the suite runs its scenarios back to back
            + for a data source the run created pages in: the read-back after the creates (which
              heals a key two writers made twice), a walk of its pages after the run
+           + GET /v1/users/me once when pages with a body (content and its hash property) exist:
+             whether this integration edited each of them last
+           + one body read (GET /v1/blocks/{id}/children) per page whose body changes
+           + after a schema write, the database and data source read again (2)
     writes = exactly the pages whose desired state differs
+           + one block call per page whose body gains a line (the services snapshot: one service added)
+           + one PATCH /v1/data_sources/{id} per data source whose declared schema lacks a property
 """
 
 from __future__ import annotations
@@ -82,15 +88,23 @@ class Floor:
     updates: int = 0  # services updates, restores and archives (PATCH of a services page)
     touches: int = 0  # councils pages stamped (PATCH of a councils page)
     rereads: int = 0  # pages read by id: written moments ago by the run before, written again now
+    bot_user: int = 0  # GET /v1/users/me: whether the integration edited the pages with bodies last
+    body_reads: int = 0  # GET /v1/blocks/{id}/children of the bodies that change
+    block_writes: int = 0  # block calls (append, update, delete) that change bodies
+    schema_writes: int = 0  # PATCH /v1/data_sources/{id}: a declared property added
     per_data_source: dict[str, int] = field(default_factory=dict)  # all queries by data source
 
     @property
     def reads(self) -> int:
-        return self.schema + self.queries + self.trash + self.overlap + self.readback + self.rereads
+        return (
+            (self.schema + self.queries + self.trash + self.overlap + self.readback + self.rereads)
+            + self.bot_user
+            + self.body_reads
+        )
 
     @property
     def writes(self) -> int:
-        return self.creates + self.updates + self.touches
+        return self.creates + self.updates + self.touches + self.block_writes + self.schema_writes
 
     @property
     def total(self) -> int:
@@ -116,8 +130,14 @@ def scenario_floor(
     touches: int,
     rereads: int = 0,
     cap: int = QUERY_CAP,
+    bodies: int = 0,
+    schema_writes: int = 0,
+    bot_user: int = 0,
 ) -> Floor:
     floor = Floor(creates=creates, updates=updates, touches=touches, rereads=rereads)
+    floor.body_reads = floor.block_writes = bodies
+    floor.schema_writes, floor.bot_user = schema_writes, bot_user
+    floor.schema += 2 * schema_writes
     for ds in sources:
         walk = capped_walk(ds.live_created, cap=cap)
         plain = query_pages_floor(len(ds.live_created))
@@ -137,3 +157,21 @@ def ratio(actual: float, floor: float) -> float:
     if floor == 0:
         return 1.0 if actual == 0 else math.inf
     return actual / floor
+
+
+def bodies_floor(pages: int, *, first: bool, body_calls_per_create: int = 0) -> Floor:
+    """The fewest calls of the bodies scenario (one resource with `content` and a hash property,
+    `pages` pages in one data source).
+
+    A first run: 2 schema reads, 1 query (nothing there yet), 1 trash lookup (it creates), one
+    create per page carrying its body (children in the create request), `body_calls_per_create`
+    block calls per page when a body does not fit in the create, and the read-back after the creates
+    (ceil(pages / 100) queries). A no-change run: 2 schema reads, ceil(pages / 100) queries, and
+    GET /v1/users/me once (whether the integration edited each page last); no body is read and
+    nothing is written.
+    """
+    if first:
+        floor = Floor(schema=2, queries=1, trash=1, creates=pages * (1 + body_calls_per_create))
+        floor.readback = query_pages_floor(pages)
+        return floor
+    return Floor(schema=2, queries=query_pages_floor(pages), bot_user=1)

@@ -19,6 +19,7 @@ from typing import Any
 from notion_sandbox.planx import synthetic_snapshot
 from notion_sandbox.seed import COUNCILS_DB_ID, SERVICES_DB_ID
 from reconcile.config import load_config
+from reconcile.content.blocks import markdown_hash
 from reconcile.desired import build_desired
 from reconcile.model import ActualState, DesiredState, Job, PageState, Plan, ResourceState
 from reconcile.plan import JobInput, compute_plan
@@ -33,6 +34,7 @@ SERVICES_SCHEMA = {
     "Service Count": "number",
     "ExternalCustomerID": "rich_text",
     "Councils": "relation",
+    "Content Hash": "rich_text",
 }
 COUNCILS_SCHEMA = {
     "Name": "title",
@@ -123,6 +125,7 @@ def service_pages(desired: DesiredState, councils: tuple[PageState, ...], stale:
             name: normalise(SERVICES_SCHEMA[name], raw) for name, raw in page.values.items() if name != "Councils"
         }
         values["Councils"] = tuple(sorted(council_ids[k] for k in page.values["Councils"]))
+        values["Content Hash"] = markdown_hash(page.body or "")  # the body as written (not read: as desired)
         if page.key in stale:
             values["Description"] = "An older list of services"
         pages.append(
@@ -133,6 +136,7 @@ def service_pages(desired: DesiredState, councils: tuple[PageState, ...], stale:
                 raw_key=page.key,
                 values=values,
                 last_edited_time="2026-02-01T03:00:00.000Z",
+                icon=page.icon,
             )
         )
     return tuple(pages)

@@ -137,12 +137,13 @@ def calls_table(outcomes: list[Outcome]) -> list[str]:
     rows = [head, "|" + "---|" * 16]
     for o in outcomes:
         c, f = o.calls, o.floor
-        other = c.relation_reads + c.page_reads + c.other
+        other = c.relation_reads + c.page_reads + c.other + c.bot_user + c.body_reads + c.block_writes + c.schema_writes
+        other_floor = f.rereads + f.bot_user + f.body_reads + f.block_writes + f.schema_writes
         rows.append(
             f"| {o.councils:,} | {o.name} | {c.schema} / {f.schema} "
             f"| {c.queries} / {f.queries}+{f.trash}+{f.overlap}+{f.readback} "
             f"| {c.creates} / {f.creates} | {c.updates} / {f.updates} | {c.touches} / {f.touches} "
-            f"| {other} / {f.rereads} | {c.total} / {f.total} | {ratio(c.total, f.total):.3f} | {c.rate_limited} "
+            f"| {other} / {other_floor} | {c.total} / {f.total} | {ratio(c.total, f.total):.3f} | {c.rate_limited} "
             f"| {o.process.wall_s:.1f} | {o.time_floor_s:.1f}{'' if o.rate else '*'} "
             f"| {ratio(o.process.wall_s, o.time_floor_s):.3f}{'' if o.rate else '*'} "
             f"| {o.process.cpu_s:.1f} | {o.process.max_rss_mb:.0f} |"
@@ -193,6 +194,11 @@ reconcile did:
 
 - **schema reads**: 1 `GET /v1/databases/{id}` + 1 `GET /v1/data_sources/{id}` per resource, once per run (4).
 - **queries**: ceil(live pages / 100) per data source, at least 1.
+- **page bodies** (in *other*): the snapshot pages carry a body with a hash property, so a run with
+  services pages asks `GET /v1/users/me` once (who edited each page last), and each page whose body
+  changes costs one body read and one block call (the added service appended); no other body is read.
+  The first run adds the declared `Content Hash` property: one `PATCH /v1/data_sources/{id}`, then the
+  database and data source read again (2 more schema reads).
 - **trash lookup** (`+trash`): one `in_trash` query walk, ceil(trashed / 100) and at least 1, per data
   source that would create: it lets a returning council be restored instead of duplicated.
 - **10k-cap overlap** (`+overlap`): a query stops at 10,000 results; the walk continues from the minute

@@ -21,6 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import memory, throttling
+from benchmarks.bodies import BodiesOutcome, bodies_suite, bodies_table
+from benchmarks.bodies import one_line as bodies_line
 from benchmarks.driver import SandboxProcess
 from benchmarks.incremental import Step, incremental_suite
 from benchmarks.planning import PlanningResult, planning_benchmark
@@ -73,11 +75,11 @@ def call_count_suite(sb: SandboxProcess, workdir: Path, councils: int, say: Say)
     removed = without(changed, removed_slugs)
     n, k, r = len(slugs), len(changed_slugs), len(removed_slugs)
     steps = [
-        ("first run (all creates)", source, Expect(creates=n, touches=n, live_services=n), ()),
+        ("first run (all creates)", source, Expect(creates=n, touches=n, live_services=n, schema_writes=1), ()),
         ("no-change re-run", source, Expect(live_services=n), ()),
         # The councils these two stamp were stamped by the first run seconds before (back to back,
         # well within notion.index_lag_seconds): each is read by id before it is stamped again.
-        ("10% changed", changed, Expect(updates=k, touches=k, rereads=k, live_services=n), ()),
+        ("10% changed", changed, Expect(updates=k, touches=k, rereads=k, live_services=n, bodies=k), ()),
         (
             "10% removed",
             removed,
@@ -113,7 +115,7 @@ def throughput_suite(sb: SandboxProcess, workdir: Path, creates: int, updates: i
         name="throughput setup",
         councils=0,
         snapshot=without(source, slugs[updates:]),
-        expect=Expect(creates=updates, live_services=updates),
+        expect=Expect(creates=updates, live_services=updates, schema_writes=1),
     )
     if setup.checks:
         raise RuntimeError(f"throughput setup failed: {setup.checks}")
@@ -124,7 +126,7 @@ def throughput_suite(sb: SandboxProcess, workdir: Path, creates: int, updates: i
         name=f"throughput: {creates} creates + {updates} updates",
         councils=0,
         snapshot=with_new_flow(source, existing),
-        expect=Expect(creates=creates, updates=updates, live_services=creates + updates),
+        expect=Expect(creates=creates, updates=updates, live_services=creates + updates, bodies=updates),
         rate=THROUGHPUT_RATE,
         extra_args=FULL,
     )
@@ -160,6 +162,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--skip-throttled", action="store_true", help="leave out the run at 1 request/s")
     parser.add_argument("--skip-memory", action="store_true", help="leave out the large-workspace plan")
     parser.add_argument("--large-pages", type=int, help="pages per data source of the memory run (100,000)")
+    parser.add_argument("--skip-bodies", action="store_true", help="leave out the page-bodies scenario")
+    parser.add_argument("--only-bodies", action="store_true", help="run only the page-bodies scenario")
     return parser.parse_args(argv)
 
 
@@ -179,6 +183,10 @@ def main(argv: list[str] | None = None) -> int:
     large: memory.LargePlan | None = None
     large_pages = args.large_pages or (memory.QUICK_LARGE_PAGES if args.quick else memory.LARGE_PAGES)
     writes = throttling.QUICK_THROTTLED_WRITES if args.quick else throttling.THROTTLED_WRITES
+    bodies: list[BodiesOutcome] = []
+    if args.only_bodies:
+        sizes, args.incremental_size = (), 0
+        args.skip_throughput = args.skip_throttled = args.skip_memory = True
     with tempfile.TemporaryDirectory(prefix="reconcile-bench-") as tmp:
         workdir = Path(tmp)
         with SandboxProcess(workdir) as sb:
@@ -186,10 +194,15 @@ def main(argv: list[str] | None = None) -> int:
             for size in () if args.incremental_only else sizes:
                 say(f"{size} councils")
                 outcomes += call_count_suite(sb, workdir, size, say)
-            incremental_size = max(sizes) if args.incremental_size is None else args.incremental_size
+            incremental_size = max(sizes, default=0) if args.incremental_size is None else args.incremental_size
             if incremental_size:
                 say(f"incremental reads: {incremental_size} councils")
                 incremental = incremental_suite(sb, workdir, incremental_size, say)
+            if not (args.skip_bodies or args.incremental_only):
+                say("page bodies on 200 pages: first run and a no-change run")
+                bodies = bodies_suite(sb, workdir)
+                for o in bodies:
+                    say(bodies_line(o))
             if not (args.skip_throughput or args.incremental_only):
                 say(f"throughput: {creates} creates + {updates} updates at {THROUGHPUT_RATE:g} req/s")
                 throughput = throughput_suite(sb, workdir, creates, updates, say)
@@ -206,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     memory.add_verdicts(results, outcomes, large)
     if throttled is not None:
         throttling.add_verdicts(results, throttled)
+    for o in bodies:
+        results.add(f"{o.name}: calls at floor", o.at_floor, f"{o.total} calls, floor {o.floor.total}")
     extra = (throttling.section(throttled) if throttled else []) + (memory.section(large) if large else [])
     for line in results.lines():
         print(line)
@@ -221,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
         incremental=incremental,
         extra=extra,
     )
+    if bodies:
+        heading = "\n## Page bodies (a resource with content and a hash property)\n\n"
+        report += heading + "\n".join(bodies_table(bodies)) + "\n"
     Path(args.out).write_text(report, encoding="utf-8")
     say(f"wrote {args.out}")
     return 0 if results.all_passed else 1

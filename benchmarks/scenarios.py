@@ -124,17 +124,21 @@ class Calls:
     touches: int = 0  # PATCH of a councils page
     relation_reads: int = 0
     page_reads: int = 0
+    bot_user: int = 0
+    body_reads: int = 0
+    block_writes: int = 0
+    schema_writes: int = 0
     other: int = 0
     rate_limited: int = 0
     queries_by_data_source: Counter[str] = field(default_factory=Counter)
 
     @property
     def reads(self) -> int:
-        return self.schema + self.queries + self.relation_reads + self.page_reads
+        return self.schema + self.queries + self.relation_reads + self.page_reads + self.bot_user + self.body_reads
 
     @property
     def writes(self) -> int:
-        return self.creates + self.updates + self.touches
+        return self.creates + self.updates + self.touches + self.block_writes + self.schema_writes
 
     @property
     def total(self) -> int:
@@ -165,6 +169,14 @@ def classify(log: dict[str, Any], page_ds: dict[str, str]) -> Calls:
             calls.relation_reads += 1
         elif route == "GET /v1/pages/{id}":
             calls.page_reads += 1
+        elif route == "GET /v1/users/me":
+            calls.bot_user += 1
+        elif route == "GET /v1/blocks/{id}/children":
+            calls.body_reads += 1
+        elif route in ("PATCH /v1/blocks/{id}/children", "PATCH /v1/blocks/{id}", "DELETE /v1/blocks/{id}"):
+            calls.block_writes += 1
+        elif route == "PATCH /v1/data_sources/{id}":
+            calls.schema_writes += 1
         else:
             calls.other += 1
     if log["total"] != len(log["entries"]):
@@ -199,6 +211,8 @@ class Outcome:
                 f.touches,
                 f.rereads,
             )
+            and (c.bot_user, c.body_reads, c.block_writes, c.schema_writes)
+            == (f.bot_user, f.body_reads, f.block_writes, f.schema_writes)
             and c.rate_limited == 0
         )
 
@@ -220,6 +234,8 @@ class Expect:
     # Pages read by id: this run writes them again and the run just before wrote them (Notion's
     # query index may not show that write yet, reconcile/state.py). 0 for a nightly run.
     rereads: int = 0
+    bodies: int = 0  # snapshot pages whose body changes (one service added): one read, one append each
+    schema_writes: int = 0  # the first run adds the declared Content Hash property
 
 
 def run_scenario(
@@ -251,6 +267,10 @@ def run_scenario(
         updates=expect.updates,
         touches=expect.touches,
         rereads=expect.rereads,
+        bodies=expect.bodies,
+        schema_writes=expect.schema_writes,
+        # asked when some live snapshot keeps its body (its hash as desired): who edited it last
+        bot_user=1 if live_and_trashed(before, DATA_SOURCES["services"])[0] > expect.bodies else 0,
     )
     calls = classify(log, page_data_sources(after))
     checks = outcome_checks(process, after, expect)

@@ -117,11 +117,14 @@ class BlockTree:
         return block_id
 
     def content_edited(self, kind: str, obj: dict[str, Any], now: str) -> None:
-        """Note an edit of the content under ``obj``: its page is edited too."""
-        page = self.owning_page(kind, obj)
-        if page is not None:
-            self.touch(page)
-            page["last_edited_time"] = now
+        """Note an edit of the content under ``obj`` through the API: the page itself is not edited.
+
+        Notion moves a page's ``last_edited_time`` when a person edits its body in the app, but not
+        when an integration edits it through the API (observed: dvanoni/notero#571, "Updating the
+        content of a Notion page via the API does not update the Last edited time"; "updating the
+        content yourself does"). A person's edit is set up through the admin state.
+        """
+        del kind, obj, now
 
     def trash_content(self, page_id: str, now: str) -> int:
         """Trash every listed child of a page (``erase_content``); pages and databases under it stay."""

@@ -17,9 +17,22 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from typing import Any
 
 from reconcile.errors import NotionError, ReconcileError
-from reconcile.model import NEW_PAGE_PREFIX, Action, ApplyResult, Outcome, Plan, PropertyChange, ResourceInfo, Value
+from reconcile.model import (
+    COVER_TYPE,
+    ICON_TYPE,
+    NEW_PAGE_PREFIX,
+    PAGE_LEVEL_TYPES,
+    Action,
+    ApplyResult,
+    Outcome,
+    Plan,
+    PropertyChange,
+    ResourceInfo,
+    Value,
+)
 from reconcile.notion.schema_writes import apply_schema_changes
 from reconcile.ports import CreatedPage, NotionObject, NotionWriter
 from reconcile.values import encode, items_of
@@ -103,15 +116,25 @@ class Executor:
     def execute(self, action: Action, target: ResourceInfo) -> CreatedPage | str | None:
         """Send the action's writes: the created page for a create, else a note or None."""
         if action.action == "create":
+            first = [c for c in action.changes if c.name not in action.written_last]
+            with_create = [op for op in action.blocks if op["op"] == "with_create"]
             created = self.gateway.create_page(
                 target.data_source_id,
-                self.encode_properties(action.changes),
+                self.encode_properties(first),
                 match_property=target.match_property,
                 match_type=target.match_type,
                 key=action.key,
+                children=list(with_create[0]["children"]) if with_create else None,
+                parts=page_parts(action.changes),
             )
             with self._lock:
                 self.created[placeholder(action.resource, action.key)] = created.page_id
+            # An ambiguous create found again carries the body it was created with (or none).
+            if created.resolution in ("created", "recreated"):
+                run_blocks(self.gateway, created.page_id, action.blocks)
+                last = [c for c in action.changes if c.name in action.written_last]
+                if last:
+                    self.gateway.update_page(created.page_id, properties=self.encode_properties(last))
             return created
         if action.page_id is None:
             raise ValueError(f"a {action.action} action needs the page id")
@@ -123,8 +146,12 @@ class Executor:
         if action.action == "restore":
             # Un-trash first: Notion refuses edits to a trashed page.
             self.gateway.update_page(action.page_id, in_trash=False)
-        if action.changes:
-            self.gateway.update_page(action.page_id, properties=self.encode_properties(action.changes))
+        # The body first: its hash, among the properties, must only land once the body has.
+        run_blocks(self.gateway, action.page_id, action.blocks)
+        properties = self.encode_properties(action.changes)
+        parts = page_parts(action.changes)
+        if properties or parts:
+            self.gateway.update_page(action.page_id, properties=properties or None, parts=parts)
         return None
 
     def trash_extra_page(self, page_id: str) -> str | None:
@@ -139,7 +166,7 @@ class Executor:
         return None
 
     def encode_properties(self, changes: Iterable[PropertyChange]) -> dict[str, NotionObject]:
-        return {c.name: encode(c.type, self.resolved(c)) for c in changes}
+        return {c.name: encode(c.type, self.resolved(c)) for c in changes if c.type not in PAGE_LEVEL_TYPES}
 
     def resolved(self, change: PropertyChange) -> Value:
         if change.type != "relation" or not change.after:
@@ -155,6 +182,49 @@ class Executor:
             else:
                 ids.append(item)
         return tuple(sorted(set(ids)))
+
+
+def page_parts(changes: Iterable[PropertyChange]) -> NotionObject | None:
+    """The icon and cover of these changes as a page request sends them (None: neither changes)."""
+    out: NotionObject = {}
+    for c in changes:
+        if c.type == ICON_TYPE:
+            out["icon"] = file_object(c.after, emoji=True)
+        elif c.type == COVER_TYPE:
+            out["cover"] = file_object(c.after, emoji=False)
+    return out or None
+
+
+def file_object(value: Value, *, emoji: bool) -> NotionObject | None:
+    """An emoji, or an external image by URL; None clears."""
+    if value is None or value == "":
+        return None
+    text = str(value)
+    if emoji and not text.startswith(("https://", "http://")):
+        return {"type": "emoji", "emoji": text}
+    return {"type": "external", "external": {"url": text}}
+
+
+def run_blocks(gateway: NotionWriter, page_id: str, ops: Sequence[dict[str, Any]]) -> None:
+    """The plan's block calls for one page, in order; "@N.I" names the I-th block call N appended."""
+    appended: dict[int, list[str]] = {}
+
+    def ref(value: str | None) -> str | None:
+        if value == "":
+            return page_id
+        if value is None or not value.startswith("@"):
+            return value
+        op, index = value[1:].split(".")
+        return appended[int(op)][int(index)]
+
+    for n, op in enumerate(ops):
+        if op["op"] == "append":
+            parent = ref(op["parent"]) or page_id
+            appended[n] = gateway.append_blocks(parent, list(op["children"]), ref(op.get("after")))
+        elif op["op"] == "update":
+            gateway.update_block(op["block"], dict(op["body"]))
+        elif op["op"] == "delete":
+            gateway.delete_block(op["block"])
 
 
 def failed(action: Action, code: str, message: str) -> Outcome:

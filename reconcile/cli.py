@@ -91,7 +91,7 @@ COMMANDS: dict[str, CommandEntry] = {
     "demo": CommandEntry(
         "reconcile.commands.demo",
         "demo",
-        "Run the PlanX job against a local sandbox: plan, apply, plan again. No Notion account needed.",
+        "Run the PlanX job against a local sandbox: plan, apply, set back an edit, plan again. No account needed.",
     ),
     "sandbox": CommandEntry(
         "reconcile.commands.sandbox", "sandbox", "Run the local Notion-compatible sandbox and PlanX stand-in."

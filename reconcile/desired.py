@@ -52,10 +52,24 @@ def desired_resource(job: Job, resource: ResourceConfig, records: list[Record]) 
                 values[mapping.name] = relation_keys(job, mapping.relation, mapping.expression, row)
             else:
                 values[mapping.name] = evaluate(mapping.expression or "null", row, mapping.name)
-        pages.append(DesiredPage(resource=resource.name, key=key, values=values, record_index=index))
+        parts = page_parts(resource, row)
+        pages.append(DesiredPage(resource=resource.name, key=key, values=values, record_index=index, **parts))
     counts = Counter(p.key for p in pages)
     duplicates = tuple(sorted(k for k, n in counts.items() if n > 1))
     return DesiredResource(resource=resource.name, pages=tuple(pages), duplicate_keys=duplicates)
+
+
+def page_parts(resource: ResourceConfig, row: Record) -> dict[str, Any]:
+    """The body's Markdown, the icon and the cover of a row's page, for the resources that declare them."""
+    parts: dict[str, Any] = {}
+    if resource.content is not None:
+        body = evaluate(resource.content.markdown, row, f"{resource.name}.content")
+        parts["body"] = "" if body is None else str(body)
+    if resource.icon is not None:
+        parts["icon"] = evaluate(resource.icon, row, f"{resource.name}.icon")
+    if resource.cover is not None:
+        parts["cover"] = evaluate(resource.cover, row, f"{resource.name}.cover")
+    return parts
 
 
 def resource_rows(resource: ResourceConfig, records: list[Record]) -> list[Record]:

@@ -2,7 +2,8 @@
 
 Each successful write records, per property it wrote, a keyed fingerprint of the value: an
 HMAC-SHA256 keyed by the Notion token, so the run log holds no property value and nothing that
-can be turned back into one without the token. The next update of that page compares each
+can be turned back into one without the token (a page's body, icon and cover are recorded the
+same way, the body as its Markdown). The next update of that page compares each
 change's `before` with the fingerprint reconcile left: the same means the value is still
 reconcile's and the source moved; another means someone edited it in Notion, and this update is
 drift set back (the `drift_reverted` alert). A property reconcile never wrote, or wrote with a
@@ -16,7 +17,7 @@ import hmac
 import json
 from collections.abc import Iterable, Sequence
 
-from reconcile.model import NEW_PAGE_PREFIX, Action, Plan, PropertyChange, Value
+from reconcile.model import NEW_PAGE_PREFIX, PAGE_LEVEL_TYPES, Action, Plan, PropertyChange, Value
 from reconcile.runlog import OutcomeJSON, RunRecordJSON
 
 __all__ = ["mark_drift", "written_fingerprints"]
@@ -59,7 +60,9 @@ def mark_drift(record: RunRecordJSON, plan: Plan, token: str, previous: Sequence
         page_id = outcome.get("page_id")
         if action is None or outcome.get("status") != "ok" or not page_id:
             continue
-        outcome["written"] = {c.name: fingerprint(key, page_id, c.name, c.after) for c in settled(action.changes)}
+        outcome["written"] = {
+            written_name(c): fingerprint(key, page_id, written_name(c), c.after) for c in settled(action.changes)
+        }
         if action.action == "update" and edited_since(action, page_id, key, last):
             outcome["drift"] = True
 
@@ -76,10 +79,17 @@ def any_new_page(value: Value) -> bool:
 def edited_since(action: Action, page_id: str, key: bytes, last: Written) -> bool:
     """Whether a value this update replaces is not the one reconcile last wrote there."""
     for change in action.changes:
-        left = last.get((action.resource, page_id, change.name))
-        if left is not None and left != fingerprint(key, page_id, change.name, change.before):
+        name = written_name(change)
+        left = last.get((action.resource, page_id, name))
+        if left is not None and left != fingerprint(key, page_id, name, change.before):
             return True
     return False
+
+
+def written_name(change: PropertyChange) -> str:
+    """What a written value is recorded under: the property's name, or the page part ("@page_body")
+    for the body, icon and cover, which no property name can be mistaken for."""
+    return f"@{change.type}" if change.type in PAGE_LEVEL_TYPES else change.name
 
 
 def drift_keys(outcomes: Iterable[OutcomeJSON]) -> list[str]:

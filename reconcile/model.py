@@ -49,6 +49,10 @@ OutcomeStatus = Literal["ok", "failed", "skipped"]
 
 ACTION_KINDS: tuple[ActionKind, ...] = ("create", "update", "archive", "restore", "touch", "heal")
 NEW_PAGE_PREFIX = "new:"
+# Changes that are not properties but parts of the page itself (the `type` of a PropertyChange):
+# its body as Markdown, its icon (an emoji or an image URL) and its cover (an image URL).
+BODY_TYPE, ICON_TYPE, COVER_TYPE = "page_body", "page_icon", "page_cover"
+PAGE_LEVEL_TYPES = (BODY_TYPE, ICON_TYPE, COVER_TYPE)
 
 Record = dict[str, Any]  # one source record: JSON as the source sent it
 # A canonical property value, as in the table above (Notion's computed types decode to the same
@@ -115,6 +119,14 @@ class Guards:
 
 
 @dataclass(frozen=True)
+class ContentMapping:
+    """The page body a resource owns: Markdown from an expression, and the property keeping its hash."""
+
+    markdown: str  # JMESPath over the record yielding Markdown
+    hash_property: str | None = None  # rich_text property holding the hash of the body as written
+
+
+@dataclass(frozen=True)
 class DeclaredProperty:
     """One property of a resource's declared schema (`schema:`): what the data source should have."""
 
@@ -148,12 +160,17 @@ class ResourceConfig:
     on_missing: OnMissing = field(default_factory=OnMissing)
     touch: tuple[TouchRule, ...] = ()
     records: str | None = None  # JMESPath projecting the job's records to this resource's rows
+    content: ContentMapping | None = None  # the page body, owned only when declared
+    icon: str | None = None  # JMESPath yielding an emoji or an image URL
+    cover: str | None = None  # JMESPath yielding an image URL
     schema: DeclaredSchema | None = None  # the declared schema, kept by plan and apply
 
     @property
     def managed_properties(self) -> tuple[str, ...]:
         """Every property this resource may write, in declaration order."""
         names = [self.match.property, *(p.name for p in self.properties)]
+        if self.content is not None and self.content.hash_property:
+            names.append(self.content.hash_property)
         names += [p.name for p in self.on_missing.set]
         names += [t.property for t in self.touch]
         return tuple(dict.fromkeys(names))
@@ -286,6 +303,9 @@ class DesiredPage:
     key: str
     values: dict[str, Any]  # property name -> canonical value; relations hold target keys
     record_index: int = 0
+    body: str | None = None  # the Markdown of the page body (resources with `content`)
+    icon: Any = None  # what the `icon` expression gave (resources with `icon`)
+    cover: Any = None  # what the `cover` expression gave (resources with `cover`)
 
 
 @dataclass(frozen=True)
@@ -315,6 +335,10 @@ class PageState:
     created_by: str = ""  # user id of whoever created the page (a person, or an integration's bot)
     last_edited_by: str = ""  # user id of whoever edited it last
     title: str = ""  # the page's title, for people (relation values are shown by it)
+    icon: str | None = None  # an emoji, an image URL, or a name for another kind of icon
+    cover: str | None = None  # an image URL, or a name for another kind of cover
+    # The body as nodes with their block ids (reconcile.content), None when it was not read.
+    body: tuple[dict[str, Any], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -371,6 +395,11 @@ class Action:
     changes: tuple[PropertyChange, ...]
     reason: str
     digest: str | None = None  # digest of the page's managed values when planned (stale check)
+    # Block calls that make the page body as planned (reconcile.content.diff), in their order.
+    blocks: tuple[dict[str, Any], ...] = ()
+    # Properties written only once the block calls succeeded (the body's hash after a create
+    # whose body did not fit in the create request).
+    written_last: tuple[str, ...] = ()
 
 
 SchemaChangeKind = Literal["add", "add_options", "rename", "retype", "remove"]

@@ -171,7 +171,17 @@ def action_to_dict(a: Action) -> dict[str, Any]:
         "reason": a.reason,
         "digest": a.digest,
         "changes": [change_to_dict(c) for c in a.changes],
-    }
+    } | body_to_dict(a)
+
+
+def body_to_dict(a: Action) -> dict[str, Any]:
+    """The block calls of an action that writes a page body (absent otherwise, so other plans read as before)."""
+    out: dict[str, Any] = {}
+    if a.blocks:
+        out["blocks"] = [dict(op) for op in a.blocks]
+    if a.written_last:
+        out["written_last"] = list(a.written_last)
+    return out
 
 
 def change_to_dict(c: PropertyChange) -> dict[str, Any]:
@@ -235,6 +245,8 @@ def action_from_dict(a: dict[str, Any]) -> Action:
         changes=tuple(change_from_dict(c) for c in a["changes"]),
         reason=a["reason"],
         digest=a["digest"],
+        blocks=tuple(a.get("blocks") or ()),
+        written_last=tuple(a.get("written_last") or ()),
     )
 
 

@@ -113,6 +113,10 @@ class NotionReader(Protocol):
         """Every live page of a data source, as Notion sends them."""
         ...
 
+    def read_body(self, block_id: str) -> list[NotionObject]:
+        """A page's blocks in order, each with its own children under "children"."""
+        ...
+
     def retrieve_page(self, page_id: str) -> NotionObject: ...
 
 
@@ -125,13 +129,28 @@ class NotionWriter(Protocol):
         match_property: str,
         match_type: str,
         key: str,
+        children: list[NotionObject] | None = None,
+        parts: NotionObject | None = None,
     ) -> CreatedPage:
         """Create a page, or find the one an earlier ambiguous attempt committed: never two."""
         ...
 
     def update_page(
-        self, page_id: str, *, properties: dict[str, NotionObject] | None = None, in_trash: bool | None = None
+        self,
+        page_id: str,
+        *,
+        properties: dict[str, NotionObject] | None = None,
+        in_trash: bool | None = None,
+        parts: NotionObject | None = None,
     ) -> NotionObject: ...
+
+    def append_blocks(self, parent_id: str, children: list[NotionObject], after: str | None) -> list[str]:
+        """Append blocks (at the end, at the "start", or after a block): the new blocks' ids."""
+        ...
+
+    def update_block(self, block_id: str, body: NotionObject) -> NotionObject: ...
+
+    def delete_block(self, block_id: str) -> NotionObject: ...
 
     def retrieve_page(self, page_id: str) -> NotionObject: ...
 

@@ -297,7 +297,17 @@ def entry_from_json(raw: dict[str, Any]) -> CacheEntry:
     )
 
 
-_PAGE_FIELDS = ("url", "raw_key", "last_edited_time", "created_time", "created_by", "last_edited_by", "title")
+_PAGE_FIELDS = (
+    "url",
+    "raw_key",
+    "last_edited_time",
+    "created_time",
+    "created_by",
+    "last_edited_by",
+    "title",
+    "icon",
+    "cover",
+)
 
 
 def page_to_json(p: PageState) -> list[Any]:

@@ -5,9 +5,11 @@
 plan. So before any write every action is held to the current config, and one action outside it
 refuses the whole plan (one line, zero writes). An action may not:
 
-- write a property its resource neither maps (match, mapped and on_missing properties) nor
-  touches; write a property Notion computes; add an option to a select, multi_select or status
-  whose mapping refuses new options;
+- write a property its resource neither maps (match, mapped and on_missing properties, the
+  body's hash property) nor touches; write a property Notion computes; add an option to a select,
+  multi_select or status whose mapping refuses new options;
+- write a page body, icon or cover (or send block calls) where its resource declares no
+  `content`, `icon` or `cover`;
 - create or restore in an update-only resource; archive in one, or where on_missing is not archive;
 - heal a page that is not, now, one of several live pages of its key all made by this integration
   (nor the one of them that stays);
@@ -30,7 +32,20 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 from reconcile.errors import PlanFileError, StalePlanError
-from reconcile.model import Action, Config, PageState, Plan, ResourceConfig, ResourceInfo, ResourceState, SchemaChange
+from reconcile.model import (
+    BODY_TYPE,
+    COVER_TYPE,
+    ICON_TYPE,
+    PAGE_LEVEL_TYPES,
+    Action,
+    Config,
+    PageState,
+    Plan,
+    ResourceConfig,
+    ResourceInfo,
+    ResourceState,
+    SchemaChange,
+)
 from reconcile.plan.heal import healable, survivor
 from reconcile.plan.schema import plan_schema
 from reconcile.plan.types import saved_change_problem
@@ -110,7 +125,16 @@ def kind_problem(r: ResourceConfig, a: Action) -> str | None:
 
 def property_problem(config: Config, r: ResourceConfig, a: Action) -> str | None:
     allowed = set(r.managed_properties)
+    declared = {BODY_TYPE: r.content is not None, ICON_TYPE: r.icon is not None, COVER_TYPE: r.cover is not None}
+    if a.blocks and not declared[BODY_TYPE]:
+        return f"writes the body of {r.name} {a.key!r}, but {r.name} declares no content in {config.path}"
     for c in a.changes:
+        if c.type in PAGE_LEVEL_TYPES:
+            if not declared[c.type]:
+                part = c.type.removeprefix("page_")
+                key = "content" if c.type == BODY_TYPE else part
+                return f"writes the {part} of {r.name} {a.key!r}, but {r.name} declares no {key} in {config.path}"
+            continue
         if c.name not in allowed:
             return f"writes {r.name} {a.key!r} property {c.name!r}, which {config.path} neither maps nor touches"
     return None

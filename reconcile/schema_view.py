@@ -56,6 +56,9 @@ class PlannedSchemaReader:
     def retrieve_page(self, page_id: str) -> NotionObject:
         return self.inner.retrieve_page(page_id)
 
+    def read_body(self, block_id: str) -> list[NotionObject]:
+        return self.inner.read_body(block_id)
+
     def read_resource(
         self, resource: ResourceConfig, *, data_source_id: str, schema: PropertySchema, include_trash: bool = False
     ) -> ResourceState:

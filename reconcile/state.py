@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
+from reconcile.content.read import with_bodies
 from reconcile.model import (
     Action,
     ActualState,
@@ -71,7 +72,8 @@ def read_job_state(
         wanted = {p.key for p in desired.resources[r.name].pages}
         mine = (recent or {}).get(r.name, {})
         states[r.name] = resource_state(gateway, r, data_source_id, schema, wanted, mine, cache)
-    return with_bot_user(gateway, job, ActualState(resources=states)), diags
+    actual = with_bodies(gateway, job, desired, with_bot_user(gateway, job, ActualState(resources=states)))
+    return actual, diags
 
 
 def check_job_schemas(

@@ -191,7 +191,10 @@ def _parse_date(text: str, time_zone: str | None = None, *, keep_zone: bool = Fa
         raise ValueError(f"expected an ISO date or datetime, got {_describe(text)}") from None
     if time_zone:
         zone = _zone(time_zone)
-        moment = moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
+        # Through UTC and back: a wall time the zone skips (the spring-forward hour) becomes the
+        # instant it names, shown as the zone shows it, so the canonical form is a fixed point.
+        moment = moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+        moment = moment.astimezone(UTC).astimezone(zone)
         if keep_zone:
             return _format_local(moment)
     return _format_datetime(moment)

@@ -2,8 +2,9 @@
 
 Starts the Notion-compatible sandbox in-process (seeded with the PlanX databases and councils, and
 the bundled PlanX snapshot behind its GraphQL stand-in), runs the embedded default mappings.yaml
-against it (plan, apply, plan again), and says where everything went. The environment comes only
-from the sandbox: a real NOTION_TOKEN in the shell is never used or sent anywhere.
+against it (plan, apply, a person's body edit set back, plan again), and says where everything
+went. The environment comes only from the sandbox: a real NOTION_TOKEN in the shell is never used
+or sent anywhere.
 
 The demo's run log is `.reconcile/demo/runs.jsonl` under the working directory, apart from the
 real run log, so `reconcile history --run-log .reconcile/demo/runs.jsonl` shows the demo's runs.
@@ -17,14 +18,18 @@ import textwrap
 import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
+from datetime import datetime
 from importlib import resources
+from typing import Any
 
 import click
+import notion_client
 
 from notion_sandbox.server import SandboxServer
 from reconcile.commands.common import EXIT_ERROR, Abort, apply_progress, http_logger, render, use_color
 from reconcile.config import load_config_text
 from reconcile.model import Config, Plan
+from reconcile.ports import Gateway
 from reconcile.run import apply_run, now_utc, open_gateway, plan_run
 
 __all__ = ["DEMO_RUN_LOG", "demo", "embedded_mappings_text"]
@@ -70,7 +75,7 @@ def wait_until_interrupted() -> None:
 @click.option("--state", type=click.Path(dir_okay=False), help="Keep the sandbox's data in this JSON file.")
 @click.option("--keep-running", is_flag=True, help="Keep the sandbox serving afterwards (Ctrl-C stops it).")
 def demo(state: str | None, keep_running: bool) -> None:
-    """Run the PlanX job against a local sandbox: plan, apply, plan again. No Notion account needed.
+    """Run the PlanX job against a local sandbox: plan, apply, set back an edit, plan again. No account needed.
 
     \b
     Example:
@@ -83,33 +88,73 @@ def demo(state: str | None, keep_running: bool) -> None:
         config = demo_config(env, sb.url)
         click.echo(f"Started a local Notion sandbox at {sb.url} (seeded with the PlanX Councils database).")
         click.echo(f"Config: {EMBEDDED_NAME}, {len(config.jobs[0].source.allowlist or ())} allowlisted councils.")
-        second = run_job(config)
+        second = run_job(config, sb)
         where_it_went(sb, state, second)
         if keep_running:
             serve_until_interrupted(sb, wait_until_interrupted)
 
 
-def run_job(config: Config) -> Plan:
-    """Plan, apply and plan again; the second plan (which should have no changes)."""
+def run_job(config: Config, sb: SandboxServer) -> Plan:
+    """Plan, apply, set back a person's edit of a page body, and plan again; the last plan (which
+    should have no changes)."""
     gateway = open_gateway(config, logger=http_logger())
     heading("1. reconcile plan: what would change")
     started = now_utc()
     first = plan_run(config, gateway, now=started)
     click.echo(render(first, "text", color=use_color()), nl=False)
     heading("2. reconcile apply --auto-approve (a sandbox: no need to ask)")
-    record = apply_run(config, gateway, first, started=started, command="demo", progress=apply_progress)
+    failed = apply_and_report(config, gateway, first, started)
+    heading(f"3. Someone edits the {EDITED_KEY} snapshot's body in Notion: the plan shows it")
+    edit_a_body_by_hand(sb, config)
+    started = now_utc()
+    gateway = open_gateway(config, logger=http_logger())
+    drift = plan_run(config, gateway, now=started)
+    # Its warnings were shown by the first plan: only the change to set back is shown again.
+    click.echo(render(dataclasses.replace(drift, diagnostics=()), "text", color=use_color()), nl=False)
+    failed += apply_and_report(config, gateway, drift, started)
+    heading("4. reconcile plan again: nothing left to do")
+    second = plan_run(config, open_gateway(config, logger=http_logger()), now=now_utc())
+    click.echo(summary_only(render(second, "text", color=use_color())))
+    if failed:
+        raise Abort(EXIT_ERROR)
+    return second
+
+
+def apply_and_report(config: Config, gateway: Gateway, plan: Plan, started: datetime) -> int:
+    """Apply a plan and say how it went; how many writes failed."""
+    record = apply_run(config, gateway, plan, started=started, command="demo", progress=apply_progress)
     failed = record.result.failed
     click.echo(
         f"Apply complete: {record.result.written} written, {len(failed)} failed. Run recorded in {config.run_log}."
     )
     for o in failed:
         click.echo(f"error: {o.action} {o.resource} {o.key!r} failed: {o.message}", err=True)
-    heading("3. reconcile plan again: nothing left to do")
-    second = plan_run(config, open_gateway(config, logger=http_logger()), now=now_utc())
-    click.echo(summary_only(render(second, "text", color=use_color())))
-    if failed:
-        raise Abort(EXIT_ERROR)
-    return second
+    return len(failed)
+
+
+EDITED_KEY = "barnet"
+HAND_WRITTEN = "Pre-application advice (typed in by hand)"
+
+
+def edit_a_body_by_hand(sb: SandboxServer, config: Config) -> None:
+    """A person adds a line to a snapshot page's body, as they would in the Notion app: through the
+    API, then recorded as that person's edit (the sandbox's admin state), which Notion shows by itself."""
+    env = sb.seed_info["env"]
+    client = notion_client.Client(auth=env["NOTION_TOKEN"], base_url=sb.url)
+    found: dict[str, Any] = client.data_sources.query(  # type: ignore[assignment]  # a sync client
+        data_source_id=sb.seed_info["databases"]["services"]["data_source_id"],
+        filter={"property": "ExternalCustomerID", "rich_text": {"equals": EDITED_KEY}},
+    )
+    pages = found["results"]
+    if not pages:
+        return
+    page_id = pages[0]["id"]
+    item = {"bulleted_list_item": {"rich_text": [{"type": "text", "text": {"content": HAND_WRITTEN}}]}}
+    client.blocks.children.append(block_id=page_id, children=[item])
+    state = sb.admin.state()
+    state["pages"][page_id]["last_edited_by"] = sb.admin.users()[0]["id"]
+    sb.admin.put_state(state)
+    click.echo(f"Added \"{HAND_WRITTEN}\" to the body of the {EDITED_KEY} page (a person's edit, not the source's).")
 
 
 def summary_only(rendered: str) -> str:

@@ -29,6 +29,7 @@ from reconcile.expressions import ExpressionError, compile_expression
 from reconcile.model import (
     Computation,
     Config,
+    ContentMapping,
     Guards,
     Incremental,
     Job,
@@ -364,10 +365,40 @@ def build_resource(
             build_touch(b, (*at, "touch", p), p, spec, job_resources) for p, spec in raw.get("touch", {}).items()
         ),
         records=None if raw.get("records") is None else b.expression(raw["records"], (*at, "records")),
+        content=build_content(b, (*at, "content"), raw.get("content")),
+        icon=None if raw.get("icon") is None else b.expression(raw["icon"], (*at, "icon")),
+        cover=None if raw.get("cover") is None else b.expression(raw["cover"], (*at, "cover")),
         schema=build_declared_schema(b.path, (*at, "schema"), raw.get("schema"), job_resources),
     )
     check_mapped_once(b, at, resource)
+    check_hash_property(b, at, resource)
     return resource
+
+
+def build_content(b: Builder, at: KeyPath, raw: str | dict[str, Any] | None) -> ContentMapping | None:
+    """`content: EXPR` or `content: {markdown: EXPR, hash_property: NAME}`."""
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        return ContentMapping(markdown=b.expression(raw, at))
+    return ContentMapping(
+        markdown=b.expression(raw["markdown"], (*at, "markdown")), hash_property=raw.get("hash_property")
+    )
+
+
+def check_hash_property(b: Builder, at: KeyPath, resource: ResourceConfig) -> None:
+    """The hash property belongs to the body: no other rule of the resource may write it."""
+    name = resource.content.hash_property if resource.content is not None else None
+    if not name:
+        return
+    others = [resource.match.property, *(p.name for p in resource.properties), *(t.property for t in resource.touch)]
+    others += [m.name for m in resource.on_missing.set]
+    if name.strip() in {o.strip() for o in others}:
+        raise b.error(
+            (*at, "content", "hash_property"),
+            f"property {name!r} holds the body's hash and cannot also be mapped in resource {resource.name}",
+            hint="name a property of its own (rich_text) for the hash",
+        )
 
 
 def build_match(b: Builder, at: KeyPath, raw: dict[str, Any], *, is_lookup: bool) -> MatchKey:

@@ -374,6 +374,8 @@ class NotionGateway:
             created_by=sys.intern(_user_id(page.get("created_by"))),
             last_edited_by=sys.intern(_user_id(page.get("last_edited_by"))),
             title=page_title(properties),
+            icon=shown_icon(page.get("icon")),
+            cover=shown_icon(page.get("cover")),
         )
 
     def _decoded(self, page_id: str, prop: NotionObject) -> Any:
@@ -415,6 +417,28 @@ class NotionGateway:
             if not response.get("has_more") or not cursor:
                 return items
 
+    def read_body(self, block_id: str) -> list[NotionObject]:
+        """A page's (or block's) children in order, each with its own under "children": one paged
+        GET per block that has children."""
+        blocks: list[NotionObject] = []
+        cursor: str | None = None
+        while True:
+            response = self._call(
+                f"reading the content of {block_id}",
+                self.client.blocks.children.list,
+                block_id=block_id,
+                start_cursor=cursor,
+                page_size=PAGE_SIZE,
+            )
+            blocks += response.get("results", [])
+            cursor = response.get("next_cursor")
+            if not response.get("has_more") or not cursor:
+                break
+        for block in blocks:
+            if block.get("has_children") and block.get("type") not in ("child_page", "child_database"):
+                block["children"] = self.read_body(str(block["id"]))
+        return blocks
+
     def find_pages_by_key(
         self, data_source_id: str, *, match_property: str, match_type: str, key: str
     ) -> list[NotionObject]:
@@ -442,8 +466,11 @@ class NotionGateway:
         match_property: str,
         match_type: str,
         key: str,
+        children: list[NotionObject] | None = None,
+        parts: NotionObject | None = None,
     ) -> CreatedPage:
-        """Create a page, or return the one an earlier ambiguous attempt already committed.
+        """Create a page (with `children` blocks and the `parts` icon and cover), or return the one an
+        earlier ambiguous attempt already committed.
 
         A create whose outcome is unknown is never resent blindly: the page named by Notion's
         committed_resource_id is returned, else the data source is re-queried by key (a few
@@ -455,7 +482,7 @@ class NotionGateway:
         while True:
             attempts += 1
             try:
-                page = self._create(data_source_id, properties)
+                page = self._create(data_source_id, properties, children, parts)
             except AmbiguousWriteError as exc:
                 existing = self._committed_page(exc, data_source_id, match_property, match_type, key)
                 if existing is not None:
@@ -471,12 +498,22 @@ class NotionGateway:
                 continue
             return self._resolved_create(key, page, "created" if attempts == 1 else "recreated")
 
-    def _create(self, data_source_id: str, properties: dict[str, NotionObject]) -> NotionObject:
+    def _create(
+        self,
+        data_source_id: str,
+        properties: dict[str, NotionObject],
+        children: list[NotionObject] | None = None,
+        parts: NotionObject | None = None,
+    ) -> NotionObject:
+        extra: dict[str, Any] = dict(parts or {})
+        if children:
+            extra["children"] = children
         return self._call(
             f"creating a page in data source {data_source_id}",
             self.client.pages.create,
             parent={"type": "data_source_id", "data_source_id": data_source_id},
             properties=properties,
+            **extra,
         )
 
     def _committed_page(
@@ -507,15 +544,46 @@ class NotionGateway:
         return CreatedPage(page=page, resolution=resolution)
 
     def update_page(
-        self, page_id: str, *, properties: dict[str, NotionObject] | None = None, in_trash: bool | None = None
+        self,
+        page_id: str,
+        *,
+        properties: dict[str, NotionObject] | None = None,
+        in_trash: bool | None = None,
+        parts: NotionObject | None = None,
     ) -> NotionObject:
+        """Write properties, trash state and the `parts` icon and cover (None in them clears)."""
         self.forget_reads()
-        changes: dict[str, Any] = {}
+        changes: dict[str, Any] = dict(parts or {})
         if properties is not None:
             changes["properties"] = properties
         if in_trash is not None:
             changes["in_trash"] = in_trash
         return self._call(f"updating page {page_id}", self.client.pages.update, page_id=page_id, **changes)
+
+    def append_blocks(self, parent_id: str, children: list[NotionObject], after: str | None) -> list[str]:
+        """Append blocks under a page or block, at the end, at the start (`after` "start") or after
+        a block; the ids of the new blocks, in order."""
+        self.forget_reads()
+        where: dict[str, Any] = {}
+        if after == "start":
+            where["position"] = {"type": "start"}
+        elif after:
+            where["after"] = after
+        answer = self._call(
+            f"appending {len(children)} block(s) to {parent_id}",
+            self.client.blocks.children.append,
+            block_id=parent_id,
+            children=children,
+            **where,
+        )
+        return [str(b["id"]) for b in (answer.get("results") or [])[: len(children)]]
+
+    def update_block(self, block_id: str, body: NotionObject) -> NotionObject:
+        return self._call(f"updating block {block_id}", self.client.blocks.update, block_id=block_id, **body)
+
+    def delete_block(self, block_id: str) -> NotionObject:
+        """Move a block to the trash (Notion's delete is a trash: a person can restore it)."""
+        return self._call(f"moving block {block_id} to the trash", self.client.blocks.delete, block_id=block_id)
 
     def update_data_source(self, data_source_id: str, properties: dict[str, NotionObject | None]) -> NotionObject:
         """One schema update of a data source (PATCH /v1/data_sources/{id}); Notion answers with the
@@ -643,6 +711,19 @@ def _key_condition(match_property: str, match_type: str, key: str) -> Filter:
         number = float(key)
         value = int(number) if number.is_integer() else number
     return {"property": match_property, match_type: {"equals": value}}
+
+
+def shown_icon(value: Any) -> str | None:
+    """An icon or cover as the plan compares it: the emoji, the external URL, or a name for the
+    kinds a config cannot write (an uploaded file's URL changes on every read)."""
+    if not isinstance(value, dict):
+        return None
+    kind = str(value.get("type") or "")
+    if kind == "emoji":
+        return str(value.get("emoji") or "")
+    if kind == "external":
+        return str((value.get("external") or {}).get("url") or "")
+    return f"({kind or 'unknown'} {'icon' if kind != 'file' else 'file'})"
 
 
 def page_title(properties: NotionObject) -> str:

@@ -137,7 +137,7 @@ def plan_job(item: JobInput, *, now: datetime, owed_touches: frozenset[tuple[str
             values = desired_values(job, r, page, state, indexes, creating, diags, unlinked)
             if values is None:
                 continue
-            action = page_action(r, page.key, values, state, index, diags, unlinked)
+            action = page_action(r, page.key, values, state, index, diags, unlinked, page)
             if action is not None:
                 by_resource[r.name].append(action)
         # An incremental read holds only what changed: the keys it lacks are not missing.

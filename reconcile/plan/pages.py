@@ -23,6 +23,7 @@ from reconcile.model import (
 )
 from reconcile.plan.common import is_empty, page_digest, run_context
 from reconcile.plan.heal import heal_actions, healable, survivor
+from reconcile.plan.parts import body_change, created_body, desired_hash, icon_cover_changes, part_problem
 from reconcile.plan.types import desired_value
 from reconcile.values import equal, normalise
 
@@ -156,6 +157,9 @@ def desired_values(
                 )
             )
             return None
+    hashed = desired_hash(r, page, state.schema)
+    if hashed is not None:
+        values[hashed[0]] = hashed[1]
     return values
 
 
@@ -245,24 +249,24 @@ def page_action(
     index: ResourceIndex,
     diags: list[Diagnostic],
     unlinked: set[tuple[str, str]],
+    page: DesiredPage | None = None,
 ) -> Action | None:
+    desired = page if page is not None else DesiredPage(resource=r.name, key=key, values={})
+    parts = r.content is not None or r.icon is not None or r.cover is not None
+    problem = part_problem(r, desired) if parts else None
+    if problem is not None:
+        diags.append(Diagnostic("error", "invalid_value", f"{problem}; nothing is written for this key", r.name, key))
+        return None
     live = index.live.get(key)
     if live is not None:
         if r.mode == "create-only":
             return None
-        changes = changed_properties(values, live.values, state.schema)
-        if not changes:
-            return None
-        return Action(
-            action="update",
-            resource=r.name,
-            key=key,
-            page_id=live.page_id,
-            url=live.url,
-            changes=changes,
-            reason=update_reason(changes),
-            digest=page_digest(live),
-        )
+        props = changed_properties(values, live.values, state.schema)
+        if not parts:
+            return update_action(r, key, live, props, ()) if props else None
+        held = body_change(r, desired, live, props, state.schema)
+        changes = (*held.changes, *icon_cover_changes(r, desired, live))
+        return update_action(r, key, live, changes, held.blocks) if changes else None
     if r.mode == "update-only":
         if (r.name, key) not in unlinked and r.properties:
             diags.append(
@@ -278,7 +282,12 @@ def page_action(
         return None
     trashed = index.trashed.get(key)
     if trashed is not None:
+        # The trashed page's body is not read, so neither it nor its hash is written here: the next
+        # run reads it when the hash differs.
         changes = changed_properties(values, trashed.values, state.schema)
+        if parts:
+            held = body_change(r, desired, trashed, changes, state.schema)
+            changes = (*held.changes, *icon_cover_changes(r, desired, trashed))
         return Action(
             action="restore",
             resource=r.name,
@@ -289,17 +298,36 @@ def page_action(
             reason=f"{r.match.property} {key!r} is back in the source; restoring its page from the trash",
             digest=page_digest(trashed),
         )
-    changes = tuple(
+    props = tuple(
         PropertyChange(name=n, type=state.schema[n], before=None, after=v) for n, v in values.items() if not is_empty(v)
     )
+    made = created_body(r, desired, props, state.schema) if parts else None
     return Action(
         action="create",
         resource=r.name,
         key=key,
         page_id=None,
         url=None,
-        changes=changes,
+        changes=(*made.changes, *icon_cover_changes(r, desired, None)) if made else props,
         reason=f"{r.match.property} {key!r} is in the source and has no page",
+        blocks=made.blocks if made else (),
+        written_last=made.written_last if made else (),
+    )
+
+
+def update_action(
+    r: ResourceConfig, key: str, live: PageState, changes: tuple[PropertyChange, ...], blocks: tuple[Any, ...]
+) -> Action:
+    return Action(
+        action="update",
+        resource=r.name,
+        key=key,
+        page_id=live.page_id,
+        url=live.url,
+        changes=changes,
+        reason=update_reason(changes),
+        digest=page_digest(live),
+        blocks=blocks,
     )
 
 

@@ -35,6 +35,7 @@ def test_the_planx_databases_have_the_seed_schema() -> None:
         "Description": "rich_text",
         "Service Count": "number",
         "Councils": "relation",
+        "Content Hash": "rich_text",  # declared by the services schema: the page body's hash
     }
     assert services.relations == {"Councils": "councils"}
 

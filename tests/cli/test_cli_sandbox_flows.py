@@ -54,9 +54,11 @@ def test_demo_plans_applies_converges_and_says_where_the_data_went(
     assert out.exit_code == 0, out.output
     text = out.output
     first, rest = text.split("2. reconcile apply", 1)
-    assert re.search(r"Plan: 22 to create, 0 to update", first), first[-400:]
+    assert re.search(r"Plan: 1 schema change, 22 to create, 0 to update", first), first[-400:]
     assert "Apply complete: " in rest and ", 0 failed." in rest
-    second = rest.split("3. reconcile plan again", 1)[1]
+    edited, second = rest.split("3. Someone edits", 1)[1].split("4. reconcile plan again", 1)
+    # A person's line in a body: the plan shows the body's diff and sets it back
+    assert '~ update services "barnet"' in edited and "-- Pre-application advice (typed in by hand)" in edited
     assert "No changes." in second
     assert "Where the data went" in text and "http://127.0.0.1:" in text
     unlinked = text.split("Still unlinked:", 1)[1].split("Next steps", 1)[0]
@@ -64,8 +66,9 @@ def test_demo_plans_applies_converges_and_says_where_the_data_went(
     assert {"camden", "doncaster", "southwark", "tewkesbury"} <= listed
     assert "barnet" not in listed  # barnet's Councils page carries its slug
     records = [json.loads(line) for line in (in_tmp / ".reconcile/demo/runs.jsonl").read_text().splitlines()]
-    assert len(records) == 1 and records[0]["command"] == "demo"
+    assert len(records) == 2 and {r["command"] for r in records} == {"demo"}
     assert records[0]["counts"]["create"]["ok"] == 22
+    assert [o["key"] for o in records[1]["outcomes"] if o.get("drift")] == ["barnet"]
     assert REAL_LOOKING_TOKEN not in text
 
 
@@ -148,6 +151,7 @@ def test_bootstrap_creates_the_planx_databases_that_plan_and_apply_then_use(
         "Service Count": "number",
         "ExternalCustomerID": "rich_text",
         "Councils": "relation",
+        "Content Hash": "rich_text",  # declared by the services schema: the page body's hash
     }
     assert services["relations"]["Councils"]["dual_property"]["synced_property_name"] == "PlanX Live Services"
     for name, value in ids.items():
@@ -247,7 +251,9 @@ def test_plan_and_apply_write_the_per_page_csv_and_the_run_names_its_jobs(
 ) -> None:
     assert run("plan", "-c", mappings, "--csv", "plan.csv").exit_code == 0
     planned = list(csv.DictReader((in_tmp / "plan.csv").open(encoding="utf-8")))
-    assert len(planned) == 27 and {r["status"] for r in planned} == {"planned"}
+    # 22 creates, 5 touches, and the schema's one addition (the page body's Content Hash)
+    assert len(planned) == 28 and {r["status"] for r in planned} == {"planned"}
+    assert [r["action"] for r in planned].count("schema_add") == 1
     assert {r["job"] for r in planned} == {"planx-live-services"}
     barnet = next(r for r in planned if r["key"] == "barnet" and r["action"] == "create")
     assert (
@@ -256,8 +262,8 @@ def test_plan_and_apply_write_the_per_page_csv_and_the_run_names_its_jobs(
     )
     assert run("apply", "-c", mappings, "--auto-approve", "--csv", "apply.csv").exit_code == 0
     applied = list(csv.DictReader((in_tmp / "apply.csv").open(encoding="utf-8")))
-    assert len(applied) == 27 and {r["status"] for r in applied} == {"ok"}
-    assert all(r["page_id"] for r in applied)  # created pages carry their new ids
+    assert len(applied) == 28 and {r["status"] for r in applied} == {"ok"}
+    assert all(r["page_id"] for r in applied if r["action"] != "schema_add")  # created pages carry their new ids
     [record] = [json.loads(line) for line in (in_tmp / ".reconcile/runs.jsonl").read_text().splitlines()]
     assert record["resource_jobs"] == {"services": "planx-live-services", "councils": "planx-live-services"}
 

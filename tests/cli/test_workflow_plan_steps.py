@@ -82,7 +82,7 @@ def test_a_plan_with_changes_is_commented_once_and_edited_in_place_on_the_next_p
     [body] = comment_bodies(gh)
     assert body.startswith(MARKER + "\n")
     plan_md = (tmp_path / "workspace" / "plan.md").read_text(encoding="utf-8")
-    assert body == f"{MARKER}\n{plan_md}" and "**Plan: 22 to create" in plan_md
+    assert body == f"{MARKER}\n{plan_md}" and "**Plan: 1 schema change, 22 to create" in plan_md
     assert plan_md in first.summary
     assert gh.methods() == ["GET", "POST"]
 

@@ -243,8 +243,8 @@ def test_config_errors_are_one_line_exit_1_and_zero_writes(
          "environment variable SERVICES_DB_ID is not set (export SERVICES_DB_ID=... or write "
          "${SERVICES_DB_ID:-default})"),
         ("missing.yaml", {}, "Error: services: property 'Go Live Date' not found in data source 'PlanX Live "
-         "Services'; it has: Councils, Description, ExternalCustomerID, Name, Service Count (fix the config or the "
-         "Notion schema)"),
+         "Services'; it has: Content Hash, Councils, Description, ExternalCustomerID, Name, Service Count (fix the "
+         "config or the Notion schema)"),
         ("type.yaml", {}, "Error: services: property 'Councils' is a relation; map it with relation: <resource> so "
          "that keys resolve to pages (fix the config or the Notion schema)"),
         ("mappings.yaml", {"SERVICES_DB_ID": "12345678-0000-4000-8000-000000000000"}, "Error: database "

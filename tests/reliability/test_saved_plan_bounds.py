@@ -136,6 +136,24 @@ def target_a_keyless_page(document: Document) -> None:
     touch["key"] = ""
 
 
+# Councils declares no content, icon or cover (the services snapshots do).
+def body_where_no_content_is_declared(document: Document) -> None:
+    touch = action(document, "touch", "councils", "lambeth")
+    touch["changes"].append({"name": "body", "type": "page_body", "before": "", "after": "# Written by a plan"})
+
+
+def block_calls_where_no_content_is_declared(document: Document) -> None:
+    touch = action(document, "touch", "councils", "lambeth")
+    touch["blocks"] = [{"op": "delete", "block": touch["page_id"]}]  # the page itself, to the trash
+
+
+def icon_where_no_icon_is_declared(document: Document) -> None:
+    touch = action(document, "touch", "councils", "lambeth")
+    touch["changes"].append(
+        {"name": "icon", "type": "page_icon", "before": None, "after": "https://evil.example/x.png"}
+    )
+
+
 # (case, edit, config edit, words the refusal must contain)
 BOUNDS: list[tuple[str, Callable[[Document], None], Callable[[Document], None] | None, tuple[str, ...]]] = [
     ("unmapped-services-property", unmapped_services_property, None, ("'Internal Notes'", "neither maps nor")),
@@ -151,6 +169,9 @@ BOUNDS: list[tuple[str, Callable[[Document], None], Callable[[Document], None] |
     ("heal-a-page-that-is-no-duplicate", heal_a_page_that_is_no_duplicate, None, ("heals", "camden", "duplicate")),
     ("target-another-data-source", target_a_page_of_another_data_source, None, ("lambeth", "not in")),
     ("target-a-keyless-page", target_a_keyless_page, None, ("without a key",)),
+    ("body-without-content", body_where_no_content_is_declared, None, ("body", "councils", "declares no content")),
+    ("blocks-without-content", block_calls_where_no_content_is_declared, None, ("body", "declares no content")),
+    ("icon-without-icon", icon_where_no_icon_is_declared, None, ("icon", "councils", "declares no icon")),
 ]
 
 

@@ -80,9 +80,12 @@ def writable_copy(page: dict[str, Any]) -> dict[str, Any]:
 def duplicate_of(sb: Any, page: dict[str, Any]) -> dict[str, Any]:
     """A second page with the same values, created with the integration's own token (as a concurrent
     run of this integration would)."""
+    # as such a run would: the page's icon too (the mappings give the snapshot pages one)
+    extra = {"icon": page["icon"]} if page.get("icon") else {}
     return notion(sb).pages.create(
         parent={"type": "data_source_id", "data_source_id": page["parent"]["data_source_id"]},
         properties=writable_copy(page),
+        **extra,
     )
 
 

@@ -186,3 +186,10 @@ def test_a_zoned_value_takes_the_offset_of_its_own_date() -> None:
     assert normalise("date", {"start": "2020-07-15T09:00", "time_zone": "Europe/London"}).endswith(
         "+01:00[Europe/London]"
     )
+
+
+def test_a_wall_time_the_zone_skips_is_canonical_as_the_instant_it_names() -> None:
+    # 02:00 on 14 March 2032 does not exist in New York (clocks go from 02:00 to 03:00).
+    value = normalise("date", {"start": "2032-03-14T02:00:00", "end": None, "time_zone": "America/New_York"})
+    assert value == "2032-03-14T03:00:00.000-04:00[America/New_York]"
+    assert normalise("date", value) == value
