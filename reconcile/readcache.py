@@ -71,9 +71,22 @@ def managed_schema_digest(resource: ResourceConfig, schema: Mapping[str, Mapping
     """The live schema of the properties the cache holds values of: a change there (a type, a
     renamed select option) changes pages' values without touching their `last_edited_time`."""
     names = sorted({*resource.managed_properties, resource.match.property})
-    shown = {name: schema.get(name) for name in names}
+    shown = {name: value_shape(schema.get(name)) for name in names}
     canonical = json.dumps(shown, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:24]
+
+
+def value_shape(prop: Mapping[str, Any] | None) -> list[Any] | None:
+    """What of a property's schema decides its pages' values: its type, its option names (a renamed
+    option renames every value) and a relation's target. Not its id, colours or description, so a
+    property the plan adds compares equal to the one Notion then shows."""
+    if prop is None:
+        return None
+    kind = str(prop.get("type", ""))
+    found = prop.get(kind)
+    config: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+    options = sorted(str(o.get("name", "")) for o in config.get("options") or () if isinstance(o, Mapping))
+    return [kind, options, config.get("data_source_id")]
 
 
 @dataclass(frozen=True)

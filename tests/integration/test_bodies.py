@@ -106,11 +106,12 @@ def test_create_writes_body_icon_and_cover_then_a_no_change_run_reads_no_body(sa
         again = plan_once(config, env)
         assert not again.has_changes, [(a.key, a.reason) for a in again.actions]
         routes = by_route(sandbox)
-        # A no-change run: the database and its data source, one query, who the integration is; no body.
+        # A no-change run: the database and its data source, the read cache's two queries (pages
+        # edited since its last read, and the trash), who the integration is; no body.
         assert routes == {
             "GET /v1/databases/{id}": 1,
             "GET /v1/data_sources/{id}": 1,
-            "POST /v1/data_sources/{id}/query": 1,
+            "POST /v1/data_sources/{id}/query": 2,
             "GET /v1/users/me": 1,
         }
 

@@ -74,8 +74,9 @@ def test_after_an_apply_a_plan_reads_only_what_changed_and_says_so(sandbox: Any,
     assert modes(plan) == {"services": "incremental", "councils": "incremental"}
     assert all(r["pages_read"] == 0 for r in plan["reads"]), plan["reads"]
     assert not plan["actions"]
-    # Per resource: its database, its data source, the edited pages and the trashed ones; no page by id.
-    assert calls == {"GET /v1/databases/{id}": 2, "GET /v1/data_sources/{id}": 2, QUERY: 4}
+    # Per resource: its database, its data source, the edited pages and the trashed ones; no page by
+    # id, no page body: who the integration is, once, tells that the snapshots' bodies are as written.
+    assert calls == {"GET /v1/databases/{id}": 2, "GET /v1/data_sources/{id}": 2, QUERY: 4, "GET /v1/users/me": 1}
 
 
 def test_a_persons_edit_in_the_same_minute_as_the_run_is_read_and_planned(sandbox: Any, config: str) -> None:

@@ -160,3 +160,35 @@ def test_times() -> None:
     assert latest_edit([page("a", edited="2026-12-01T01:31:00.000Z")], "2026-12-01T01:30:00.000Z").startswith(
         "2026-12-01T01:31"
     )
+
+
+def test_a_property_the_plan_adds_has_the_schema_digest_notion_then_shows() -> None:
+    from reconcile.model import MatchKey, PropertyMapping, ResourceConfig, SchemaChange
+    from reconcile.plan.schema import planned_schema
+    from reconcile.readcache import managed_schema_digest
+
+    resource = ResourceConfig(
+        name="services",
+        database="db",
+        data_source=None,
+        mode="upsert",
+        match=MatchKey("Key", "slug"),
+        properties=(PropertyMapping("Stage", "stage"),),
+    )
+    live_before = {"Key": {"id": "a1", "name": "Key", "type": "rich_text", "rich_text": {}}}
+    planned = planned_schema(
+        live_before, [SchemaChange("add", "services", "ds", "Stage", "select", options=("Alpha", "Beta"))]
+    )
+    live_after = {
+        **live_before,
+        "Stage": {
+            "id": "x%3Ay",
+            "name": "Stage",
+            "description": None,
+            "type": "select",
+            "select": {"options": [{"id": "o2", "name": "Beta", "color": "red"}, {"id": "o1", "name": "Alpha"}]},
+        },
+    }
+    assert managed_schema_digest(resource, planned) == managed_schema_digest(resource, live_after)
+    renamed = {**live_after, "Stage": {**live_after["Stage"], "select": {"options": [{"name": "Gamma"}]}}}
+    assert managed_schema_digest(resource, renamed) != managed_schema_digest(resource, live_after)
