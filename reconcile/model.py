@@ -254,6 +254,8 @@ class Config:
     notify: NotifySettings = field(default_factory=NotifySettings)
     ci: CiSettings = field(default_factory=CiSettings)
     read_cache: ReadCacheSettings = field(default_factory=ReadCacheSettings)
+    # resource -> property -> Notion type its `bootstrap.properties` names (kept from the one parse)
+    bootstrap_types: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def job(self, name: str) -> Job:
         for j in self.jobs:

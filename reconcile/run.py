@@ -23,8 +23,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from reconcile.apply import Progress, execute
-from reconcile.config import read_text
-from reconcile.config.yamlload import parse_yaml
 from reconcile.desired import build_desired
 from reconcile.drift import mark_drift
 from reconcile.errors import ConfigError, GuardError, PlanFileError, ReconcileError
@@ -170,16 +168,8 @@ def schema_warnings(config: Config, gateway: Gateway, *, values: bool = True) ->
 
 def declared_types(config: Config) -> dict[str, dict[str, str]]:
     """resource -> property -> the Notion type the config declares for it (`schema:`, `bootstrap.properties`):
-    what a type mismatch says the mapping needs. Empty when the file cannot say."""
-    try:
-        document = parse_yaml(read_text(config.path), config.path)
-    except (ReconcileError, OSError):
-        return {}
-    out: dict[str, dict[str, str]] = {}
-    for job in (document.get("jobs") or {}).values() if isinstance(document, dict) else ():
-        for name, raw in ((job or {}).get("resources") or {}).items():
-            hints = ((raw or {}).get("bootstrap") or {}).get("properties") or {}
-            out[name] = {str(k): str(v) for k, v in hints.items()}
+    what a type mismatch says the mapping needs."""
+    out = {name: dict(hints) for name, hints in config.bootstrap_types.items()}
     for job in config.jobs:  # a type the resource's schema: declares says it best
         for r in job.resources:
             out.setdefault(r.name, {}).update(
