@@ -17,6 +17,7 @@ import logging
 import os
 import secrets
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -47,7 +48,7 @@ from reconcile.plan import JobInput, check_guards, compute_plan, iso_time
 from reconcile.planfile import plan_fingerprint, read_plan
 from reconcile.ports import Gateway, NotionReader
 from reconcile.readback import heal_after_creates
-from reconcile.readcache import Refresh, load_session
+from reconcile.readcache import ReadSession, Refresh, load_session
 from reconcile.redact import scrub
 from reconcile.runlog import (
     RunRecordJSON,
@@ -211,6 +212,26 @@ def read_source(
     return build_desired(job, records), read
 
 
+def read_cache_beside_source(
+    config: Config, jobs: Sequence[Job], gateway: Gateway, sources: SourceRun, *, now: datetime, refresh: Refresh
+) -> tuple[ReadSession, tuple[DesiredState, SourceRead | None] | None]:
+    """The read cache, loaded while the first job's source is fetched (that answer is mostly
+    waiting, the cache's thousands of pages mostly work), and that job's desired state. The
+    source's error comes first, as it would read one after the other."""
+    if not jobs:
+        return load_session(config, now=now, refresh=refresh), None
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reconcile-source")
+    try:
+        first = pool.submit(read_source, config, jobs[0], gateway, sources, now=now, refresh=refresh)
+        try:
+            cache = load_session(config, now=now, refresh=refresh)
+        finally:
+            read = first.result()
+        return cache, read
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
 def plan_run(
     config: Config,
     gateway: Gateway,
@@ -234,10 +255,15 @@ def plan_run(
     recent = recent_writes(config.run_log, now, config.notion.index_lag_s)
     schema_changes: list[SchemaChange] = []
     readers: dict[str, NotionReader] = {}
-    cache = load_session(config, now=now, refresh=refresh)
+    selected = selected_jobs(config, jobs)
+    cache, first_read = read_cache_beside_source(config, selected, gateway, sources, now=now, refresh=refresh)
     extra += cache.diagnostics()
-    for job in selected_jobs(config, jobs):
-        desired, read = read_source(config, job, gateway, sources, now=now, refresh=refresh)
+    for index, job in enumerate(selected):
+        desired, read = (
+            first_read
+            if index == 0 and first_read
+            else read_source(config, job, gateway, sources, now=now, refresh=refresh)
+        )
         extra += sources.diagnostics
         sources.diagnostics.clear()
         # The declared schema's changes come first; the pages are planned as if they were made.
