@@ -40,6 +40,7 @@ from reconcile.model import (
     RunRecord,
     RunStatus,
     SchemaChange,
+    SchemaOutcome,
     SourceRead,
 )
 from reconcile.notify import deliver, message_for
@@ -310,6 +311,7 @@ def apply_run(
     """Execute the plan's actions in their order, heal what the creates left duplicated (see
     reconcile.readback), and append the run to the config's run log."""
     done: list[Outcome] = []  # filled as writes land: what a stopped run wrote so far
+    schema_done: list[SchemaOutcome] = []  # likewise the schema changes
     result = ApplyResult()
     # The record keeps the plan's own fingerprint (a saved plan is applied once) and shows what the
     # heal-only follow-up after the creates did, in the same run.
@@ -317,11 +319,13 @@ def apply_run(
     try:
         if plan.has_changes:
             with progress(len(plan.actions)) as advance:
-                result = execute(plan, gateway, workers=config.notion.workers, progress=advance, done=done)
+                result = execute(
+                    plan, gateway, workers=config.notion.workers, progress=advance, done=done, schema_done=schema_done
+                )
         plan, result = heal_after_creates(config, gateway, plan, result, done)
     except BaseException as exc:
         stopped = RunStop(config, gateway, started, clock, command=command, saved=saved, kept=kept)
-        stopped.keep(exc, plan, ApplyResult(tuple(done)), executed=True)
+        stopped.keep(exc, plan, ApplyResult(tuple(done), tuple(schema_done)), executed=True)
         raise
     record = RunRecord(
         plan=plan,
