@@ -46,6 +46,7 @@ from reconcile.model import (
 from reconcile.notify import deliver, message_for
 from reconcile.notion.gateway import NotionGateway
 from reconcile.plan import JobInput, check_guards, compute_plan, iso_time
+from reconcile.plan.schema import SchemaPlan
 from reconcile.planfile import plan_fingerprint, read_plan
 from reconcile.ports import Gateway, NotionReader
 from reconcile.readback import heal_after_creates
@@ -68,7 +69,7 @@ from reconcile.saved_bounds import check_schema_bounds
 from reconcile.schema_view import PlannedSchemaReader, job_schema_plan, merged_changes
 from reconcile.source import SourceRun, fetch_records
 from reconcile.source.incremental import finished_read, source_read
-from reconcile.state import check_job_schemas, read_job_state, reread_pages, rewritten_recently
+from reconcile.state import ReadAhead, check_job_schemas, read_ahead, read_job_state, reread_pages, rewritten_recently
 
 __all__ = [
     "ApplyHooks",
@@ -213,24 +214,52 @@ def read_source(
     return build_desired(job, records), read
 
 
-def read_cache_beside_source(
+@dataclass(frozen=True)
+class FirstJob:
+    """The first job's desired state and what of Notion was read while its source was fetched."""
+
+    desired: DesiredState
+    read: SourceRead | None
+    schema: SchemaPlan | None = None  # None: Notion was not read ahead (a lookup source reads it)
+    reader: NotionReader | None = None
+    ahead: ReadAhead | None = None
+
+
+def read_beside_source(
     config: Config, jobs: Sequence[Job], gateway: Gateway, sources: SourceRun, *, now: datetime, refresh: Refresh
-) -> tuple[ReadSession, tuple[DesiredState, SourceRead | None] | None]:
-    """The read cache, loaded while the first job's source is fetched (that answer is mostly
-    waiting, the cache's thousands of pages mostly work), and that job's desired state. The
-    source's error comes first, as it would read one after the other."""
+) -> tuple[ReadSession, FirstJob | None]:
+    """The read cache, and the first job's schemas and pages as Notion's queries show them, read
+    while its source is fetched: both are mostly waiting (Notion's rate, the source's answer).
+    The source's error comes first, as when they are read one after the other; the Notion reads
+    are the same calls in the same order. A lookup source reads Notion itself: then only the cache
+    loads meanwhile."""
     if not jobs:
         return load_session(config, now=now, refresh=refresh), None
+    job = jobs[0]
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reconcile-source")
     try:
-        first = pool.submit(read_source, config, jobs[0], gateway, sources, now=now, refresh=refresh)
+        fetched = pool.submit(read_source, config, job, gateway, sources, now=now, refresh=refresh)
         try:
             cache = load_session(config, now=now, refresh=refresh)
-        finally:
-            read = first.result()
-        return cache, read
+            first = notion_ahead(gateway, job, cache) if job.source.kind != "lookup" else None
+        except BaseException:
+            fetched.result()
+            raise
+        desired, read = fetched.result()
+        if first is None:
+            return cache, FirstJob(desired, read)
+        return cache, replace(first, desired=desired, read=read)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def notion_ahead(gateway: Gateway, job: Job, cache: ReadSession) -> FirstJob:
+    """The job's declared schema changes, then its schemas and pages (FirstJob without its source)."""
+    schema = job_schema_plan(gateway, job.resources)
+    reader = PlannedSchemaReader(gateway, schema.changes) if schema.changes else gateway
+    return FirstJob(
+        DesiredState(job=job.name, record_count=0, resources={}), None, schema, reader, read_ahead(reader, job, cache)
+    )
 
 
 def plan_run(
@@ -257,22 +286,29 @@ def plan_run(
     schema_changes: list[SchemaChange] = []
     readers: dict[str, NotionReader] = {}
     selected = selected_jobs(config, jobs)
-    cache, first_read = read_cache_beside_source(config, selected, gateway, sources, now=now, refresh=refresh)
+    cache, first = read_beside_source(config, selected, gateway, sources, now=now, refresh=refresh)
     extra += cache.diagnostics()
     for index, job in enumerate(selected):
-        desired, read = (
-            first_read
-            if index == 0 and first_read
-            else read_source(config, job, gateway, sources, now=now, refresh=refresh)
-        )
+        read_first = first if index == 0 and first is not None else None
+        if read_first is not None:
+            desired, read = read_first.desired, read_first.read
+        else:
+            desired, read = read_source(config, job, gateway, sources, now=now, refresh=refresh)
         extra += sources.diagnostics
         sources.diagnostics.clear()
         # The declared schema's changes come first; the pages are planned as if they were made.
-        schema = job_schema_plan(gateway, job.resources)
+        schema = read_first.schema if read_first and read_first.schema else job_schema_plan(gateway, job.resources)
         extra += schema.warnings
         schema_changes = merged_changes(schema_changes, schema.changes)
-        reader = readers[job.name] = PlannedSchemaReader(gateway, schema.changes) if schema.changes else gateway
-        actual, diags = read_job_state(reader, job, desired, declared=declared, recent=recent, cache=cache)
+        reader = readers[job.name] = (
+            read_first.reader
+            if read_first and read_first.reader
+            else PlannedSchemaReader(gateway, schema.changes)
+            if schema.changes
+            else gateway
+        )
+        ahead = read_first.ahead if read_first else None
+        actual, diags = read_job_state(reader, job, desired, declared=declared, recent=recent, cache=cache, ahead=ahead)
         extra += diags
         inputs.append(JobInput(job=job, desired=desired, actual=actual, source_read=read))
     cache.save()
