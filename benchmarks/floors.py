@@ -8,7 +8,8 @@ count and creation times) and from what the benchmark changed in the source.
            + for a data source that would create: its trash lookup, ceil(trashed / 100) (at least 1)
            + the 10,000-result cap overlap: pages of the boundary minute are read twice
            + one GET /v1/pages/{id} per page the run writes again that the run before it wrote
-             moments ago (notion.index_lag_seconds): the suite runs its scenarios back to back
+             moments ago (notion.index_lag_seconds, which benchmarks/run.py sets to a day so that
+             back-to-back scenarios read them however slow the machine)
            + for a data source the run created pages in: the read-back after the creates (which
              heals a key two writers made twice), a walk of its pages after the run
            + GET /v1/users/me once when pages with a body (content and its hash property) exist:

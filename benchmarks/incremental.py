@@ -21,8 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from benchmarks.driver import ProcessRun, SandboxProcess, run_reconcile
 from benchmarks.floors import Floor
 from benchmarks.scenarios import (
@@ -35,6 +33,7 @@ from benchmarks.scenarios import (
     run_scenario,
     slugs_of,
     tenth,
+    with_index_lag,
     with_new_flow,
     write_mappings,
 )
@@ -136,9 +135,7 @@ def fresh_workspace(sb: SandboxProcess, workdir: Path) -> None:
 
 
 def mappings_without_lag(path: Path) -> None:
-    document = yaml.safe_load(path.read_text())
-    document["notion"]["index_lag_seconds"] = 0
-    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    with_index_lag(path, 0)
 
 
 def no_change_plan(sb: SandboxProcess, workdir: Path, councils: int) -> Step:

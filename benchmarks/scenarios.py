@@ -66,6 +66,15 @@ def write_mappings(path: Path, allowlist: list[str]) -> Path:
     return path
 
 
+def with_index_lag(path: Path, seconds: float) -> Path:
+    """The mappings at `path` with `notion.index_lag_seconds` set: how long after a run's writes a
+    later run reads the pages it writes again by id (reconcile/state.py)."""
+    document = yaml.safe_load(path.read_text())
+    document["notion"]["index_lag_seconds"] = seconds
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
 # ── ground truth from the sandbox ────────────────────────────────────────────────────────────────
 
 

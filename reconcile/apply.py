@@ -31,6 +31,7 @@ from reconcile.model import (
     Plan,
     PropertyChange,
     ResourceInfo,
+    SchemaOutcome,
     Value,
 )
 from reconcile.notion.schema_writes import apply_schema_changes
@@ -49,13 +50,17 @@ def execute(
     workers: int,
     progress: Progress | None = None,
     done: list[Outcome] | None = None,
+    schema_done: list[SchemaOutcome] | None = None,
 ) -> ApplyResult:
     """Every action of the plan, in its order; one outcome per action. Each outcome is also added to
     `done` as it lands, so a run that is stopped half-way still knows what it wrote. The plan's
-    schema changes go first (one request per data source): the page writes may need them."""
+    schema changes go first (one request per data source): the page writes may need them; each is
+    added to `schema_done` once its request is answered."""
+    made: list[SchemaOutcome] = schema_done if schema_done is not None else []
     if plan.schema_changes:
-        apply_schema_changes(gateway, plan.schema_changes)
-    return Executor(gateway, workers=workers, progress=progress, done=done).run(plan)
+        apply_schema_changes(gateway, plan.schema_changes, made)
+    result = Executor(gateway, workers=workers, progress=progress, done=done).run(plan)
+    return replace(result, schema=tuple(made)) if made else result
 
 
 class Executor:

@@ -48,9 +48,19 @@ def schema_row(
     change: SchemaChange, resource_jobs: Mapping[str, str], plan: Plan, result: ApplyResult | None
 ) -> dict[str, str]:
     """A schema change (made before every page write): action `schema_<change>`, the property."""
-    # The schema requests go first and a refused one stops the run: any page write means they landed.
+    # The schema requests go first and a refused one stops the run: any page write means they landed
+    # (a result from before schema outcomes were kept says no more).
     landed = result is not None and (bool(result.outcomes) or not plan.actions)
-    status = "planned" if result is None else "ok" if landed else "not_attempted"
+    kept = (
+        [
+            s.status
+            for s in result.schema
+            if (s.resource, s.property, s.change) == (change.resource, change.property, change.change)
+        ]
+        if result is not None
+        else []
+    )
+    status = "planned" if result is None else kept[0] if kept else "ok" if landed else "not_attempted"
     return dict.fromkeys(COLUMNS, "") | {
         "job": resource_jobs.get(change.resource, ""),
         "resource": change.resource,

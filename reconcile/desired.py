@@ -11,6 +11,7 @@ from typing import Any
 
 from reconcile.errors import SourceError
 from reconcile.expressions import ExpressionError, compile_expression
+from reconcile.gcpause import without_cycle_collection
 from reconcile.model import (
     Computation,
     DesiredPage,
@@ -22,6 +23,7 @@ from reconcile.model import (
 )
 
 
+@without_cycle_collection
 def build_desired(job: Job, records: list[Record]) -> DesiredState:
     """The desired pages of every resource of `job`, from the source's records."""
     selected = allowlisted(job, records)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -104,18 +104,181 @@ class Expression:
         node = parsed.parsed
         # Most mapped values are a bare field (`slug`); answer those without walking a tree.
         self._field: str | None = node["value"] if node.get("type") == "field" else None
+        self._evaluate = closure(node)
 
     def search(self, data: Any) -> Any:
         if self._field is not None:
             return data.get(self._field) if isinstance(data, dict) else None
         try:
-            # One shared interpreter: jmespath's own `search` builds a new one on every call.
-            return _INTERPRETER.visit(self._parsed.parsed, data)
+            return self._evaluate(data)
         except jmes_errors.JMESPathError as exc:
             raise ExpressionError(one_line(str(exc))) from exc
 
     def __repr__(self) -> str:
         return f"Expression({self.text!r})"
+
+
+# ── evaluation ───────────────────────────────────────────────────────────────────────────────────
+# An expression is evaluated once per record (tens of thousands a run): the common node types
+# become nested Python closures that do what jmespath's TreeInterpreter does for them, without
+# its per-node dispatch; any other node is left to the (one shared) interpreter.
+
+Evaluate = Callable[[Any], Any]
+
+
+def closure(node: Any) -> Evaluate:
+    """A function of the data that gives what `_INTERPRETER.visit(node, data)` gives."""
+    kind = node["type"]
+    children = node.get("children") or []
+    if kind == "field":
+        return _field(node["value"])
+    if kind in ("current", "identity"):
+        return _identity
+    if kind == "literal":
+        return _constant(node["value"])
+    if kind in ("subexpression", "pipe", "index_expression"):
+        return _chain([closure(c) for c in children])
+    if kind == "index":
+        return _index(node["value"])
+    if kind == "projection":
+        return _projection(closure(children[0]), closure(children[1]))
+    if kind == "flatten":
+        return _flatten(closure(children[0]))
+    if kind == "or_expression":
+        return _or(closure(children[0]), closure(children[1]))
+    if kind == "function_expression":
+        return _function(node["value"], [closure(c) for c in children])
+    return lambda data: _INTERPRETER.visit(node, data)
+
+
+def _identity(data: Any) -> Any:
+    return data
+
+
+def _constant(value: Any) -> Evaluate:
+    return lambda data: value
+
+
+def _field(name: str) -> Evaluate:
+    def field(data: Any) -> Any:
+        try:
+            return data.get(name)
+        except AttributeError:
+            return None
+
+    return field
+
+
+def _chain(steps: list[Evaluate]) -> Evaluate:
+    def chain(data: Any) -> Any:
+        for step in steps:
+            data = step(data)
+        return data
+
+    return chain
+
+
+def _index(position: int) -> Evaluate:
+    def index(data: Any) -> Any:
+        if not isinstance(data, list):
+            return None
+        try:
+            return data[position]
+        except IndexError:
+            return None
+
+    return index
+
+
+def _projection(base: Evaluate, each: Evaluate) -> Evaluate:
+    def projection(data: Any) -> Any:
+        items = base(data)
+        if not isinstance(items, list):
+            return None
+        return [v for v in map(each, items) if v is not None]
+
+    return projection
+
+
+def _flatten(base: Evaluate) -> Evaluate:
+    def flatten(data: Any) -> Any:
+        items = base(data)
+        if not isinstance(items, list):
+            return None
+        merged: list[Any] = []
+        for item in items:
+            if isinstance(item, list):
+                merged.extend(item)
+            else:
+                merged.append(item)
+        return merged
+
+    return flatten
+
+
+def _or(left: Evaluate, right: Evaluate) -> Evaluate:
+    def either(data: Any) -> Any:
+        matched = left(data)
+        if is_false(matched):
+            matched = right(data)
+        return matched
+
+    return either
+
+
+def is_false(value: Any) -> bool:
+    """JMESPath's falsehood (not Python's: 0 is true)."""
+    return value == "" or value == [] or value == {} or value is None or value is False
+
+
+def _function(name: str, arguments: list[Evaluate]) -> Evaluate:
+    """A call whose arguments' types are checked as jmespath checks them; when a check would
+    fail (or is one this does not know), jmespath's own call raises its own error."""
+    spec = _FUNCTIONS.FUNCTION_TABLE[name]
+    body = spec["function"]
+    checks = _argument_checks(spec["signature"], len(arguments))
+
+    def call(data: Any) -> Any:
+        values = [argument(data) for argument in arguments]
+        if checks is None or not all(check(v) for check, v in zip(checks, values, strict=True)):
+            return _FUNCTIONS.call_function(name, values)
+        return body(_FUNCTIONS, *values)
+
+    return call
+
+
+def _argument_checks(signature: list[dict[str, Any]], given: int) -> list[Callable[[Any], bool]] | None:
+    """One check per argument (True: jmespath would accept it), or None when this does not
+    reproduce jmespath's checks (variadic functions, alternative element types)."""
+    if len(signature) != given or any(spec.get("variadic") for spec in signature):
+        return None
+    checks: list[Callable[[Any], bool]] = []
+    for spec in signature:
+        types: list[str] = spec["types"]
+        if not types:
+            checks.append(_anything)
+            continue
+        allowed = {py for t in types for py in functions.REVERSE_TYPES_MAP[t.split("-", 1)[0]]}
+        subtypes = [t.split("-", 1)[1] for t in types if "-" in t]
+        if len(subtypes) > 1:
+            return None
+        elements = frozenset(functions.REVERSE_TYPES_MAP[subtypes[0]]) if subtypes else None
+        checks.append(_type_check(frozenset(allowed), elements))
+    return checks
+
+
+def _anything(value: Any) -> bool:
+    return True
+
+
+def _type_check(allowed: frozenset[str], elements: frozenset[str] | None) -> Callable[[Any], bool]:
+    def check(value: Any) -> bool:
+        # Type names, not isinstance: jmespath's types are not Python's (a bool is no number).
+        if type(value).__name__ not in allowed:
+            return False
+        return elements is None or all(type(v).__name__ in elements for v in value)
+
+    return check
 
 
 @lru_cache(maxsize=4096)

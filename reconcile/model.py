@@ -271,6 +271,8 @@ class Config:
     notify: NotifySettings = field(default_factory=NotifySettings)
     ci: CiSettings = field(default_factory=CiSettings)
     read_cache: ReadCacheSettings = field(default_factory=ReadCacheSettings)
+    # resource -> property -> Notion type its `bootstrap.properties` names (kept from the one parse)
+    bootstrap_types: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def job(self, name: str) -> Job:
         for j in self.jobs:
@@ -515,21 +517,45 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class SchemaOutcome:
+    """What became of one planned schema change: ok once Notion's answer shows it, failed when its
+    data source's request was refused or its answer did not show it. Names and types only (never
+    option names or values): what the run record keeps."""
+
+    change: SchemaChangeKind
+    resource: str
+    data_source_id: str
+    property: str
+    type: str
+    status: Literal["ok", "failed"]
+    before: str | None = None  # the live type (retype, remove) or name (rename)
+    error_code: str = ""
+
+
+@dataclass(frozen=True)
 class ApplyResult:
     outcomes: tuple[Outcome, ...] = ()
+    schema: tuple[SchemaOutcome, ...] = ()  # the schema changes attempted, before the page writes
 
     @property
     def failed(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.status == "failed"]
 
     @property
+    def schema_written(self) -> int:
+        return sum(1 for s in self.schema if s.status == "ok")
+
+    @property
     def written(self) -> int:
-        return sum(1 for o in self.outcomes if o.status == "ok")
+        """Page writes and schema changes that landed."""
+        return sum(1 for o in self.outcomes if o.status == "ok") + self.schema_written
 
     def counts(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
         for o in self.outcomes:
             out.setdefault(o.action, {"ok": 0, "failed": 0, "skipped": 0})[o.status] += 1
+        for s in self.schema:
+            out.setdefault(f"schema_{s.change}", {"ok": 0, "failed": 0, "skipped": 0})[s.status] += 1
         return out
 
 

@@ -61,7 +61,7 @@ def follow_up(
         follow = replace(plan, actions=tuple(actions), diagnostics=tuple(diags))
         healed = execute(follow, gateway, workers=config.notion.workers, done=done) if actions else ApplyResult()
         plan = replace(plan, actions=plan.actions + follow.actions, diagnostics=plan.diagnostics + follow.diagnostics)
-        result = ApplyResult(result.outcomes + healed.outcomes)
+        result = ApplyResult(result.outcomes + healed.outcomes, result.schema)
     return plan, result
 
 

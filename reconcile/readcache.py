@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from reconcile.gcpause import without_cycle_collection
 from reconcile.model import Config, Diagnostic, NotionRead, PageState, ReadCacheSettings, ResourceConfig, Value
 
 __all__ = [
@@ -196,6 +197,7 @@ class ReadSession:
             )
         ]
 
+    @without_cycle_collection
     def save(self) -> None:
         """Write the entries this run kept over the file's others (never when the cache is off)."""
         if not self.settings.enabled or not self.kept:
@@ -245,6 +247,7 @@ def load_session(config: Config, *, now: datetime, refresh: Refresh = "auto") ->
 # ── the file ─────────────────────────────────────────────────────────────────────────────────────
 
 
+@without_cycle_collection
 def read_entries(path: Path) -> tuple[dict[str, CacheEntry], str | None]:
     """The file's entries by resource; {} and why, when it is absent ({} and None) or unusable."""
     try:

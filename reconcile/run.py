@@ -17,14 +17,13 @@ import logging
 import os
 import secrets
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from reconcile.apply import Progress, execute
-from reconcile.config import read_text
-from reconcile.config.yamlload import parse_yaml
 from reconcile.desired import build_desired
 from reconcile.drift import mark_drift
 from reconcile.errors import ConfigError, GuardError, PlanFileError, ReconcileError
@@ -41,15 +40,17 @@ from reconcile.model import (
     RunRecord,
     RunStatus,
     SchemaChange,
+    SchemaOutcome,
     SourceRead,
 )
 from reconcile.notify import deliver, message_for
 from reconcile.notion.gateway import NotionGateway
 from reconcile.plan import JobInput, check_guards, compute_plan, iso_time
+from reconcile.plan.schema import SchemaPlan
 from reconcile.planfile import plan_fingerprint, read_plan
 from reconcile.ports import Gateway, NotionReader
 from reconcile.readback import heal_after_creates
-from reconcile.readcache import Refresh, load_session
+from reconcile.readcache import ReadSession, Refresh, load_session
 from reconcile.redact import scrub
 from reconcile.runlog import (
     RunRecordJSON,
@@ -69,7 +70,7 @@ from reconcile.saved_bounds import check_schema_bounds
 from reconcile.schema_view import PlannedSchemaReader, job_schema_plan, merged_changes
 from reconcile.source import SourceRun, fetch_records
 from reconcile.source.incremental import finished_read, source_read
-from reconcile.state import check_job_schemas, read_job_state, reread_pages, rewritten_recently
+from reconcile.state import ReadAhead, check_job_schemas, read_ahead, read_job_state, reread_pages, rewritten_recently
 
 __all__ = [
     "ApplyHooks",
@@ -171,16 +172,8 @@ def schema_warnings(config: Config, gateway: Gateway, *, values: bool = True) ->
 
 def declared_types(config: Config) -> dict[str, dict[str, str]]:
     """resource -> property -> the Notion type the config declares for it (`schema:`, `bootstrap.properties`):
-    what a type mismatch says the mapping needs. Empty when the file cannot say."""
-    try:
-        document = parse_yaml(read_text(config.path), config.path)
-    except (ReconcileError, OSError):
-        return {}
-    out: dict[str, dict[str, str]] = {}
-    for job in (document.get("jobs") or {}).values() if isinstance(document, dict) else ():
-        for name, raw in ((job or {}).get("resources") or {}).items():
-            hints = ((raw or {}).get("bootstrap") or {}).get("properties") or {}
-            out[name] = {str(k): str(v) for k, v in hints.items()}
+    what a type mismatch says the mapping needs."""
+    out = {name: dict(hints) for name, hints in config.bootstrap_types.items()}
     for job in config.jobs:  # a type the resource's schema: declares says it best
         for r in job.resources:
             out.setdefault(r.name, {}).update(
@@ -222,6 +215,54 @@ def read_source(
     return build_desired(job, records), read
 
 
+@dataclass(frozen=True)
+class FirstJob:
+    """The first job's desired state and what of Notion was read while its source was fetched."""
+
+    desired: DesiredState
+    read: SourceRead | None
+    schema: SchemaPlan | None = None  # None: Notion was not read ahead (a lookup source reads it)
+    reader: NotionReader | None = None
+    ahead: ReadAhead | None = None
+
+
+def read_beside_source(
+    config: Config, jobs: Sequence[Job], gateway: Gateway, sources: SourceRun, *, now: datetime, refresh: Refresh
+) -> tuple[ReadSession, FirstJob | None]:
+    """The read cache, and the first job's schemas and pages as Notion's queries show them, read
+    while its source is fetched: both are mostly waiting (Notion's rate, the source's answer).
+    The source's error comes first, as when they are read one after the other; the Notion reads
+    are the same calls in the same order. A lookup source reads Notion itself: then only the cache
+    loads meanwhile."""
+    if not jobs:
+        return load_session(config, now=now, refresh=refresh), None
+    job = jobs[0]
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reconcile-source")
+    try:
+        fetched = pool.submit(read_source, config, job, gateway, sources, now=now, refresh=refresh)
+        try:
+            cache = load_session(config, now=now, refresh=refresh)
+            first = notion_ahead(gateway, job, cache) if job.source.kind != "lookup" else None
+        except BaseException:
+            fetched.result()
+            raise
+        desired, read = fetched.result()
+        if first is None:
+            return cache, FirstJob(desired, read)
+        return cache, replace(first, desired=desired, read=read)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def notion_ahead(gateway: Gateway, job: Job, cache: ReadSession) -> FirstJob:
+    """The job's declared schema changes, then its schemas and pages (FirstJob without its source)."""
+    schema = job_schema_plan(gateway, job.resources)
+    reader = PlannedSchemaReader(gateway, schema.changes) if schema.changes else gateway
+    return FirstJob(
+        DesiredState(job=job.name, record_count=0, resources={}), None, schema, reader, read_ahead(reader, job, cache)
+    )
+
+
 def plan_run(
     config: Config,
     gateway: Gateway,
@@ -248,18 +289,30 @@ def plan_run(
     owed = owed_touches(config.run_log)
     schema_changes: list[SchemaChange] = []
     readers: dict[str, NotionReader] = {}
-    cache = load_session(config, now=now, refresh=refresh)
+    selected = selected_jobs(config, jobs)
+    cache, first = read_beside_source(config, selected, gateway, sources, now=now, refresh=refresh)
     extra += cache.diagnostics()
-    for job in selected_jobs(config, jobs):
-        desired, read = read_source(config, job, gateway, sources, now=now, refresh=refresh)
+    for index, job in enumerate(selected):
+        read_first = first if index == 0 and first is not None else None
+        if read_first is not None:
+            desired, read = read_first.desired, read_first.read
+        else:
+            desired, read = read_source(config, job, gateway, sources, now=now, refresh=refresh)
         extra += sources.diagnostics
         sources.diagnostics.clear()
         # The declared schema's changes come first; the pages are planned as if they were made.
-        schema = job_schema_plan(gateway, job.resources)
+        schema = read_first.schema if read_first and read_first.schema else job_schema_plan(gateway, job.resources)
         extra += schema.warnings
         schema_changes = merged_changes(schema_changes, schema.changes)
-        reader = readers[job.name] = PlannedSchemaReader(gateway, schema.changes) if schema.changes else gateway
-        actual, diags = read_job_state(reader, job, desired, declared=declared, recent=recent, cache=cache)
+        reader = readers[job.name] = (
+            read_first.reader
+            if read_first and read_first.reader
+            else PlannedSchemaReader(gateway, schema.changes)
+            if schema.changes
+            else gateway
+        )
+        ahead = read_first.ahead if read_first else None
+        actual, diags = read_job_state(reader, job, desired, declared=declared, recent=recent, cache=cache, ahead=ahead)
         extra += diags
         inputs.append(JobInput(job=job, desired=desired, actual=actual, source_read=read))
     cache.save()
@@ -297,6 +350,7 @@ def apply_run(
     """Execute the plan's actions in their order, heal what the creates left duplicated (see
     reconcile.readback), and append the run to the config's run log."""
     done: list[Outcome] = []  # filled as writes land: what a stopped run wrote so far
+    schema_done: list[SchemaOutcome] = []  # likewise the schema changes
     result = ApplyResult()
     # The record keeps the plan's own fingerprint (a saved plan is applied once) and shows what the
     # heal-only follow-up after the creates did, in the same run.
@@ -304,11 +358,13 @@ def apply_run(
     try:
         if plan.has_changes:
             with progress(len(plan.actions)) as advance:
-                result = execute(plan, gateway, workers=config.notion.workers, progress=advance, done=done)
+                result = execute(
+                    plan, gateway, workers=config.notion.workers, progress=advance, done=done, schema_done=schema_done
+                )
         plan, result = heal_after_creates(config, gateway, plan, result, done)
     except BaseException as exc:
         stopped = RunStop(config, gateway, started, clock, command=command, saved=saved, kept=kept)
-        stopped.keep(exc, plan, ApplyResult(tuple(done)), executed=True)
+        stopped.keep(exc, plan, ApplyResult(tuple(done), tuple(schema_done)), executed=True)
         raise
     record = RunRecord(
         plan=plan,

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, NotRequired, TypedDict, cast
 
 from reconcile.errors import ReconcileError
-from reconcile.model import ApiCalls, Diagnostic, Job, Outcome, Plan, RunRecord, SourceRead
+from reconcile.model import ApiCalls, Diagnostic, Job, Outcome, Plan, RunRecord, SchemaOutcome, SourceRead
 from reconcile.notify import Delivery
 from reconcile.plan import iso_time
 
@@ -30,6 +30,7 @@ __all__ = [
     "OutcomeJSON",
     "RecentWrites",
     "RunRecordJSON",
+    "SchemaChangeJSON",
     "SourceCursor",
     "SourceReadJSON",
     "UnlinkedKey",
@@ -96,6 +97,19 @@ class SourceReadJSON(TypedDict, total=False):
     records: int
 
 
+class SchemaChangeJSON(TypedDict, total=False):
+    """A schema change the run attempted: names and types only, never option names or values."""
+
+    change: str  # add | add_options | rename | retype | remove
+    resource: str
+    data_source_id: str
+    property: str
+    type: str
+    before: str  # the live type (retype, remove) or name (rename)
+    status: str  # ok | failed
+    error_code: str
+
+
 class RunRecordJSON(TypedDict, total=False):
     record_version: int
     record_type: str  # "run" (absent in older records) or "notification"
@@ -122,6 +136,7 @@ class RunRecordJSON(TypedDict, total=False):
     from_saved_plan: bool
     resource_jobs: dict[str, str]
     source_reads: dict[str, SourceReadJSON]  # job -> how its source was read (incremental sources)
+    schema_changes: list[SchemaChangeJSON]  # the schema changes attempted, before the page writes
     log: str  # never written: the label of the run log it was read from, when several are merged
 
 
@@ -145,7 +160,7 @@ def record_json(record: RunRecord) -> RunRecordJSON:
         jobs=list(plan.jobs),
         planned=plan.summary,
         counts=result.counts(),
-        failed=len(result.failed),
+        failed=len(result.failed) + sum(1 for c in result.schema if c.status == "failed"),
         outcomes=[outcome_json(o) for o in result.outcomes],
         warnings=[diagnostic_json(d) for d in plan.diagnostics if d.severity == "warning"],
         errors=[{**diagnostic_json(d), "urls": list(d.urls)} for d in plan.diagnostics if d.severity == "error"],
@@ -159,6 +174,24 @@ def record_json(record: RunRecord) -> RunRecordJSON:
         out["error"] = RunErrorJSON(code=record.error.code, message=record.error.message)
     if plan.source_reads:
         out["source_reads"] = {job: source_read_json(read) for job, read in plan.source_reads.items()}
+    if result.schema:
+        out["schema_changes"] = [schema_change_json(c) for c in result.schema]
+    return out
+
+
+def schema_change_json(c: SchemaOutcome) -> SchemaChangeJSON:
+    out = SchemaChangeJSON(
+        change=c.change,
+        resource=c.resource,
+        data_source_id=c.data_source_id,
+        property=c.property,
+        type=c.type,
+        status=c.status,
+    )
+    if c.before is not None:
+        out["before"] = c.before
+    if c.error_code:
+        out["error_code"] = c.error_code
     return out
 
 

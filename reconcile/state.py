@@ -42,6 +42,7 @@ from reconcile.runlog import LeftAs, RecentWrites
 __all__ = [
     "check_job_schemas",
     "has_duplicates",
+    "read_ahead",
     "read_job_state",
     "related_data_sources",
     "reread_pages",
@@ -61,19 +62,44 @@ def read_job_state(
     declared: Declared | None = None,
     recent: RecentWrites | None = None,
     cache: ReadSession | None = None,
+    ahead: ReadAhead | None = None,
 ) -> tuple[ActualState, list[Diagnostic]]:
     """The job's live pages, resource by resource, and the schema warnings (errors raise). With a
     read cache, a resource the cache holds is read incrementally (`cache` records how each was read
-    and what the next run may start from)."""
-    schemas, diags = check_job_schemas(gateway, job, desired, declared)
+    and what the next run may start from). `ahead`: the schemas and pages read_ahead read while the
+    source was fetched (only the desired values are checked, and the trash read, here)."""
+    if ahead is None:
+        schemas, diags = check_job_schemas(gateway, job, desired, declared)
+    else:
+        schemas, diags = ahead.schemas, list(ahead.diagnostics)
+        check_desired_values(gateway, job, desired, schemas, declared)
     states: dict[str, ResourceState] = {}
     for r in job.resources:
         data_source_id, schema = schemas[r.name]
         wanted = {p.key for p in desired.resources[r.name].pages}
         mine = (recent or {}).get(r.name, {})
-        states[r.name] = resource_state(gateway, r, data_source_id, schema, wanted, mine, cache)
+        seen = ahead.seen.get(r.name) if ahead is not None else None
+        states[r.name] = resource_state(gateway, r, data_source_id, schema, wanted, mine, cache, seen)
     actual = with_bodies(gateway, job, desired, with_bot_user(gateway, job, ActualState(resources=states)))
     return actual, diags
+
+
+@dataclass(frozen=True)
+class ReadAhead:
+    """What of a job's Notion state can be read before its desired state is known: the schemas
+    (mappings checked against them) and each resource's pages as the queries show them."""
+
+    schemas: dict[str, tuple[str, PropertySchema]]
+    diagnostics: tuple[Diagnostic, ...]
+    seen: dict[str, Seen]
+
+
+def read_ahead(gateway: NotionReader, job: Job, cache: ReadSession | None) -> ReadAhead:
+    """The schemas and the pages, in the order read_job_state reads them: the mappings are checked
+    before any page is queried."""
+    schemas, diags = check_job_schemas(gateway, job, None)
+    seen = {r.name: seen_pages(gateway, r, *schemas[r.name], cache) for r in job.resources}
+    return ReadAhead(schemas, tuple(diags), seen)
 
 
 def check_job_schemas(
@@ -95,10 +121,21 @@ def check_job_schemas(
         )
         schemas[r.name] = (data_source_id, schema)
     if desired is not None:
-        live_types = {name: {p: s.get("type", "") for p, s in schema.items()} for name, (_, schema) in schemas.items()}
-        names = {name: gateway.data_source_name(ds) or name for name, (ds, _) in schemas.items()}
-        check_value_types(job, desired, live_types, names, declared)
+        check_desired_values(gateway, job, desired, schemas, declared)
     return schemas, diags
+
+
+def check_desired_values(
+    gateway: NotionReader,
+    job: Job,
+    desired: DesiredState,
+    schemas: Mapping[str, tuple[str, PropertySchema]],
+    declared: Declared | None,
+) -> None:
+    """Every mapped value the source asks for against its property's live type (a mismatch raises)."""
+    live_types = {name: {p: s.get("type", "") for p, s in schema.items()} for name, (_, schema) in schemas.items()}
+    names = {name: gateway.data_source_name(ds) or name for name, (ds, _) in schemas.items()}
+    check_value_types(job, desired, live_types, names, declared)
 
 
 def relation_names(
@@ -140,10 +177,11 @@ def resource_state(
     wanted: set[str],
     mine: Mapping[str, LeftAs],
     cache: ReadSession | None = None,
+    seen: Seen | None = None,
 ) -> ResourceState:
     """One resource's live pages (and the trashed ones carrying a wanted key when a create may be
     planned), with this machine's recent writes the query does not show yet read by id."""
-    seen = seen_pages(gateway, r, data_source_id, schema, cache)
+    seen = seen if seen is not None else seen_pages(gateway, r, data_source_id, schema, cache)
     fresh = read_fresh(gateway, r, data_source_id, schema, unshown(mine, {p.page_id for p in seen.live}))
     state = ResourceState(
         resource=r.name,

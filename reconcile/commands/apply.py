@@ -145,8 +145,10 @@ def report_run(record: RunRecord) -> None:
     for o in failed:
         click.echo(f"error: {o.action} {o.resource} {o.key!r} failed: {o.message}", err=True)
     jobs = ", ".join(record.plan.jobs)
+    schema = record.result.schema_written
+    with_schema = f" ({schema} of them schema change{'s' if schema != 1 else ''})" if schema else ""
     click.echo(
-        f"Apply complete ({jobs}): {record.result.written} written, {len(failed)} failed. "
+        f"Apply complete ({jobs}): {record.result.written} written{with_schema}, {len(failed)} failed. "
         f"Run recorded in {record.run_log}."
     )
     if record.plan.errors:

@@ -12,7 +12,15 @@ import click
 
 from reconcile.commands.common import CONFIG_OPTION, EXIT_ERROR, RUN_LOGS_OPTION, Abort, run_log_paths
 from reconcile.grouping import group_diagnostics
-from reconcile.runlog import HistoryRow, OutcomeJSON, RunRecordJSON, history_row, merged_runs, run_status
+from reconcile.runlog import (
+    HistoryRow,
+    OutcomeJSON,
+    RunRecordJSON,
+    SchemaChangeJSON,
+    history_row,
+    merged_runs,
+    run_status,
+)
 
 __all__ = ["history", "history_table", "run_detail"]
 
@@ -68,6 +76,7 @@ def run_detail(record: RunRecordJSON) -> str:
             f"  source of {job}: {read.get('mode', '?')}{since}, {read.get('records', 0)} record(s) "
             f"({read.get('reason', '')}); cursor {read.get('cursor') or '-'}"
         )
+    lines += [f"  schema: {schema_change_text(c)}" for c in record.get("schema_changes") or []]
     outcomes = sorted(record.get("outcomes") or [], key=outcome_order)
     lines.append("")
     if outcomes:
@@ -83,6 +92,16 @@ def run_detail(record: RunRecordJSON) -> str:
         state = "sent" if delivery.get("ok") else f"not sent ({delivery.get('error', '?')})"
         lines.append(f"Alert to {delivery.get('webhook', '?')}: {state}")
     return "\n".join(lines)
+
+
+def schema_change_text(c: SchemaChangeJSON) -> str:
+    """ "retype 'Status' (rich_text → select) of services: ok" """
+    before = c.get("before")
+    was = f"{before} → " if before and c.get("change") == "retype" else ""
+    prop = f"{before!r} → {c.get('property', '')!r}" if c.get("change") == "rename" else repr(c.get("property", ""))
+    kind = "" if c.get("change") == "rename" else f" ({was}{c.get('type', '')})"
+    error = f" ({c['error_code']})" if c.get("error_code") else ""
+    return f"{c.get('change', '?')} {prop}{kind} of {c.get('resource', '?')}: {c.get('status', '?')}{error}"
 
 
 def outcome_order(o: OutcomeJSON) -> tuple[bool, str, str]:

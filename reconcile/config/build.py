@@ -97,7 +97,19 @@ def build_config(document: dict[str, Any], env: Mapping[str, str], path: str) ->
         notify=settings_from(document.get("notify"), env),
         ci=ci_settings(env),
         read_cache=read_cache_settings(b, document.get("read_cache") or {}),
+        bootstrap_types=bootstrap_types(document),
     )
+
+
+def bootstrap_types(document: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """resource -> property -> the type its `bootstrap.properties` names: what a type mismatch says
+    the mapping needs."""
+    out: dict[str, dict[str, str]] = {}
+    for job in (document.get("jobs") or {}).values():
+        for name, raw in ((job or {}).get("resources") or {}).items():
+            hints = ((raw or {}).get("bootstrap") or {}).get("properties") or {}
+            out[name] = {str(k): str(v) for k, v in hints.items()}
+    return out
 
 
 def read_cache_settings(b: Builder, raw: dict[str, Any]) -> ReadCacheSettings:

@@ -40,7 +40,7 @@ class StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def refuse_duplicate_keys(loader: yaml.SafeLoader, node: yaml.MappingNode) -> None:
+def refuse_duplicate_keys(loader: yaml.constructor.BaseConstructor, node: yaml.MappingNode) -> None:
     # Only the mapping's own keys: a key that overrides one brought in by a `<<` merge is intended.
     seen: dict[Any, yaml.Node] = {}
     for key_node, _ in node.value:
@@ -65,6 +65,26 @@ def timestamp_as_text(loader: StrictLoader, node: yaml.ScalarNode) -> str:
 
 
 StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", timestamp_as_text)
+
+_HAS_LIBYAML = bool(getattr(yaml, "__with_libyaml__", False))
+
+if _HAS_LIBYAML:
+    CParser = yaml.cyaml.CParser  # type: ignore[attr-defined]
+
+    class FastStrictLoader(CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):  # type: ignore[misc,valid-type]
+        """StrictLoader's constructor over libyaml's parser: a 12,000-council allowlist builds in a
+        fraction of the time. Only for documents it accepts; a mistake is reported by StrictLoader."""
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+            refuse_duplicate_keys(self, node)
+            return super().construct_mapping(node, deep=deep)
+
+    FastStrictLoader.add_constructor("tag:yaml.org,2002:timestamp", timestamp_as_text)
 
 
 def check_size(size: int, path: str, unit: str = "bytes") -> None:
@@ -138,6 +158,9 @@ def parse_yaml(text: str, path: str) -> Any:
     """The document in `text`; a YAML mistake or a bound becomes `file:line:column: problem`."""
     check_size(len(text), path, "characters")
     check_bounds(text, path)
+    fast = fast_parse(text)
+    if fast is not None:
+        return fast
     loader = StrictLoader(text)  # a SafeLoader: no Python tags
     try:
         document = loader.get_single_data()
@@ -155,3 +178,18 @@ def parse_yaml(text: str, path: str) -> Any:
     if document is None:
         raise ConfigError(f"{path}: the file is empty", hint="it needs at least version: 1 and jobs:")
     return document
+
+
+def fast_parse(text: str) -> Any:
+    """The document through libyaml, when present and the document is well-formed, not empty and
+    has no duplicate key; otherwise None, and the pure-Python StrictLoader says what is wrong in
+    the words the docs and tests pin."""
+    if not _HAS_LIBYAML:
+        return None
+    loader = FastStrictLoader(text)
+    try:
+        return loader.get_single_data()
+    except (yaml.YAMLError, RecursionError):
+        return None
+    finally:
+        loader.dispose()

@@ -18,10 +18,10 @@ it, so nothing is reported as done that Notion did not do.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from reconcile.errors import NotionError
-from reconcile.model import SchemaChange
+from reconcile.model import SchemaChange, SchemaOutcome
 from reconcile.ports import NotionObject, NotionWriter
 
 __all__ = ["apply_schema_changes", "by_data_source", "missing_from", "property_request", "schema_request"]
@@ -64,24 +64,52 @@ def relation_config(c: SchemaChange) -> NotionObject:
     return {"data_source_id": c.relation_data_source_id, "type": "dual_property", "dual_property": dual}
 
 
-def apply_schema_changes(gateway: NotionWriter, changes: Iterable[SchemaChange]) -> int:
+def apply_schema_changes(
+    gateway: NotionWriter, changes: Iterable[SchemaChange], done: list[SchemaOutcome] | None = None
+) -> int:
     """Every data source's changes in one request each; the requests sent. NotionError when
-    Notion refuses one or its answer does not show a change."""
+    Notion refuses one or its answer does not show a change. Each change attempted is added to
+    `done` (ok, or failed with its data source's request) for the run record."""
     sent = 0
+    record = done if done is not None else []
     for data_source_id, group in by_data_source(changes).items():
-        answer = gateway.update_data_source(data_source_id, schema_request(group))
+        try:
+            update_one(gateway, data_source_id, group)
+        except Exception as exc:
+            code = str(getattr(exc, "code", "") or type(exc).__name__)
+            record.extend(schema_outcome(c, "failed", code) for c in group)
+            raise
         sent += 1
-        # Notion's document allows a partial data source as the answer: then it is read back.
-        properties = answer.get("properties")
-        if not isinstance(properties, dict):
-            properties = gateway.retrieve_data_source(data_source_id).get("properties") or {}
-        missing = missing_from(properties, group)
-        if missing:
-            raise NotionError(
-                f"the schema update of data source {data_source_id} did not make: {'; '.join(missing)}",
-                hint="read the data source in Notion and run plan again",
-            )
+        record.extend(schema_outcome(c, "ok") for c in group)
     return sent
+
+
+def schema_outcome(c: SchemaChange, status: Literal["ok", "failed"], error_code: str = "") -> SchemaOutcome:
+    return SchemaOutcome(
+        change=c.change,
+        resource=c.resource,
+        data_source_id=c.data_source_id,
+        property=c.property,
+        type=c.type,
+        status=status,
+        before=c.before,
+        error_code=error_code,
+    )
+
+
+def update_one(gateway: NotionWriter, data_source_id: str, group: list[SchemaChange]) -> None:
+    """One data source's changes, in one request, confirmed by Notion's answer."""
+    answer = gateway.update_data_source(data_source_id, schema_request(group))
+    # Notion's document allows a partial data source as the answer: then it is read back.
+    properties = answer.get("properties")
+    if not isinstance(properties, dict):
+        properties = gateway.retrieve_data_source(data_source_id).get("properties") or {}
+    missing = missing_from(properties, group)
+    if missing:
+        raise NotionError(
+            f"the schema update of data source {data_source_id} did not make: {'; '.join(missing)}",
+            hint="read the data source in Notion and run plan again",
+        )
 
 
 def missing_from(properties: Mapping[str, Any], changes: Iterable[SchemaChange]) -> list[str]:

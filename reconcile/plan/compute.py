@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from reconcile.gcpause import without_cycle_collection
 from reconcile.model import Action, Diagnostic, Job, Plan, ResourceConfig, ResourceInfo, ResourceState, SourceRead
 from reconcile.plan.common import JobInput, iso_time
 from reconcile.plan.guards import guard_diagnostics, overridden
@@ -30,6 +31,7 @@ from reconcile.plan.touches import (
 )
 
 
+@without_cycle_collection
 def compute_plan(
     inputs: Iterable[JobInput],
     *,

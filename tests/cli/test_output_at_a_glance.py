@@ -55,7 +55,8 @@ def test_apply_quiet_prints_only_the_summary_line_and_errors(sandbox: Any) -> No
     out = run("apply", "--auto-approve", "-q")
     assert out.exit_code == 0
     assert out.stdout.splitlines() == [
-        "Apply complete (planx-live-services): 27 written, 0 failed. Run recorded in .reconcile/runs.jsonl."
+        "Apply complete (planx-live-services): 28 written (1 of them schema change), 0 failed. "
+        "Run recorded in .reconcile/runs.jsonl."
     ]
     assert out.stderr == ""
     again = run("apply", "--auto-approve", "-q")
