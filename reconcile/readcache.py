@@ -29,10 +29,10 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
 from reconcile.gcpause import without_cycle_collection
 from reconcile.model import Config, Diagnostic, NotionRead, PageState, ReadCacheSettings, ResourceConfig, Value
@@ -140,6 +140,7 @@ class ReadSession:
     loaded: bool = False  # the file was read into `entries` (or found unusable)
     kept: dict[str, CacheEntry] = field(default_factory=dict)
     reads: dict[str, NotionRead] = field(default_factory=dict)
+    resources: frozenset[str] = frozenset()  # every resource of the config
 
     def key(self, resource: ResourceConfig, data_source_id: str, schema: Mapping[str, Mapping[str, Any]]) -> CacheKey:
         return CacheKey(
@@ -203,8 +204,15 @@ class ReadSession:
         if not self.settings.enabled or not self.kept:
             return
         # The entries this run loaded stand for the file (no second parse of thousands of pages);
-        # a run that did not load it keeps the file's other resources.
-        current, problem = (self.entries, self.problem) if self.loaded else read_entries(self.path)
+        # a run that did not load it keeps the file's other resources, unless it kept every resource
+        # of the config: any other entry was made with another config and cannot be used (and
+        # parsing it would hold a second workspace beside this run's pages).
+        if self.loaded:
+            current, problem = self.entries, self.problem
+        elif self.resources <= self.kept.keys():
+            current, problem = {}, None
+        else:
+            current, problem = read_entries(self.path)
         entries = {**(current if problem is None else {}), **self.kept}
         try:
             write_atomically(self.path, cache_document(entries, self.now))
@@ -237,6 +245,7 @@ def load_session(config: Config, *, now: datetime, refresh: Refresh = "auto") ->
         integration=integration_fingerprint(config.notion.token),
         config_digest=config.digest,
         now=now,
+        resources=frozenset(r.name for job in config.jobs for r in job.resources),
     )
     if config.read_cache.enabled and refresh != "full":
         session.entries, session.problem = read_entries(path)
@@ -269,7 +278,7 @@ def cache_document(entries: Mapping[str, CacheEntry], now: datetime) -> dict[str
     return {
         "format": CACHE_FORMAT,
         "written_at": iso(now),
-        "resources": {name: entry_to_json(e) for name, e in sorted(entries.items())},
+        "resources": {name: entry_rows(e) for name, e in sorted(entries.items())},
     }
 
 
@@ -278,14 +287,48 @@ def write_atomically(path: Path, document: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".notion-reads-", suffix=".tmp")
     try:
-        # dumps, not dump: json.dump encodes in pure Python, ten times slower on thousands of pages.
-        text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+            write_document(f, document)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+ROWS_PER_WRITE = 500
+
+
+def write_document(f: TextIO, document: Mapping[str, Any]) -> None:
+    """The document as JSON, its page rows encoded a few hundred at a time: json.dumps (json.dump
+    encodes in pure Python, ten times slower) without one string of the whole workspace."""
+    resources = document["resources"]
+    head = {k: v for k, v in document.items() if k != "resources"}
+    f.write(_dumps(head)[:-1] + ',"resources":{')
+    for i, (name, entry) in enumerate(resources.items()):
+        f.write(("," if i else "") + _dumps(name) + ":")
+        f.write(_dumps({k: v for k, v in entry.items() if k not in ("pages", "trashed")})[:-1])
+        for field_name in ("pages", "trashed"):
+            rows = entry[field_name]
+            f.write(f',"{field_name}":')
+            if rows is None:
+                f.write("null")
+                continue
+            f.write("[")
+            for start in range(0, len(rows), ROWS_PER_WRITE):
+                chunk = [page_to_json(p) for p in rows[start : start + ROWS_PER_WRITE]]
+                f.write(("," if start else "") + _dumps(chunk)[1:-1])
+            f.write("]")
+        f.write("}")
+    f.write("}}")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_rows(e: CacheEntry) -> dict[str, Any]:
+    """The entry as its JSON form, but with its pages still PageStates (encoded as they are written)."""
+    return {**entry_to_json(replace(e, pages=(), trashed=None)), "pages": e.pages, "trashed": e.trashed}
 
 
 def entry_to_json(e: CacheEntry) -> dict[str, Any]:

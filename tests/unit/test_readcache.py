@@ -192,3 +192,29 @@ def test_a_property_the_plan_adds_has_the_schema_digest_notion_then_shows() -> N
     assert managed_schema_digest(resource, planned) == managed_schema_digest(resource, live_after)
     renamed = {**live_after, "Stage": {**live_after["Stage"], "select": {"options": [{"name": "Gamma"}]}}}
     assert managed_schema_digest(resource, renamed) != managed_schema_digest(resource, live_after)
+
+
+def test_the_file_written_in_chunks_reads_back_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import reconcile.readcache as readcache
+
+    monkeypatch.setattr(readcache, "ROWS_PER_WRITE", 2)  # several chunks, and a last one part full
+    pages = tuple(page(f"p{i}", f"k{i}", Name=f"n{i}", Tags=("a",)) for i in range(5))
+    kept = {"services": entry(pages=pages, trashed=(page("t", "kt"),)), "councils": entry(trashed=None)}
+    s = session(tmp_path, entries={})
+    s.loaded = True
+    for name, e in kept.items():
+        s.keep(name, e, NotionRead(name, "full", "-"))
+    s.save()
+    json.loads(s.path.read_text(encoding="utf-8"))  # one well-formed document
+    entries, problem = readcache.read_entries(s.path)
+    assert problem is None and entries == kept
+
+
+def test_a_full_read_of_every_resource_does_not_parse_the_old_file(tmp_path: Path) -> None:
+    s = session(tmp_path, entries={})
+    s.path.write_text("{ not json", encoding="utf-8")  # would be a warning, were it read
+    s.resources = frozenset({"services"})
+    s.keep("services", entry(), NotionRead("services", "full", "-"))
+    s.save()
+    assert s.problem is None
+    assert set(json.loads(s.path.read_text(encoding="utf-8"))["resources"]) == {"services"}
