@@ -160,19 +160,21 @@ def ratio(actual: float, floor: float) -> float:
     return actual / floor
 
 
-def bodies_floor(pages: int, *, first: bool, body_calls_per_create: int = 0) -> Floor:
+def bodies_floor(pages: int, *, first: bool, body_calls_per_create: int = 0, after_creates: bool = False) -> Floor:
     """The fewest calls of the bodies scenario (one resource with `content` and a hash property,
     `pages` pages in one data source).
 
     A first run: 2 schema reads, 1 query (nothing there yet), 1 trash lookup (it creates), one
     create per page carrying its body (children in the create request), `body_calls_per_create`
     block calls per page when a body does not fit in the create, and the read-back after the creates
-    (ceil(pages / 100) queries). A no-change run: 2 schema reads, ceil(pages / 100) queries, and
-    GET /v1/users/me once (whether the integration edited each page last); no body is read and
-    nothing is written.
+    (ceil(pages / 100) queries). A no-change run: 2 schema reads, the read cache's query of the pages
+    edited since its last read (1 when none was; ceil(pages / 100) on the run right after the
+    creates, whose pages are newer than that read) and of the trash (1), and GET /v1/users/me once
+    (whether the integration edited each page last); no body is read and nothing is written.
     """
     if first:
         floor = Floor(schema=2, queries=1, trash=1, creates=pages * (1 + body_calls_per_create))
         floor.readback = query_pages_floor(pages)
         return floor
-    return Floor(schema=2, queries=query_pages_floor(pages), bot_user=1)
+    edited = query_pages_floor(pages) if after_creates else 1
+    return Floor(schema=2, queries=edited, trash=1, bot_user=1)
