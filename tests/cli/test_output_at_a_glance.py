@@ -3,7 +3,6 @@ created page's text as text; `apply -q` prints only the summary line and errors.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +15,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    with SandboxServer(port=0, seed="planx", rate_limit=None) as sb:
-        for name, value in sb.seed_info["env"].items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setenv("NOTION_RATE_LIMIT", "0")
-        monkeypatch.chdir(tmp_path)
-        Path("mappings.yaml").write_text((REPO / "mappings.yaml").read_text(encoding="utf-8"), encoding="utf-8")
-        yield sb
+def sandbox(planx_workdir: Any) -> Any:
+    return planx_workdir
 
 
 def test_seventeen_unlinked_councils_are_one_warning_line_in_text_and_markdown(sandbox: Any) -> None:
