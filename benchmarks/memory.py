@@ -18,11 +18,13 @@ from typing import Any
 
 import yaml
 
-from benchmarks.driver import ProcessRun, SandboxProcess, run_reconcile
+from benchmarks.driver import NOTION_VERSION, TOKEN, ProcessRun, SandboxProcess, run_reconcile
 from benchmarks.floors import capped_walk
 from benchmarks.report import Verdicts
 from benchmarks.scenarios import CLOCK_STEP_MS, REPO, Outcome, classify, pages_by_data_source
 from notion_sandbox.planx import synthetic_snapshot
+from reconcile.content.blocks import block_request, markdown_hash
+from reconcile.content.markdown import parse_markdown
 from notion_sandbox.seed import COUNCILS_DS_ID, SERVICES_DS_ID
 
 LARGE_PAGES = 100_000
@@ -31,6 +33,8 @@ NO_CHANGE_MAX_MB = 100.0
 LARGE_PLAN_MAX_MB = 400.0
 BATCH = 5_000  # pages per bulk request
 STAMPED = "2026-01-01T00:00:00.000Z"
+HASH_PROPERTY = "Content Hash"  # mappings.yaml: content.hash_property of the services resource
+PLANX_ICON = "🏛️"  # mappings.yaml: the services resource's icon
 
 Say = Callable[[str], None]
 
@@ -68,18 +72,30 @@ def council_body(slug: str) -> dict[str, Any]:
 
 
 def services_body(team: dict[str, Any], council_id: str) -> dict[str, Any]:
-    """The page the PlanX job would write for `team` (mappings.yaml): so the plan changes nothing."""
+    """The page the PlanX job would write for `team` (mappings.yaml), body, icon and Content Hash
+    included: so the plan changes nothing and, the hash matching, reads no body."""
     online = sorted((f for f in team["flows"] if f["status"] == "online"), key=lambda f: f["name"])
+    markdown = "- " + "\n- ".join(f["name"] for f in online) if online else ""
     return {
         "parent": {"type": "data_source_id", "data_source_id": SERVICES_DS_ID},
+        "icon": {"type": "emoji", "emoji": PLANX_ICON},
         "properties": {
             "Name": {"title": text(team["name"].strip() or team["slug"])},
             "Description": {"rich_text": text("\n".join(f["name"].strip() for f in online))},
             "Service Count": {"number": len(online)},
             "ExternalCustomerID": {"rich_text": text(team["slug"])},
             "Councils": {"relation": [{"id": council_id}]},
+            HASH_PROPERTY: {"rich_text": text(markdown_hash(markdown))},
         },
+        "children": [block_request(node) for node in parse_markdown(markdown)],
     }
+
+
+def declare_hash_property(sb: SandboxProcess) -> None:
+    """The services data source as the PlanX job's `schema:` leaves it (one property added once)."""
+    headers = {"Authorization": f"Bearer {TOKEN}", "Notion-Version": NOTION_VERSION}
+    body = {"properties": {HASH_PROPERTY: {"rich_text": {}}}}
+    sb.http.patch(f"{sb.url}/v1/data_sources/{SERVICES_DS_ID}", json=body, headers=headers).raise_for_status()
 
 
 def write_unlisted_mappings(path: Path) -> None:
@@ -123,6 +139,7 @@ def large_plan_benchmark(sb: SandboxProcess, workdir: Path, pages: int, say: Say
     sb.put_planx(snapshot)
     seeded = pages_by_data_source(sb.state())  # the seed's own few pages count in the floor too
     started = time.monotonic()
+    declare_hash_property(sb)
     created = seed_workspace(sb, snapshot)
     for ds, times in created.items():
         times += [p["created_time"] for p in seeded[ds] if not p["in_trash"]]

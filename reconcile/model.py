@@ -299,7 +299,7 @@ class SourceRead:
 # ── desired and actual state ─────────────────────────────────────────────────────────────────────
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per page of the workspace: no __dict__ each
 class DesiredPage:
     resource: str
     key: str
@@ -324,7 +324,7 @@ class DesiredState:
     resources: dict[str, DesiredResource]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per page of the workspace: no __dict__ each
 class PageState:
     page_id: str
     url: str

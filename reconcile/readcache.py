@@ -6,7 +6,7 @@ only for the pages created, edited, trashed or restored since (reconcile/state.p
     session.keep(resource, entry, read)                  what this read saw, kept for the next one
     session.save()                                       written once every resource read succeeded
 
-The cache is a JSON file beside the run log (`cache/notion-reads.json`, or `read_cache.path`). An
+The cache is a JSON Lines file beside the run log (`cache/notion-reads.json`, or `read_cache.path`). An
 entry is used only by the same integration (a fingerprint of the token, never the token), for the
 same database, data source, config and managed-property schema; otherwise, when it is older than
 `read_cache.max_age`, after `read_cache.full_every` incremental reads, or on `--refresh full`, the
@@ -27,8 +27,9 @@ import hashlib
 import json
 import logging
 import os
+import sys
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,7 +51,7 @@ __all__ = [
     "managed_schema_digest",
 ]
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: JSON lines, read a line at a time (1: one JSON document)
 Refresh = Literal["auto", "full", "incremental"]
 _log = logging.getLogger("reconcile.readcache")
 
@@ -141,6 +142,25 @@ class ReadSession:
     kept: dict[str, CacheEntry] = field(default_factory=dict)
     reads: dict[str, NotionRead] = field(default_factory=dict)
     resources: frozenset[str] = frozenset()  # every resource of the config
+    # The head line of each entry whose pages are still in the file (load_session reads heads only).
+    unloaded: dict[str, str] = field(default_factory=dict)
+
+    def pages_of(self, resource: str) -> tuple[tuple[PageState, ...], tuple[PageState, ...] | None] | None:
+        """The entry's live and trashed pages, read from the file now when only its head was loaded
+        (so a run holds them only once its source's answer is let go); None when the file no
+        longer holds that entry (another run wrote it meanwhile)."""
+        entry = self.entries.get(resource)
+        if entry is None:
+            return None
+        head = self.unloaded.pop(resource, None)
+        if head is None:
+            return entry.pages, entry.trashed
+        loaded = read_entry_pages(self.path, head)
+        if loaded is None:
+            self.entries.pop(resource, None)
+            return None
+        self.entries[resource] = replace(entry, pages=loaded[0], trashed=loaded[1])
+        return loaded
 
     def key(self, resource: ResourceConfig, data_source_id: str, schema: Mapping[str, Mapping[str, Any]]) -> CacheKey:
         return CacheKey(
@@ -208,14 +228,16 @@ class ReadSession:
         # of the config: any other entry was made with another config and cannot be used (and
         # parsing it would hold a second workspace beside this run's pages).
         if self.loaded:
-            current, problem = self.entries, self.problem
+            for name in [n for n in self.unloaded if n not in self.kept]:
+                self.pages_of(name)
+            current, problem = {n: e for n, e in self.entries.items() if n not in self.unloaded}, self.problem
         elif self.resources <= self.kept.keys():
             current, problem = {}, None
         else:
             current, problem = read_entries(self.path)
         entries = {**(current if problem is None else {}), **self.kept}
         try:
-            write_atomically(self.path, cache_document(entries, self.now))
+            write_atomically(self.path, entries, self.now)
         except OSError as exc:
             _log.warning("could not write the Notion read cache %s: %s", self.path, exc)
 
@@ -248,7 +270,7 @@ def load_session(config: Config, *, now: datetime, refresh: Refresh = "auto") ->
         resources=frozenset(r.name for job in config.jobs for r in job.resources),
     )
     if config.read_cache.enabled and refresh != "full":
-        session.entries, session.problem = read_entries(path)
+        session.entries, session.unloaded, session.problem = read_heads(path)
         session.loaded = True
     return session
 
@@ -258,77 +280,148 @@ def load_session(config: Config, *, now: datetime, refresh: Refresh = "auto") ->
 
 @without_cycle_collection
 def read_entries(path: Path) -> tuple[dict[str, CacheEntry], str | None]:
-    """The file's entries by resource; {} and why, when it is absent ({} and None) or unusable."""
+    """The file's entries by resource; {} and why, when it is absent ({} and None) or unusable.
+
+    Read a line at a time (a few hundred pages each), each page made a PageState as its line is
+    parsed: the process never holds the file's text or its parsed document beside the pages."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open(encoding="utf-8") as lines:
+            return entries_from_lines(lines)
     except FileNotFoundError:
         return {}, None
     except (OSError, UnicodeDecodeError) as exc:
         return {}, f"cannot read it: {exc}"
-    try:
-        document = json.loads(text)
-        if not isinstance(document, dict) or document.get("format") != CACHE_FORMAT:
-            return {}, f"not a read cache of format {CACHE_FORMAT}"
-        return {str(name): entry_from_json(raw) for name, raw in document["resources"].items()}, None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         return {}, f"it is damaged: {type(exc).__name__}"
 
 
-def cache_document(entries: Mapping[str, CacheEntry], now: datetime) -> dict[str, Any]:
-    return {
-        "format": CACHE_FORMAT,
-        "written_at": iso(now),
-        "resources": {name: entry_rows(e) for name, e in sorted(entries.items())},
-    }
+def read_heads(path: Path) -> tuple[dict[str, CacheEntry], dict[str, str], str | None]:
+    """The file's entries without their pages (read later by ReadSession.pages_of), each one's head
+    line, and why the file cannot be used ({}, {} and None when it is absent)."""
+    try:
+        with path.open(encoding="utf-8") as lines:
+            return heads_from_lines(lines)
+    except FileNotFoundError:
+        return {}, {}, None
+    except (OSError, UnicodeDecodeError) as exc:
+        return {}, {}, f"cannot read it: {exc}"
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return {}, {}, f"it is damaged: {type(exc).__name__}"
 
 
-def write_atomically(path: Path, document: dict[str, Any]) -> None:
+def heads_from_lines(lines: Iterator[str] | TextIO) -> tuple[dict[str, CacheEntry], dict[str, str], str | None]:
+    head = json.loads(next(lines, "null"))
+    problem = format_problem(head)
+    if problem:
+        return {}, {}, problem
+    entries, heads = {}, {}
+    for _ in range(int(head["resources"])):
+        line = next(lines)
+        raw = json.loads(line)
+        for _ in range(row_lines(raw["pages"]) + row_lines(raw["trashed"] or 0)):
+            if not next(lines).startswith("["):
+                raise ValueError("a line of cached pages has the wrong shape")
+        name = str(raw["resource"])
+        entries[name] = entry_from_json({**raw, "pages": (), "trashed": None}, (), None)
+        heads[name] = line
+    if next(lines, None) is not None:
+        raise ValueError("lines after the last resource")
+    return entries, heads, None
+
+
+def row_lines(count: int) -> int:
+    return -(-int(count) // ROWS_PER_LINE)
+
+
+def read_entry_pages(path: Path, head: str) -> tuple[tuple[PageState, ...], tuple[PageState, ...] | None] | None:
+    """The pages that follow this head line in the file; None when the file no longer has it."""
+    try:
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                if line == head:
+                    raw = json.loads(line)
+                    pages = tuple(page_rows(lines, int(raw["pages"])))
+                    trashed = None if raw["trashed"] is None else tuple(page_rows(lines, int(raw["trashed"])))
+                    return pages, trashed
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, StopIteration):
+        return None
+    return None
+
+
+def format_problem(head: Any) -> str | None:
+    if not isinstance(head, dict) or head.get("format") != CACHE_FORMAT:
+        found = head.get("format") if isinstance(head, dict) else None
+        return f"not a read cache of format {CACHE_FORMAT}" + (f" (format {found})" if found else "")
+    return None
+
+
+def entries_from_lines(lines: Iterator[str] | TextIO) -> tuple[dict[str, CacheEntry], str | None]:
+    head = json.loads(next(lines, "null"))
+    problem = format_problem(head)
+    if problem:
+        return {}, problem
+    entries = {}
+    for _ in range(int(head["resources"])):
+        raw = json.loads(next(lines))
+        pages = tuple(page_rows(lines, int(raw["pages"])))
+        trashed = None if raw["trashed"] is None else tuple(page_rows(lines, int(raw["trashed"])))
+        entries[str(raw["resource"])] = entry_from_json({**raw, "pages": (), "trashed": None}, pages, trashed)
+    if next(lines, None) is not None:
+        raise ValueError("lines after the last resource")
+    return entries, None
+
+
+def page_rows(lines: Iterator[str] | TextIO, count: int) -> Iterator[PageState]:
+    """`count` pages from the lines that follow, each line a JSON list of up to ROWS_PER_LINE rows."""
+    left = count
+    while left > 0:
+        rows = json.loads(next(lines))
+        if not isinstance(rows, list) or not rows or len(rows) > left:
+            raise ValueError("a line of cached pages has the wrong shape")
+        left -= len(rows)
+        yield from (page_from_json(row) for row in rows)
+
+
+def write_atomically(path: Path, entries: Mapping[str, CacheEntry], now: datetime) -> None:
     """A reader never sees half a cache; an interrupted write leaves the old one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".notion-reads-", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            write_document(f, document)
+            write_lines(f, entries, now)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-ROWS_PER_WRITE = 500
+ROWS_PER_LINE = 500
 
 
-def write_document(f: TextIO, document: Mapping[str, Any]) -> None:
-    """The document as JSON, its page rows encoded a few hundred at a time: json.dumps (json.dump
-    encodes in pure Python, ten times slower) without one string of the whole workspace."""
-    resources = document["resources"]
-    head = {k: v for k, v in document.items() if k != "resources"}
-    f.write(_dumps(head)[:-1] + ',"resources":{')
-    for i, (name, entry) in enumerate(resources.items()):
-        f.write(("," if i else "") + _dumps(name) + ":")
-        f.write(_dumps({k: v for k, v in entry.items() if k not in ("pages", "trashed")})[:-1])
-        for field_name in ("pages", "trashed"):
-            rows = entry[field_name]
-            f.write(f',"{field_name}":')
-            if rows is None:
-                f.write("null")
-                continue
-            f.write("[")
-            for start in range(0, len(rows), ROWS_PER_WRITE):
-                chunk = [page_to_json(p) for p in rows[start : start + ROWS_PER_WRITE]]
-                f.write(("," if start else "") + _dumps(chunk)[1:-1])
-            f.write("]")
-        f.write("}")
-    f.write("}}")
+def write_lines(f: TextIO, entries: Mapping[str, CacheEntry], now: datetime) -> None:
+    """The cache as JSON lines: a head, then per resource its entry and its pages, a few hundred
+    rows a line (json.dumps a line at a time: json.dump encodes in pure Python, ten times slower;
+    and never one string of the whole workspace).
+
+        {"format": 2, "written_at": ..., "resources": N}
+        {"resource": NAME, "key": ..., "cursor": ..., ..., "pages": P, "trashed": T or null}
+        [[page row], ...]            (P rows in all, then T trashed rows)
+    """
+    f.write(_dumps({"format": CACHE_FORMAT, "written_at": iso(now), "resources": len(entries)}) + "\n")
+    for name, entry in sorted(entries.items()):
+        head = entry_to_json(replace(entry, pages=(), trashed=None))
+        f.write(_dumps({"resource": name, **head, "pages": len(entry.pages), "trashed": _count(entry.trashed)}) + "\n")
+        for rows in (entry.pages, entry.trashed or ()):
+            for start in range(0, len(rows), ROWS_PER_LINE):
+                f.write(_dumps([page_to_json(p) for p in rows[start : start + ROWS_PER_LINE]]) + "\n")
+
+
+def _count(pages: tuple[PageState, ...] | None) -> int | None:
+    return None if pages is None else len(pages)
 
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def entry_rows(e: CacheEntry) -> dict[str, Any]:
-    """The entry as its JSON form, but with its pages still PageStates (encoded as they are written)."""
-    return {**entry_to_json(replace(e, pages=(), trashed=None)), "pages": e.pages, "trashed": e.trashed}
 
 
 def entry_to_json(e: CacheEntry) -> dict[str, Any]:
@@ -343,16 +436,21 @@ def entry_to_json(e: CacheEntry) -> dict[str, Any]:
     }
 
 
-def entry_from_json(raw: dict[str, Any]) -> CacheEntry:
-    trashed = raw["trashed"]
+def entry_from_json(
+    raw: dict[str, Any], pages: tuple[PageState, ...] | None = None, trashed: tuple[PageState, ...] | None = None
+) -> CacheEntry:
+    """An entry from its JSON form; its pages from `raw` unless given (read line by line)."""
+    if pages is None:
+        pages = tuple(page_from_json(p) for p in raw["pages"])
+        trashed = None if raw["trashed"] is None else tuple(page_from_json(p) for p in raw["trashed"])
     return CacheEntry(
         key=CacheKey(**{k: str(v) for k, v in raw["key"].items()}),
         cursor=str(raw["cursor"]),
         full_read_at=str(raw["full_read_at"]),
         incremental_reads=int(raw["incremental_reads"]),
         read_at=str(raw["read_at"]),
-        pages=tuple(page_from_json(p) for p in raw["pages"]),
-        trashed=None if trashed is None else tuple(page_from_json(p) for p in trashed),
+        pages=pages,
+        trashed=trashed,
     )
 
 
@@ -368,6 +466,8 @@ _PAGE_FIELDS = (
     "cover",
 )
 
+_SHARED_FIELDS = ("last_edited_time", "created_time", "created_by", "last_edited_by", "icon")
+
 
 def page_to_json(p: PageState) -> list[Any]:
     """A page as a compact list (the file holds thousands): id, key, values, trash flag, the rest."""
@@ -380,6 +480,9 @@ def page_from_json(raw: list[Any]) -> PageState:
     if len(rest) != len(_PAGE_FIELDS) or not isinstance(values, dict):
         raise ValueError("a cached page has the wrong shape")
     fields = dict(zip(_PAGE_FIELDS, rest, strict=True))
+    for name in _SHARED_FIELDS:  # one string each for thousands of pages, as a read from Notion has
+        if isinstance(fields[name], str):
+            fields[name] = sys.intern(fields[name])
     return PageState(
         page_id=str(page_id),
         key=None if key is None else str(key),

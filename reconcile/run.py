@@ -27,6 +27,7 @@ from reconcile.apply import Progress, execute
 from reconcile.desired import build_desired
 from reconcile.drift import mark_drift
 from reconcile.errors import ConfigError, GuardError, PlanFileError, ReconcileError
+from reconcile.heap import keep_large_blocks_apart, release_freed_memory
 from reconcile.lock import exclusive_lock
 from reconcile.model import (
     ApplyResult,
@@ -212,7 +213,10 @@ def read_source(
     records = fetch_records(job, gateway=gateway, run=sources, since=read.since if read else None)
     if read is not None and job.source.incremental is not None:
         read = finished_read(read, records, job.source.incremental, job.source.endpoint)
-    return build_desired(job, records), read
+    desired = build_desired(job, records)
+    del records
+    release_freed_memory()  # the source's answer, parsed and let go
+    return desired, read
 
 
 @dataclass(frozen=True)
@@ -242,7 +246,9 @@ def read_beside_source(
         fetched = pool.submit(read_source, config, job, gateway, sources, now=now, refresh=refresh)
         try:
             cache = load_session(config, now=now, refresh=refresh)
-            first = notion_ahead(gateway, job, cache) if job.source.kind != "lookup" else None
+            # The cached pages are loaded once the source's answer is let go: both at once would
+            # hold a second workspace's worth of memory.
+            first = notion_ahead(gateway, job, cache, fetched.result) if job.source.kind != "lookup" else None
         except BaseException:
             fetched.result()
             raise
@@ -254,13 +260,14 @@ def read_beside_source(
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def notion_ahead(gateway: Gateway, job: Job, cache: ReadSession) -> FirstJob:
+def notion_ahead(
+    gateway: Gateway, job: Job, cache: ReadSession, before_cached: Callable[[], object] = lambda: None
+) -> FirstJob:
     """The job's declared schema changes, then its schemas and pages (FirstJob without its source)."""
     schema = job_schema_plan(gateway, job.resources)
     reader = PlannedSchemaReader(gateway, schema.changes) if schema.changes else gateway
-    return FirstJob(
-        DesiredState(job=job.name, record_count=0, resources={}), None, schema, reader, read_ahead(reader, job, cache)
-    )
+    ahead = read_ahead(reader, job, cache, before_cached)
+    return FirstJob(DesiredState(job=job.name, record_count=0, resources={}), None, schema, reader, ahead)
 
 
 def plan_run(
@@ -279,6 +286,7 @@ def plan_run(
     what changed when the cache allows it, "full" reads everything, "incremental" ignores the
     cache's age and read count. The plan says how each resource was read; the cache is written
     once every read succeeded."""
+    keep_large_blocks_apart()
     sources = SourceRun()  # per-key lookup errors
     inputs = []
     extra: list[Diagnostic] = []
@@ -287,6 +295,7 @@ def plan_run(
     # Read from the run log before Notion is: its largest records are parsed and let go before the
     # workspace's pages are held (peak memory is the larger of the two, not their sum).
     owed = owed_touches(config.run_log)
+    release_freed_memory()
     schema_changes: list[SchemaChange] = []
     readers: dict[str, NotionReader] = {}
     selected = selected_jobs(config, jobs)

@@ -9,10 +9,12 @@ versions lack some, so every reader treats each key as optional (the TypedDicts 
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -280,10 +282,20 @@ def read_lines(path: str | os.PathLike[str]) -> Iterator[RunRecordJSON]:
 
 
 def check_readable(path: str | os.PathLike[str]) -> None:
-    """The run log's one-line error if it cannot be read (a directory, not UTF-8, no permission);
-    read a line at a time, never held whole."""
-    for _ in raw_lines(path):
-        pass
+    """The run log's one-line error if it cannot be read (a directory, not UTF-8, no permission).
+
+    Read a megabyte at a time, never a line whole: a no-change run checks the log after it has
+    read the workspace, and a first run's record (every page of the workspace, on one line) would
+    otherwise be held beside it."""
+    target = Path(path)
+    if not target.exists():
+        return
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    with _reading(path):
+        with target.open("rb") as raw:
+            while chunk := raw.read(_CHECK_CHUNK):
+                utf8.decode(chunk)
+        utf8.decode(b"", final=True)
 
 
 def parsed_line(line: str, object_hook: Callable[[dict[str, Any]], Any] | None = None) -> RunRecordJSON | None:
@@ -299,9 +311,18 @@ def raw_lines(path: str | os.PathLike[str]) -> Iterator[str]:
     target = Path(path)
     if not target.exists():
         return
+    with _reading(path), target.open(encoding="utf-8") as lines:
+        yield from lines
+
+
+_CHECK_CHUNK = 1 << 20
+
+
+@contextmanager
+def _reading(path: str | os.PathLike[str]) -> Iterator[None]:
+    """A run log's read errors as one line each."""
     try:
-        with target.open(encoding="utf-8") as lines:
-            yield from lines
+        yield
     except IsADirectoryError:
         raise ReconcileError(
             f"run log {path} is a directory, not a file", hint="remove it, or point run_log: at a file"
@@ -412,18 +433,29 @@ def recent_writes(path: str | os.PathLike[str], now: datetime, window_s: float) 
         quick = finished_at(line)
         if quick is not None and abs((now - quick).total_seconds()) > window_s:
             continue  # not parsed: older runs' records may list every page of the workspace
-        record = parsed_line(line, object_hook=slim_outcome)
-        if record is None or record.get("record_type", "run") != "run":
-            continue
-        ended = parsed_time(record.get("finished_at") or record.get("started_at") or "")
-        # Either way: machines sharing a run log (CI carries it) may disagree about the time.
-        if ended is None or abs((now - ended).total_seconds()) > window_s:
-            continue
-        for outcome in record.get("outcomes") or []:
-            page_id, resource, status = outcome.get("page_id"), outcome.get("resource"), outcome.get("status")
-            if page_id and resource and status in ("ok", "failed"):
-                out.setdefault(resource, {})[page_id] = left_as(outcome.get("action", ""), status == "ok")
+        for row in packed_writes(line, now, window_s).splitlines():
+            resource, page_id, left = row.split("\t")
+            out.setdefault(resource, {})[page_id] = cast(LeftAs, left)
     return out
+
+
+def packed_writes(line: str, now: datetime, window_s: float) -> str:
+    """The writes a run-log line records within the window, one "resource, page id, left as" line
+    each (tab-separated) in one string. The ids are made anew from it once the parsed record is
+    freed: ids kept from the record itself would pin the memory of its thousands of objects."""
+    record = parsed_line(line, object_hook=slim_outcome)
+    if record is None or record.get("record_type", "run") != "run":
+        return ""
+    ended = parsed_time(record.get("finished_at") or record.get("started_at") or "")
+    # Either way: machines sharing a run log (CI carries it) may disagree about the time.
+    if ended is None or abs((now - ended).total_seconds()) > window_s:
+        return ""
+    rows = []
+    for outcome in record.get("outcomes") or []:
+        page_id, resource, status = outcome.get("page_id"), outcome.get("resource"), outcome.get("status")
+        if page_id and resource and status in ("ok", "failed") and "\t" not in f"{page_id}{resource}":
+            rows.append(f"{resource}\t{page_id}\t{left_as(outcome.get('action', ''), status == 'ok')}")
+    return "\n".join(rows)
 
 
 def slim_outcome(obj: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ run long after the last write makes no extra call.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from reconcile.content.read import with_bodies
@@ -94,11 +94,14 @@ class ReadAhead:
     seen: dict[str, Seen]
 
 
-def read_ahead(gateway: NotionReader, job: Job, cache: ReadSession | None) -> ReadAhead:
+def read_ahead(
+    gateway: NotionReader, job: Job, cache: ReadSession | None, before_cached: Callable[[], object] = lambda: None
+) -> ReadAhead:
     """The schemas and the pages, in the order read_job_state reads them: the mappings are checked
-    before any page is queried."""
+    before any page is queried. `before_cached` is called before the read cache's pages are loaded
+    (the run waits there for its source, so that the two are not held at once)."""
     schemas, diags = check_job_schemas(gateway, job, None)
-    seen = {r.name: seen_pages(gateway, r, *schemas[r.name], cache) for r in job.resources}
+    seen = {r.name: seen_pages(gateway, r, *schemas[r.name], cache, before_cached) for r in job.resources}
     return ReadAhead(schemas, tuple(diags), seen)
 
 
@@ -241,7 +244,12 @@ class Seen:
 
 
 def seen_pages(
-    gateway: NotionReader, r: ResourceConfig, data_source_id: str, schema: PropertySchema, cache: ReadSession | None
+    gateway: NotionReader,
+    r: ResourceConfig,
+    data_source_id: str,
+    schema: PropertySchema,
+    cache: ReadSession | None,
+    before_cached: Callable[[], object] = lambda: None,
 ) -> Seen:
     """Every live page (a full read), or the cached ones with what changed since laid over them."""
     key = cache.key(r, data_source_id, schema) if cache is not None else None
@@ -250,18 +258,34 @@ def seen_pages(
     # Without it, the latest edit seen stands in (later edits carry that minute or a later one).
     started = gateway.server_time() if cache is not None else None
     if decision is None or decision.entry is None:
-        live = gateway.read_resource(r, data_source_id=data_source_id, schema=schema).pages
-        return Seen(r, key, decision, live, None, started or latest_edit(live), len(live), timed=bool(started))
-    entry = decision.entry
+        return full_read(gateway, r, data_source_id, schema, key, decision, started)
     edited = gateway.read_edited_since(
         r, data_source_id=data_source_id, schema=schema, since=decision.since, in_trash=False
     )
     binned = gateway.read_edited_since(
         r, data_source_id=data_source_id, schema=schema, since=decision.since, in_trash=True
     )
-    live, trashed = merged(entry.pages, entry.trashed, edited, binned)
-    cursor = started or latest_edit((*edited, *binned), entry.cursor)
+    before_cached()
+    cached = cache.pages_of(r.name) if cache is not None else None
+    if cached is None:
+        changed = Decision("full", "the read cache was written by another run during this one")
+        return full_read(gateway, r, data_source_id, schema, key, changed, started)
+    live, trashed = merged(*cached, edited, binned)
+    cursor = started or latest_edit((*edited, *binned), decision.entry.cursor)
     return Seen(r, key, decision, live, trashed, cursor, len(edited) + len(binned), timed=bool(started))
+
+
+def full_read(
+    gateway: NotionReader,
+    r: ResourceConfig,
+    data_source_id: str,
+    schema: PropertySchema,
+    key: CacheKey | None,
+    decision: Decision | None,
+    started: str | None,
+) -> Seen:
+    live = gateway.read_resource(r, data_source_id=data_source_id, schema=schema).pages
+    return Seen(r, key, decision, live, None, started or latest_edit(live), len(live), timed=bool(started))
 
 
 def merged(

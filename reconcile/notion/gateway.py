@@ -28,7 +28,7 @@ import notion_client
 from notion_client.errors import HTTPResponseError, RequestTimeoutError
 
 from reconcile.errors import NotionError, ReconcileError
-from reconcile.http import notion_bucket
+from reconcile.http import AcyclicClient, notion_bucket
 from reconcile.model import NotionSettings, PageState, ResourceConfig, ResourceState, UserDirectory
 from reconcile.notion.failures import connection_error, response_error, timeout_error
 from reconcile.notion.paging import (
@@ -115,7 +115,7 @@ class NotionGateway:
             notion_version=NOTION_VERSION,
             timeout_ms=int(settings.timeout_s * 1000),
             retry=False,
-            client=httpx.Client(transport=self.transport, event_hooks={"response": [self._note_server_time]}),
+            client=AcyclicClient(transport=self.transport, event_hooks={"response": [self._note_server_time]}),
             logger=logging.getLogger("reconcile.notion.client"),
             log_level=logging.CRITICAL,  # its failure lines would duplicate our mapped errors
         )

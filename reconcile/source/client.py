@@ -25,6 +25,7 @@ import httpx
 from reconcile.errors import SourceError
 from reconcile.http import (
     TRANSIENT_EXCEPTIONS,
+    AcyclicClient,
     HttpLayer,
     Outcome,
     RetryPolicy,
@@ -156,7 +157,7 @@ class SourceClient:
             logger=logger,
         )
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT, **source.headers}
-        self.http = httpx.Client(
+        self.http = AcyclicClient(
             transport=self.layer, timeout=timeout(source.timeout_s), follow_redirects=True, headers=headers
         )
 

@@ -21,6 +21,7 @@ from reconcile.readcache import (
     latest_edit,
     load_session,
     minus_seconds,
+    read_entries,
 )
 from reconcile.state import merged
 
@@ -114,7 +115,15 @@ def test_an_entry_survives_its_file_form_exactly(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "content", ["{not json", '{"format": 99, "resources": {}}', '{"format": 1, "resources": {"s": {}}}', "[]"]
+    "content",
+    [
+        "{not json",
+        '{"format": 99, "resources": 0}',
+        '{"format": 1, "resources": {"s": {}}}',  # the one-document form of earlier versions
+        '{"format": 2, "resources": 1}\n{"resource": "s"}',
+        '{"format": 2, "resources": 1}\n{"resource": "s", "pages": 1, "trashed": null}\n{"not": "rows"}',
+        "[]",
+    ],
 )
 def test_a_damaged_cache_is_a_warning_and_a_full_read_never_a_crash(tmp_path: Path, content: str) -> None:
     config = Config(path="m.yaml", digest="config", jobs=(), run_log=str(tmp_path / "runs.jsonl"))
@@ -197,7 +206,7 @@ def test_a_property_the_plan_adds_has_the_schema_digest_notion_then_shows() -> N
 def test_the_file_written_in_chunks_reads_back_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import reconcile.readcache as readcache
 
-    monkeypatch.setattr(readcache, "ROWS_PER_WRITE", 2)  # several chunks, and a last one part full
+    monkeypatch.setattr(readcache, "ROWS_PER_LINE", 2)  # several lines, and a last one part full
     pages = tuple(page(f"p{i}", f"k{i}", Name=f"n{i}", Tags=("a",)) for i in range(5))
     kept = {"services": entry(pages=pages, trashed=(page("t", "kt"),)), "councils": entry(trashed=None)}
     s = session(tmp_path, entries={})
@@ -205,9 +214,50 @@ def test_the_file_written_in_chunks_reads_back_as_written(tmp_path: Path, monkey
     for name, e in kept.items():
         s.keep(name, e, NotionRead(name, "full", "-"))
     s.save()
-    json.loads(s.path.read_text(encoding="utf-8"))  # one well-formed document
+    lines = s.path.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines]  # every line well-formed JSON
+    assert len(lines) == 1 + (1 + 1) + (1 + 3 + 1)  # head; councils: 1 page; services: 5 pages by 2, 1 trashed
     entries, problem = readcache.read_entries(s.path)
     assert problem is None and entries == kept
+
+
+def test_a_session_loads_heads_first_and_each_entrys_pages_when_asked(tmp_path: Path) -> None:
+    import reconcile.readcache as readcache
+
+    pages = tuple(page(f"p{i}", f"k{i}", Name=f"n{i}") for i in range(3))
+    kept = {"services": entry(pages=pages, trashed=(page("t", "kt"),)), "councils": entry(trashed=None)}
+    writer = session(tmp_path, entries={})
+    for name, e in kept.items():
+        writer.keep(name, e, NotionRead(name, "full", "-"))
+    writer.resources = frozenset(kept)
+    writer.save()
+    entries, unloaded, problem = readcache.read_heads(writer.path)
+    assert problem is None and set(unloaded) == set(kept)
+    assert all(e.pages == () for e in entries.values())  # no page held yet
+    assert {n: replace(e, pages=(), trashed=None) for n, e in kept.items()} == entries
+    reader = session(tmp_path, entries=entries)
+    reader.unloaded, reader.loaded = unloaded, True
+    assert reader.pages_of("services") == (kept["services"].pages, kept["services"].trashed)
+    assert reader.pages_of("councils") == (kept["councils"].pages, None)
+    assert reader.pages_of("nothing") is None
+
+
+def test_pages_of_an_entry_another_run_rewrote_meanwhile_are_none(tmp_path: Path) -> None:
+    import reconcile.readcache as readcache
+
+    writer = session(tmp_path, entries={})
+    writer.resources = frozenset({"services"})
+    writer.keep("services", entry(pages=(page("p1", "k1"),)), NotionRead("services", "full", "-"))
+    writer.save()
+    entries, unloaded, _ = readcache.read_heads(writer.path)
+    later = session(tmp_path, entries={})
+    later.resources = frozenset({"services"})
+    later.keep("services", entry(pages=(page("p2", "k2"),), read_at="later"), NotionRead("services", "full", "-"))
+    later.save()
+    reader = session(tmp_path, entries=entries)
+    reader.unloaded, reader.loaded = unloaded, True
+    assert reader.pages_of("services") is None  # the head it loaded is gone: a full read
+    assert "services" not in reader.entries
 
 
 def test_a_full_read_of_every_resource_does_not_parse_the_old_file(tmp_path: Path) -> None:
@@ -217,4 +267,5 @@ def test_a_full_read_of_every_resource_does_not_parse_the_old_file(tmp_path: Pat
     s.keep("services", entry(), NotionRead("services", "full", "-"))
     s.save()
     assert s.problem is None
-    assert set(json.loads(s.path.read_text(encoding="utf-8"))["resources"]) == {"services"}
+    entries, problem = read_entries(s.path)
+    assert problem is None and set(entries) == {"services"}
