@@ -98,8 +98,9 @@ def read_ahead(
     gateway: NotionReader, job: Job, cache: ReadSession | None, before_cached: Callable[[], object] = lambda: None
 ) -> ReadAhead:
     """The schemas and the pages, in the order read_job_state reads them: the mappings are checked
-    before any page is queried. `before_cached` is called before the read cache's pages are loaded
-    (the run waits there for its source, so that the two are not held at once)."""
+    before any page is queried. `before_cached` is called before pages are held (the cached ones
+    loaded, or a full read begun): the run waits there for its source's answer to be let go, so
+    that the two are never held at once; the queries of changes go out beside the source."""
     schemas, diags = check_job_schemas(gateway, job, None)
     seen = {r.name: seen_pages(gateway, r, *schemas[r.name], cache, before_cached) for r in job.resources}
     return ReadAhead(schemas, tuple(diags), seen)
@@ -258,6 +259,7 @@ def seen_pages(
     # Without it, the latest edit seen stands in (later edits carry that minute or a later one).
     started = gateway.server_time() if cache is not None else None
     if decision is None or decision.entry is None:
+        before_cached()  # a full read holds the workspace too: not beside the source's answer either
         return full_read(gateway, r, data_source_id, schema, key, decision, started)
     edited = gateway.read_edited_since(
         r, data_source_id=data_source_id, schema=schema, since=decision.since, in_trash=False

@@ -123,9 +123,10 @@ def test_a_damaged_cache_is_a_warning_and_a_full_read_then_the_cache_is_whole_ag
 
 def test_a_cache_made_by_another_integration_or_config_is_not_used(sandbox: Any, config: str, tmp_path: Path) -> None:
     applied(sandbox, config)
-    document = json.loads(CACHE.read_text(encoding="utf-8"))
-    document["resources"]["services"]["key"]["integration"] = "0123456789abcdef"
-    CACHE.write_text(json.dumps(document), encoding="utf-8")
+    lines = [json.loads(line) for line in CACHE.read_text(encoding="utf-8").splitlines()]
+    [services] = [line for line in lines if isinstance(line, dict) and line.get("resource") == "services"]
+    services["key"]["integration"] = "0123456789abcdef"
+    CACHE.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
 
     plan, _ = plan_json(sandbox, config)
     assert modes(plan) == {"services": "full", "councils": "incremental"}
