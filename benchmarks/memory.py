@@ -23,9 +23,9 @@ from benchmarks.floors import capped_walk
 from benchmarks.report import Verdicts
 from benchmarks.scenarios import CLOCK_STEP_MS, REPO, Outcome, classify, pages_by_data_source
 from notion_sandbox.planx import synthetic_snapshot
+from notion_sandbox.seed import COUNCILS_DS_ID, SERVICES_DS_ID
 from reconcile.content.blocks import block_request, markdown_hash
 from reconcile.content.markdown import parse_markdown
-from notion_sandbox.seed import COUNCILS_DS_ID, SERVICES_DS_ID
 
 LARGE_PAGES = 100_000
 QUICK_LARGE_PAGES = 20_000
