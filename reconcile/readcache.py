@@ -280,19 +280,15 @@ def load_session(config: Config, *, now: datetime, refresh: Refresh = "auto") ->
 
 @without_cycle_collection
 def read_entries(path: Path) -> tuple[dict[str, CacheEntry], str | None]:
-    """The file's entries by resource; {} and why, when it is absent ({} and None) or unusable.
-
-    Read a line at a time (a few hundred pages each), each page made a PageState as its line is
-    parsed: the process never holds the file's text or its parsed document beside the pages."""
-    try:
-        with path.open(encoding="utf-8") as lines:
-            return entries_from_lines(lines)
-    except FileNotFoundError:
-        return {}, None
-    except (OSError, UnicodeDecodeError) as exc:
-        return {}, f"cannot read it: {exc}"
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        return {}, f"it is damaged: {type(exc).__name__}"
+    """The file's entries by resource, pages included; {} and why, when it is absent ({} and None)
+    or unusable. The heads first, then each entry's pages a line at a time (read_heads)."""
+    entries, heads, problem = read_heads(path)
+    for name, head in heads.items():
+        loaded = read_entry_pages(path, head)
+        if loaded is None:
+            return {}, "it is damaged: a line of cached pages cannot be read"
+        entries[name] = replace(entries[name], pages=loaded[0], trashed=loaded[1])
+    return entries, problem
 
 
 def read_heads(path: Path) -> tuple[dict[str, CacheEntry], dict[str, str], str | None]:
@@ -353,22 +349,6 @@ def format_problem(head: Any) -> str | None:
         found = head.get("format") if isinstance(head, dict) else None
         return f"not a read cache of format {CACHE_FORMAT}" + (f" (format {found})" if found else "")
     return None
-
-
-def entries_from_lines(lines: Iterator[str] | TextIO) -> tuple[dict[str, CacheEntry], str | None]:
-    head = json.loads(next(lines, "null"))
-    problem = format_problem(head)
-    if problem:
-        return {}, problem
-    entries = {}
-    for _ in range(int(head["resources"])):
-        raw = json.loads(next(lines))
-        pages = tuple(page_rows(lines, int(raw["pages"])))
-        trashed = None if raw["trashed"] is None else tuple(page_rows(lines, int(raw["trashed"])))
-        entries[str(raw["resource"])] = entry_from_json({**raw, "pages": (), "trashed": None}, pages, trashed)
-    if next(lines, None) is not None:
-        raise ValueError("lines after the last resource")
-    return entries, None
 
 
 def page_rows(lines: Iterator[str] | TextIO, count: int) -> Iterator[PageState]:
