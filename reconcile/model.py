@@ -36,6 +36,7 @@ Read-only (computed) types decode for match keys and expression inputs and are n
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, TypedDict
@@ -327,7 +328,7 @@ class DesiredState:
 @dataclass(frozen=True, slots=True)  # one per page of the workspace: no __dict__ each
 class PageState:
     page_id: str
-    url: str
+    url: str | None  # as Notion gave it; None when it is Notion's usual form, derived by `link`
     key: str | None  # stripped key, None when the page has no key
     raw_key: str | None  # the key exactly as stored
     values: dict[str, Value]  # canonical values of the managed properties
@@ -341,6 +342,21 @@ class PageState:
     cover: str | None = None  # an image URL, or a name for another kind of cover
     # The body as nodes with their block ids (reconcile.content), None when it was not read.
     body: tuple[dict[str, Any], ...] | None = None
+
+    @property
+    def link(self) -> str:
+        """The page's URL (derived from its title and id when Notion gave the usual form: a
+        workspace of pages need not hold one more string each)."""
+        return self.url if self.url is not None else usual_page_url(self.title, self.page_id)
+
+
+def usual_page_url(title: str, page_id: str) -> str:
+    """The URL Notion gives a page: its title's words joined by hyphens, then its id undashed."""
+    slug = "-".join(_WORDS.findall(title))
+    return f"https://www.notion.so/{slug + '-' if slug else ''}{page_id.replace('-', '')}"
+
+
+_WORDS = re.compile(r"[A-Za-z0-9]+")
 
 
 @dataclass(frozen=True)

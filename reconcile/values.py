@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -430,7 +431,8 @@ def _decode_date(raw: dict[str, Any] | None) -> str | None:
     zone = raw.get("time_zone")
     start = _parse_date(raw["start"], zone)
     end = raw.get("end")
-    return f"{start}/{_parse_date(end, zone)}" if end else start
+    # Interned: stamps repeat across thousands of pages (every page a run touched carries its time).
+    return sys.intern(f"{start}/{_parse_date(end, zone)}" if end else start)
 
 
 def _decode_read_only(prop_type: str, raw: Any) -> Value:

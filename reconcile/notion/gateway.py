@@ -29,7 +29,7 @@ from notion_client.errors import HTTPResponseError, RequestTimeoutError
 
 from reconcile.errors import NotionError, ReconcileError
 from reconcile.http import AcyclicClient, notion_bucket
-from reconcile.model import NotionSettings, PageState, ResourceConfig, ResourceState, UserDirectory
+from reconcile.model import NotionSettings, PageState, ResourceConfig, ResourceState, UserDirectory, usual_page_url
 from reconcile.notion.failures import connection_error, response_error, timeout_error
 from reconcile.notion.paging import (
     DecodedRead,
@@ -310,9 +310,10 @@ class NotionGateway:
             in_trash=in_trash,
             split_on=split_on,
         )
+        read = DecodedRead(resource.match.property, frozenset(managed), tuple(states.values()))
         with self._lock:
-            self._read_cache[cache_key] = DecodedRead(resource.match.property, frozenset(managed), states)
-        return dict(states)
+            self._read_cache[cache_key] = read
+        return states
 
     def read_edited_since(
         self,
@@ -361,9 +362,10 @@ class NotionGateway:
         values = {name: self._decoded(page["id"], properties[name]) for name in managed if name in properties}
         raw_key = _raw_key(values.get(resource.match.property))
         key = raw_key.strip() if raw_key is not None else None
+        title = shared_title(page_title(properties), values)
         return PageState(
             page_id=page["id"],
-            url=page.get("url", ""),
+            url=unless_usual(str(page.get("url", "")), title, page["id"]),
             key=key or None,
             raw_key=raw_key,
             values=values,
@@ -373,7 +375,7 @@ class NotionGateway:
             created_time=sys.intern(str(page.get("created_time") or "")),
             created_by=sys.intern(_user_id(page.get("created_by"))),
             last_edited_by=sys.intern(_user_id(page.get("last_edited_by"))),
-            title=page_title(properties),
+            title=title,
             icon=shown_icon(page.get("icon")),
             cover=shown_icon(page.get("cover")),
         )
@@ -724,6 +726,17 @@ def shown_icon(value: Any) -> str | None:
     if kind == "external":
         return str((value.get("external") or {}).get("url") or "")
     return f"({kind or 'unknown'} {'icon' if kind != 'file' else 'file'})"
+
+
+def unless_usual(url: str, title: str, page_id: str) -> str | None:
+    """The page's URL, or None when it is the one Notion usually gives (PageState.link derives it)."""
+    return None if url == usual_page_url(title, page_id) else url
+
+
+def shared_title(title: str, values: dict[str, Any]) -> str:
+    """The title, as the same string as the managed title value when that is equal (one string per
+    page, not two)."""
+    return next((v for v in values.values() if isinstance(v, str) and v == title), title)
 
 
 def page_title(properties: NotionObject) -> str:

@@ -129,11 +129,12 @@ class QueryWalk(Generic[Kept]):
 
 @dataclass(frozen=True)
 class DecodedRead:
-    """A whole-source read as one resource decoded it: the pages by id, with the values of `managed`."""
+    """A whole-source read as one resource decoded it: the pages, with the values of `managed` (a
+    tuple held for the run; the by-id dict is made for each caller and let go with it)."""
 
     match_property: str
     managed: frozenset[str]
-    states: dict[str, PageState]
+    states: tuple[PageState, ...]
 
     def serves(self, match_property: str, managed: list[str]) -> bool:
         """Whether a resource matching on `match_property` and managing `managed` can be served from it."""
@@ -142,11 +143,11 @@ class DecodedRead:
     def projected(self, managed: list[str]) -> dict[str, PageState]:
         """The pages with the values of `managed` only (the same objects when nothing is left out)."""
         if self.managed == set(managed):
-            return dict(self.states)
+            return {state.page_id: state for state in self.states}
         wanted = set(managed)
         return {
-            page_id: replace(state, values={k: v for k, v in state.values.items() if k in wanted})
-            for page_id, state in self.states.items()
+            state.page_id: replace(state, values={k: v for k, v in state.values.items() if k in wanted})
+            for state in self.states
         }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -52,10 +52,9 @@ def compute_plan(
     reads: dict[str, SourceRead] = {}
     overrides: list[str] = []
     names = []
-    titles: dict[str, str] = {}
-    for item in inputs:
+    jobs = tuple(inputs)  # walked again for the relation labels
+    for item in jobs:
         names.append(item.job.name)
-        titles |= page_titles(item)
         record_counts[item.job.name] = item.desired.record_count
         if item.source_read is not None:
             reads[item.job.name] = item.source_read
@@ -76,23 +75,26 @@ def compute_plan(
         diagnostics=tuple(diagnostics),
         record_counts=record_counts,
         guard_overrides=tuple(overrides),
-        labels=relation_labels(actions, titles),
+        labels=relation_labels(actions, jobs),
         source_reads=reads,
     )
 
 
-def page_titles(item: JobInput) -> dict[str, str]:
-    """page id -> title (or key, for a page without a title) of every page the job read."""
+def page_titles(item: JobInput, ids: set[str]) -> dict[str, str]:
+    """page id -> title (or key, for a page without a title) of the pages among `ids` the job read."""
     out: dict[str, str] = {}
     for state in item.actual.resources.values():
-        out |= state.users.labels if state.users is not None else {}  # people: "Name <email>"
+        labels = state.users.labels if state.users is not None else {}  # people: "Name <email>"
+        out |= {i: label for i, label in labels.items() if i in ids}
         for page in (*state.pages, *state.trashed):
-            out[page.page_id] = page.title or page.key or ""
+            if page.page_id in ids:
+                out[page.page_id] = page.title or page.key or ""
     return {k: v for k, v in out.items() if v}
 
 
-def relation_labels(actions: Iterable[Action], titles: dict[str, str]) -> dict[str, str]:
-    """The titles of the pages the plan's relation values name: what people read instead of ids."""
+def relation_labels(actions: Iterable[Action], inputs: Sequence[JobInput]) -> dict[str, str]:
+    """The titles of the pages the plan's relation values name: what people read instead of ids
+    (looked up for those ids only: a map of every page read would be a workspace's worth of titles)."""
     ids = {
         item
         for a in actions
@@ -102,6 +104,9 @@ def relation_labels(actions: Iterable[Action], titles: dict[str, str]) -> dict[s
         for item in (value if isinstance(value, tuple | list) else ())
         if isinstance(item, str)
     }
+    titles: dict[str, str] = {}
+    for job in inputs if ids else ():
+        titles |= page_titles(job, ids)
     return {i: titles[i] for i in sorted(ids) if i in titles}
 
 

@@ -59,7 +59,7 @@ def relinks(job: Job, states: dict[str, ResourceState], moved: dict[str, str]) -
                         resource=r.name,
                         key=page.key or "",
                         page_id=page.page_id,
-                        url=page.url,
+                        url=page.link,
                         changes=changes,
                         reason="it pointed at a page healed away; pointing at the page that stays",
                         digest=page_digest(page),

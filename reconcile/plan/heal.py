@@ -57,7 +57,7 @@ def heal_actions(r: ResourceConfig, key: str, pages: Sequence[PageState], keep: 
             resource=r.name,
             key=key,
             page_id=p.page_id,
-            url=p.url,
+            url=p.link,
             changes=(),
             reason=reason,
             digest=page_digest(p),

@@ -47,16 +47,18 @@ def index_resource(
     """Pages by key. A key on several live pages all made by this integration (`bot_user_id`) is
     healed: it lives on the survivor and the others get `heal` actions; any other key on two live
     pages is reported and blocked."""
-    live: dict[str, list[PageState]] = defaultdict(list)
+    first: dict[str, PageState] = {}
+    shared: dict[str, list[PageState]] = {}  # keys on several live pages: all of them (a list per key only there)
     for p in state.pages:
-        if p.key:
-            live[p.key].append(p)
+        if p.key and first.setdefault(p.key, p) is not p:
+            shared.setdefault(p.key, [first[p.key]]).append(p)
     trashed: dict[str, PageState] = {}
     for p in sorted(state.trashed, key=lambda p: p.last_edited_time, reverse=True):
         if p.key and p.key not in trashed:
             trashed[p.key] = p
-    index = ResourceIndex(live={k: v[0] for k, v in live.items()}, trashed=trashed)
-    for key, pages in sorted(live.items()):
+    index = ResourceIndex(live=first, trashed=trashed)  # survivors of healed keys replace their first page
+    for key in sorted(first):
+        pages = shared.get(key) or [first[key]]
         if len(pages) > 1 and healable(r, pages, bot_user_id):
             index.live[key] = survivor(pages)
             index.heals += heal_actions(r, key, pages, index.live[key])
@@ -70,7 +72,7 @@ def index_resource(
                     "nothing is written for this key until only one does",
                     resource=r.name,
                     key=key,
-                    urls=tuple(p.url for p in pages),
+                    urls=tuple(p.link for p in pages),
                 )
             )
         if any(p.raw_key != key for p in pages):
@@ -81,7 +83,7 @@ def index_resource(
                     message=f"{r.match.property} {pages[0].raw_key!r} has surrounding white space; matched as {key!r}",
                     resource=r.name,
                     key=key,
-                    urls=tuple(p.url for p in pages),
+                    urls=tuple(p.link for p in pages),
                 )
             )
     return index
@@ -108,7 +110,7 @@ def block_duplicate_records(
                 message=f"several source records give {r.name} the key {key!r}; nothing is written for it",
                 resource=r.name,
                 key=key,
-                urls=(page.url,) if page else (),
+                urls=(page.link,) if page else (),
             )
         )
 
@@ -293,7 +295,7 @@ def page_action(
             resource=r.name,
             key=key,
             page_id=trashed.page_id,
-            url=trashed.url,
+            url=trashed.link,
             changes=changes,
             reason=f"{r.match.property} {key!r} is back in the source; restoring its page from the trash",
             digest=page_digest(trashed),
@@ -323,7 +325,7 @@ def update_action(
         resource=r.name,
         key=key,
         page_id=live.page_id,
-        url=live.url,
+        url=live.link,
         changes=changes,
         reason=update_reason(changes),
         digest=page_digest(live),
@@ -377,7 +379,7 @@ def missing_actions(
                     resource=r.name,
                     key=key,
                     page_id=page.page_id,
-                    url=page.url,
+                    url=page.link,
                     changes=(),
                     reason=f"{r.match.property} {key!r} is no longer in the source; moving the page to the trash",
                     digest=page_digest(page),
@@ -413,7 +415,7 @@ def mark_action(r: ResourceConfig, key: str, page: PageState, state: ResourceSta
         resource=r.name,
         key=key,
         page_id=page.page_id,
-        url=page.url,
+        url=page.link,
         changes=changes,
         reason=f"{r.match.property} {key!r} is no longer in the source; marking the page",
         digest=page_digest(page),

@@ -230,7 +230,7 @@ def touch(resource: str, page: PageState, change: PropertyChange, reason: str) -
         resource=resource,
         key=page.key or "",
         page_id=page.page_id,
-        url=page.url,
+        url=page.link,
         changes=(change,),
         reason=reason,
         digest=page_digest(page),

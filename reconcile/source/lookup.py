@@ -175,5 +175,5 @@ def lookup_failure(resource: ResourceConfig, page: PageState, problem: str) -> D
         message=f"lookup for {resource.match.property} {page.key!r} failed: {problem}; nothing is written for it",
         resource=resource.name,
         key=page.key,
-        urls=(page.url,) if page.url else (),
+        urls=(page.link,) if page.link else (),
     )
