@@ -7,6 +7,7 @@ expressions over a record, and a relation maps to the key(s) of pages of another
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from reconcile.errors import SourceError
@@ -46,14 +47,16 @@ def desired_resource(job: Job, resource: ResourceConfig, records: list[Record]) 
     if resource.records is not None:
         rows = with_computations(rows, applicable(job.source.computed, rows))
     pages = []
+    # Compiled once per resource, not looked up per row (tens of thousands of rows).
+    steps = [(m, None if m.relation else evaluator(m.expression or "null", m.name)) for m in resource.properties]
     for index, row in enumerate(rows):
         key = row_key(resource, row, index)
         values: dict[str, Any] = {resource.match.property: key}
-        for mapping in resource.properties:
-            if mapping.relation is not None:
-                values[mapping.name] = relation_keys(job, mapping.relation, mapping.expression, row)
+        for mapping, value_of in steps:
+            if value_of is None:
+                values[mapping.name] = relation_keys(job, mapping.relation or "", mapping.expression, row)
             else:
-                values[mapping.name] = evaluate(mapping.expression or "null", row, mapping.name)
+                values[mapping.name] = value_of(row)
         parts = page_parts(resource, row)
         pages.append(DesiredPage(resource=resource.name, key=key, values=values, record_index=index, **parts))
     counts = Counter(p.key for p in pages)
@@ -161,7 +164,17 @@ def sort_key(item: tuple[Any, int]) -> tuple[Any, ...]:
 
 
 def evaluate(expression: str, data: Any, where: str) -> Any:
-    try:
-        return compile_expression(expression).search(data)
-    except ExpressionError as exc:
-        raise SourceError(f"expression {expression!r} for {where} failed: {exc}") from exc
+    return evaluator(expression, where)(data)
+
+
+def evaluator(expression: str, where: str) -> Callable[[Any], Any]:
+    """`expression` compiled, as a function of the data whose failure is a SourceError naming `where`."""
+    search = compile_expression(expression).search
+
+    def value_of(data: Any) -> Any:
+        try:
+            return search(data)
+        except ExpressionError as exc:
+            raise SourceError(f"expression {expression!r} for {where} failed: {exc}") from exc
+
+    return value_of

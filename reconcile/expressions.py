@@ -146,6 +146,14 @@ def closure(node: Any) -> Evaluate:
         return _flatten(closure(children[0]))
     if kind == "or_expression":
         return _or(closure(children[0]), closure(children[1]))
+    if kind == "and_expression":
+        return _and(closure(children[0]), closure(children[1]))
+    if kind == "not_expression":
+        return _not(closure(children[0]))
+    if kind == "multi_select_list":
+        return _multi_list([closure(c) for c in children])
+    if kind == "multi_select_dict":
+        return _multi_dict([(c["value"], closure(c["children"][0])) for c in children])
     if kind == "function_expression":
         return _function(node["value"], [closure(c) for c in children])
     return lambda data: _INTERPRETER.visit(node, data)
@@ -226,6 +234,38 @@ def _or(left: Evaluate, right: Evaluate) -> Evaluate:
     return either
 
 
+def _and(left: Evaluate, right: Evaluate) -> Evaluate:
+    def both(data: Any) -> Any:
+        matched = left(data)
+        return matched if is_false(matched) else right(data)
+
+    return both
+
+
+def _not(operand: Evaluate) -> Evaluate:
+    def negated(data: Any) -> Any:
+        value = operand(data)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value == 0:
+            return False  # jmespath: !0 is false (0 is true)
+        return not value
+
+    return negated
+
+
+def _multi_list(items: list[Evaluate]) -> Evaluate:
+    def multi_list(data: Any) -> Any:
+        return None if data is None else [item(data) for item in items]
+
+    return multi_list
+
+
+def _multi_dict(pairs: list[tuple[str, Evaluate]]) -> Evaluate:
+    def multi_dict(data: Any) -> Any:
+        return None if data is None else {name: value(data) for name, value in pairs}
+
+    return multi_dict
+
+
 def is_false(value: Any) -> bool:
     """JMESPath's falsehood (not Python's: 0 is true)."""
     return value == "" or value == [] or value == {} or value is None or value is False
@@ -238,11 +278,18 @@ def _function(name: str, arguments: list[Evaluate]) -> Evaluate:
     body = spec["function"]
     checks = _argument_checks(spec["signature"], len(arguments))
 
+    if checks is None:
+        return lambda data: _FUNCTIONS.call_function(name, [argument(data) for argument in arguments])
+    pairs = list(zip(arguments, checks, strict=True))
+
     def call(data: Any) -> Any:
-        values = [argument(data) for argument in arguments]
-        if checks is None or not all(check(v) for check, v in zip(checks, values, strict=True)):
-            return _FUNCTIONS.call_function(name, values)
-        return body(_FUNCTIONS, *values)
+        values = []
+        accepted = True
+        for argument, check in pairs:
+            value = argument(data)
+            values.append(value)
+            accepted = accepted and check(value)
+        return body(_FUNCTIONS, *values) if accepted else _FUNCTIONS.call_function(name, values)
 
     return call
 
@@ -274,11 +321,16 @@ def _anything(value: Any) -> bool:
 def _type_check(allowed: frozenset[str], elements: frozenset[str] | None) -> Callable[[Any], bool]:
     def check(value: Any) -> bool:
         # Type names, not isinstance: jmespath's types are not Python's (a bool is no number).
-        if type(value).__name__ not in allowed:
-            return False
-        return elements is None or all(type(v).__name__ in elements for v in value)
+        return type(value).__name__ in allowed
 
-    return check
+    if elements is None:
+        return check
+    element_types = elements
+
+    def check_elements(value: Any) -> bool:
+        return check(value) and all(type(v).__name__ in element_types for v in value)
+
+    return check_elements
 
 
 @lru_cache(maxsize=4096)

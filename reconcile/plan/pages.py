@@ -4,8 +4,11 @@ becomes of pages whose key left the source."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from reconcile.expressions import compile_expression
@@ -18,6 +21,7 @@ from reconcile.model import (
     Job,
     PageState,
     PropertyChange,
+    PropertyMapping,
     ResourceConfig,
     ResourceState,
 )
@@ -124,6 +128,16 @@ def allowlist_keys(job: Job) -> set[str] | None:
 # ── desired values, by the live schema ───────────────────────────────────────────────────────────
 
 
+def mappings_by_name(r: ResourceConfig) -> Mapping[str, PropertyMapping]:
+    """The resource's mappings by property name (made once per resource: asked once per page)."""
+    return _by_name(r.properties)
+
+
+@lru_cache(maxsize=64)
+def _by_name(mappings: tuple[PropertyMapping, ...]) -> Mapping[str, PropertyMapping]:
+    return MappingProxyType({m.name: m for m in mappings})
+
+
 def desired_values(
     job: Job,
     r: ResourceConfig,
@@ -136,7 +150,7 @@ def desired_values(
 ) -> dict[str, Any] | None:
     """Canonical values of the page's mapped properties; None (and an error) when one cannot be."""
     values: dict[str, Any] = {}
-    mappings = {m.name: m for m in r.properties}
+    mappings = mappings_by_name(r)
     for name, raw in page.values.items():
         prop_type = state.schema.get(name)
         if prop_type is None:

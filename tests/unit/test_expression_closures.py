@@ -44,6 +44,10 @@ EXPRESSIONS = [
     "a.b.c",
     "@",
     "`[1, 2]`",
+    "flows && join('', ['- ', join('\\n- ', flows[].name)]) || ''",  # mappings.yaml's page body
+    "!length(tags)",
+    "!`0`",
+    "{a: a && b, b: !c}",
 ]
 
 json_values = st.recursive(
